@@ -1,0 +1,43 @@
+"""alexdb: the data layer of the Alex financial planner, one API over SQLite, PostgreSQL and DynamoDB."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from alexdb.domain.errors import (
+    AlexdbError,
+    BackendError,
+    ConflictError,
+    InsufficientQuantityError,
+    InvalidTransitionError,
+    NotFoundError,
+    SchemaError,
+    ValidationError,
+)
+
+if TYPE_CHECKING:
+    from alexdb.adapters.sql.database import SqlDatabase
+
+__version__ = "0.1.0"
+DEFAULT_URL = "sqlite:///alex.db"
+
+__all__ = [
+    "DEFAULT_URL", "AlexdbError", "BackendError", "ConflictError", "InsufficientQuantityError",
+    "InvalidTransitionError", "NotFoundError", "SchemaError", "ValidationError", "connect",
+]
+
+
+def connect(url: str | None = None, *, migrate: bool | None = None) -> SqlDatabase:
+    """Open an alexdb database: url, else $ALEXDB_URL, else the embedded SQLite file ./alex.db.
+
+    sqlite:///path.db and sqlite:// (memory) are migrated on open; for postgresql://user@host/db pass
+    migrate=True or run `alexdb migrate` first.
+    """
+    target = url or os.environ.get("ALEXDB_URL") or DEFAULT_URL
+    scheme = target.split(":", 1)[0].split("+", 1)[0]
+    if scheme in ("sqlite", "postgresql", "postgres"):
+        from alexdb.adapters.sql.database import SqlDatabase
+
+        return SqlDatabase(target, migrate_schema=migrate)
+    raise ValidationError("url", target, "expected a sqlite:// or postgresql:// URL")

@@ -1,0 +1,77 @@
+"""The SQL backend wired together: one engine, one unit of work, the five stores."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from alexdb.adapters.sql import migrate
+from alexdb.adapters.sql.accounts import SqlAccounts
+from alexdb.adapters.sql.engine import UnitOfWork, is_memory, make_engine, normalise_url
+from alexdb.adapters.sql.instruments import SqlInstruments
+from alexdb.adapters.sql.jobs import SqlJobs
+from alexdb.adapters.sql.positions import SqlPositionStore
+from alexdb.adapters.sql.schema import ALL_TABLES
+from alexdb.adapters.sql.users import SqlUsers
+from alexdb.domain.errors import SchemaError
+from alexdb.services.positions import PositionService
+
+
+class SqlDatabase:
+    """An alexdb database on SQLite or PostgreSQL."""
+
+    def __init__(self, url: str, migrate_schema: bool | None = None) -> None:
+        self.url = normalise_url(url)
+        self._engine = make_engine(self.url)
+        self.backend = self._engine.dialect.name
+        self._uow = UnitOfWork(self._engine)
+        # A new SQLite file (or memory) is migrated on open; PostgreSQL only when asked.
+        wanted = migrate_schema if migrate_schema is not None else self.backend == "sqlite"
+        if wanted and migrate.current_revision(self._engine) != migrate.head_revision():
+            migrate.upgrade(self._engine)
+        self.users = SqlUsers(self._uow)
+        self.instruments = SqlInstruments(self._uow)
+        self.accounts = SqlAccounts(self._uow)
+        self.jobs = SqlJobs(self._uow)
+        self.positions = PositionService(SqlPositionStore(self._uow), self.accounts, self.instruments)
+
+    @property
+    def memory(self) -> bool:
+        """True for an in-memory SQLite database, which vanishes on close."""
+        return is_memory(self.url)
+
+    def schema_version(self) -> str | None:
+        """The migration the database is at (None when it has no schema)."""
+        return migrate.current_revision(self._engine)
+
+    def check_schema(self) -> None:
+        """SchemaError unless the schema is at this package's newest migration."""
+        current, head = self.schema_version(), migrate.head_revision()
+        if current != head:
+            raise SchemaError(f"schema is at {current or 'nothing'}, this alexdb needs {head}: run `alexdb migrate`")
+
+    def migrate(self) -> str:
+        """Bring the schema up to date; returns the version reached."""
+        migrate.upgrade(self._engine)
+        return migrate.head_revision()
+
+    def drop_all(self) -> None:
+        """Remove every table, migration record included (for reset)."""
+        migrate.downgrade(self._engine, "base")
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table."""
+        with self._uow.begin() as conn:
+            return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one()) for t in ALL_TABLES}
+
+    def close(self) -> None:
+        """Release every connection."""
+        self._uow.dispose()
+
+    def __enter__(self) -> SqlDatabase:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<alexdb {self.backend} {self._engine.url.render_as_string(hide_password=True)}>"

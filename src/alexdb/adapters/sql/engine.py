@@ -1,0 +1,112 @@
+"""Engine creation and the unit of work: one transaction per public call, rolled back unless it completes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+import sqlalchemy.exc
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from alexdb.adapters.sql.types import json_dumps, json_loads
+from alexdb.domain.errors import AlexdbError, BackendError, ConflictError, ValidationError
+
+WRITE = "alexdb_write"
+
+
+def normalise_url(url: str) -> str:
+    """Route postgresql:// to psycopg 3 and leave sqlite URLs as they are."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise ValidationError("url", url, "expected a sqlite:// or postgresql:// URL")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_memory(url: str) -> bool:
+    """True for an in-memory SQLite URL."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with exact JSON numbers, and on SQLite: WAL, foreign keys and serialised writers."""
+    url = normalise_url(url)
+    options: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": json_loads}
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, **options)
+    if is_memory(url):
+        options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        options.update(connect_args={"timeout": 60})
+    engine = create_engine(url, **options)
+    _configure_sqlite(engine, memory=is_memory(url))
+    return engine
+
+
+def _configure_sqlite(engine: Engine, memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the sqlite3 module so BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A writer takes the write lock up front: a deferred transaction that reads and then
+        # upgrades to write can deadlock against another and fail instead of waiting.
+        immediate = connection.get_execution_options().get(WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class UnitOfWork:
+    """Hands out transactions; every adapter method runs inside exactly one."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        # One shared in-memory connection cannot carry two transactions at once.
+        self._lock = threading.RLock() if is_memory(str(engine.url)) else None
+
+    @contextmanager
+    def begin(self, write: bool = False) -> Iterator[Connection]:
+        """A transaction that commits when the block completes and rolls back on any error."""
+        with (
+            self._lock or nullcontext(),
+            translated_errors(),
+            self.engine.connect().execution_options(**{WRITE: write}) as connection,
+            connection.begin(),
+        ):
+            yield connection
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Turn driver and SQLAlchemy errors into the alexdb tree, keeping the cause."""
+    try:
+        yield
+    except AlexdbError:
+        raise
+    except sqlalchemy.exc.IntegrityError as exc:
+        raise ConflictError(f"conflicting write: {exc.orig}") from exc
+    except sqlalchemy.exc.StatementError as exc:
+        if isinstance(exc.orig, ValueError) and not isinstance(exc, sqlalchemy.exc.DBAPIError):
+            raise ValidationError("value", exc.params, str(exc.orig)) from exc
+        raise BackendError(f"database error: {exc.orig or exc}") from exc
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        raise BackendError(f"database error: {exc}") from exc

@@ -1,0 +1,130 @@
+"""The one relational schema for SQLite and PostgreSQL: seed 004's tables plus position and price history."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+
+from alexdb.adapters.sql.types import Document, ExactDecimal, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, so the 64-bit id is plain INTEGER there.
+SerialId = BigInteger().with_variant(Integer(), "sqlite")
+
+users = Table(
+    "users", metadata,
+    Column("clerk_user_id", String(255), primary_key=True),
+    Column("display_name", String(255)),
+    Column("years_until_retirement", Integer),
+    Column("target_retirement_income", ExactDecimal()),
+    Column("asset_class_targets", Document(), nullable=False),
+    Column("region_targets", Document(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+instruments = Table(
+    "instruments", metadata,
+    Column("symbol", String(20), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("instrument_type", String(50), nullable=False),
+    Column("current_price", ExactDecimal()),
+    Column("current_price_at", UTCDateTime()),
+    Column("allocation_regions", Document(), nullable=False),
+    Column("allocation_sectors", Document(), nullable=False),
+    Column("allocation_asset_class", Document(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index(None, "instrument_type", "symbol"),
+)
+
+price_history = Table(
+    "price_history", metadata,
+    Column("symbol", String(20), ForeignKey("instruments.symbol", ondelete="CASCADE"), primary_key=True),
+    Column("at", UTCDateTime(), primary_key=True),
+    Column("price", ExactDecimal(), nullable=False),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("clerk_user_id", String(255), ForeignKey("users.clerk_user_id", ondelete="CASCADE"), nullable=False),
+    Column("account_name", String(255), nullable=False),
+    Column("account_purpose", Text),
+    Column("cash_balance", ExactDecimal(), nullable=False),
+    Column("cash_interest", ExactDecimal(), nullable=False),
+    Column("account_type", String(20)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index(None, "clerk_user_id", "created_at", "id"),
+)
+
+# One row per (account, symbol) ever held; a holding sold to zero keeps its row (quantity 0) so
+# the row stays the lock and version anchor of that position.
+positions = Table(
+    "positions", metadata,
+    Column("account_id", Uuid(), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("symbol", String(20), ForeignKey("instruments.symbol"), primary_key=True),
+    Column("quantity", ExactDecimal(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("last_change_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+position_history = Table(
+    "position_history", metadata,
+    Column("seq", SerialId, primary_key=True, autoincrement=True),
+    Column("account_id", Uuid(), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("symbol", String(20), ForeignKey("instruments.symbol"), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("delta", ExactDecimal(), nullable=False),
+    Column("quantity_after", ExactDecimal(), nullable=False),
+    Column("price", ExactDecimal()),
+    Column("at", UTCDateTime(), nullable=False),
+    # (account, symbol, at, seq) answers "quantity of a symbol at an instant" with one index seek.
+    Index(None, "account_id", "symbol", "at", "seq"),
+    Index(None, "account_id", "at", "seq"),
+)
+
+jobs = Table(
+    "jobs", metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("clerk_user_id", String(255), ForeignKey("users.clerk_user_id", ondelete="CASCADE"), nullable=False),
+    Column("job_type", String(50), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("request_payload", Document()),
+    Column("report_payload", Document()),
+    Column("charts_payload", Document()),
+    Column("retirement_payload", Document()),
+    Column("summary_payload", Document()),
+    Column("error_message", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime()),
+    Column("completed_at", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    CheckConstraint("status IN ('pending', 'running', 'completed', 'failed')", name="status"),
+    Index(None, "clerk_user_id", "created_at", "id"),
+    Index(None, "status", "job_type", "created_at", "id"),
+)
+
+ALL_TABLES = (users, instruments, price_history, accounts, positions, position_history, jobs)

@@ -1,0 +1,59 @@
+"""The one exception tree every alexdb backend raises."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AlexdbError(Exception):
+    """Base of every error alexdb raises on purpose."""
+
+
+class ValidationError(AlexdbError, ValueError):
+    """Input that breaks a rule; names the field and the offending value."""
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field}={value!r}: {reason}")
+
+
+class NotFoundError(AlexdbError, LookupError):
+    """A record that was asked for by key does not exist."""
+
+    def __init__(self, entity: str, key: Any) -> None:
+        self.entity = entity
+        self.key = key
+        super().__init__(f"{entity} {key!r} not found")
+
+
+class ConflictError(AlexdbError):
+    """A write that contradicts existing state (duplicate key, stale version, oversell)."""
+
+
+class InvalidTransitionError(ConflictError):
+    """A job status change that the job lifecycle does not allow."""
+
+    def __init__(self, job_id: Any, current: str, requested: str) -> None:
+        self.job_id = job_id
+        self.current = current
+        self.requested = requested
+        super().__init__(f"job {job_id}: cannot move from {current!r} to {requested!r}")
+
+
+class InsufficientQuantityError(ConflictError, ValidationError):
+    """A sale or transfer out of more than the account holds."""
+
+    def __init__(self, symbol: str, held: Any, requested: Any) -> None:
+        ValidationError.__init__(
+            self, "quantity", requested, f"exceeds the {held} {symbol} held"
+        )
+
+
+class SchemaError(AlexdbError):
+    """The database schema is missing or at a version this package does not know."""
+
+
+class BackendError(AlexdbError):
+    """The storage engine failed in a way the caller cannot fix by changing input."""

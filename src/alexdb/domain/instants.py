@@ -1,0 +1,42 @@
+"""Instant rules: every timestamp is timezone-aware UTC; a date means the end of that UTC day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from alexdb.domain.errors import ValidationError
+
+END_OF_DAY = time(23, 59, 59, 999999)
+
+
+def utcnow() -> datetime:
+    """The current instant, aware UTC."""
+    return datetime.now(UTC)
+
+
+def to_instant(value: datetime | date | str, field: str = "at") -> datetime:
+    """Normalise a datetime, date or ISO-8601 string to an aware UTC datetime.
+
+    Naive datetimes are taken as UTC; a bare date means the last microsecond of that UTC day,
+    so "value on 2024-03-01" includes everything that happened on that day.
+    """
+    if isinstance(value, str):
+        try:
+            parsed: datetime | date = (
+                date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+            )
+        except ValueError as exc:
+            raise ValidationError(field, value, "not an ISO-8601 date or datetime") from exc
+        return to_instant(parsed, field)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, END_OF_DAY, tzinfo=UTC)
+    raise ValidationError(field, value, "expected a datetime, date or ISO-8601 string")
+
+
+def optional_instant(value: datetime | date | str | None, field: str = "at") -> datetime | None:
+    """Like to_instant, passing None through."""
+    return None if value is None else to_instant(value, field)

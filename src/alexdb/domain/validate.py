@@ -1,0 +1,51 @@
+"""Build models from caller input, turning Pydantic's errors into alexdb's ValidationError."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+import pydantic
+
+from alexdb.domain.errors import NotFoundError, ValidationError
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def build(model: type[M], data: Any) -> M:
+    """Validate data (a model or a mapping) into model; the first problem names its field."""
+    if isinstance(data, model):
+        return data
+    if isinstance(data, pydantic.BaseModel):
+        data = data.model_dump()
+    if not isinstance(data, dict):
+        raise ValidationError(model.__name__, data, "expected a mapping of fields")
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise translate(exc) from exc
+
+
+def translate(exc: pydantic.ValidationError) -> ValidationError:
+    """The first error of a Pydantic ValidationError as an alexdb ValidationError."""
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or exc.title
+    reason = first["msg"].removeprefix("Value error, ")
+    return ValidationError(field, first.get("input"), reason)
+
+
+def check_fields(model: type[pydantic.BaseModel], fields: dict[str, Any], allowed: set[str]) -> None:
+    """Refuse unknown or immutable field names in an update."""
+    for name in fields:
+        if name not in allowed:
+            raise ValidationError(name, fields[name], f"not an updatable field of {model.__name__}")
+
+
+def parse_id(entity: str, value: Any) -> uuid.UUID:
+    """An id given as UUID or text; text that is no UUID cannot name a record."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise NotFoundError(entity, value) from exc

@@ -1,0 +1,82 @@
+"""The small storage-neutral interfaces every backend implements; services depend only on these."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from alexdb.domain.models import (
+    Account,
+    Instrument,
+    Job,
+    NewInstrument,
+    Position,
+    PositionChange,
+    PricePoint,
+    User,
+)
+from alexdb.domain.paging import Page
+
+Mutation = Callable[[Decimal], tuple[Decimal, Decimal]]
+"""Given the held quantity, returns (delta, quantity after); raises to refuse the change."""
+
+
+class UserStore(Protocol):
+    """Users, keyed by their Clerk id."""
+
+    def create_user(self, clerk_user_id: str, display_name: str | None = None, **fields: Any) -> User: ...
+    def find_by_clerk_id(self, clerk_user_id: str) -> User | None: ...
+    def get_user(self, clerk_user_id: str) -> User: ...
+    def update_user(self, clerk_user_id: str, **fields: Any) -> User: ...
+    def delete_user(self, clerk_user_id: str) -> None: ...
+    def find_all(self, limit: int | None = None, cursor: str | None = None) -> Page[User]: ...
+
+
+class InstrumentStore(Protocol):
+    """Instruments and their price history."""
+
+    def create_instrument(self, data: NewInstrument | Mapping[str, Any]) -> Instrument: ...
+    def upsert_instrument(self, data: NewInstrument | Mapping[str, Any]) -> Instrument: ...
+    def find_by_symbol(self, symbol: str) -> Instrument | None: ...
+    def get_instrument(self, symbol: str) -> Instrument: ...
+    def record_price(self, symbol: str, price: Any, at: Any = None) -> PricePoint: ...
+    def record_prices(self, rows: Iterable[Any]) -> int: ...
+    def get_price_at(self, symbol: str, at: Any) -> PricePoint | None: ...
+    def prices_at(self, symbols: Sequence[str], at: datetime) -> dict[str, PricePoint]: ...
+    def price_points_until(
+        self, symbols: Sequence[str], end: datetime
+    ) -> Iterator[tuple[str, datetime, Decimal]]: ...
+
+
+class AccountStore(Protocol):
+    """Investment accounts, each owned by one user."""
+
+    def get_account(self, account_id: uuid.UUID | str) -> Account: ...
+    def find_by_user(
+        self, clerk_user_id: str, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Account]: ...
+
+
+class PositionStore(Protocol):
+    """Current holdings and their history; change() is the one atomic write."""
+
+    def change(
+        self, account_id: uuid.UUID, symbol: str, action: str, mutation: Mutation,
+        at: datetime, price: Decimal | None,
+    ) -> PositionChange: ...
+    def current(self, account_id: uuid.UUID) -> list[Position]: ...
+    def history(
+        self, account_id: uuid.UUID, symbol: str | None, start: datetime | None, end: datetime | None,
+        limit: int | None, cursor: str | None,
+    ) -> Page[PositionChange]: ...
+    def holdings_at(self, account_id: uuid.UUID, at: datetime) -> dict[str, Decimal]: ...
+    def changes_until(self, account_id: uuid.UUID, end: datetime) -> Iterator[tuple[str, datetime, Decimal]]: ...
+
+
+class JobStore(Protocol):
+    """Analysis jobs."""
+
+    def get_job(self, job_id: uuid.UUID | str) -> Job: ...
