@@ -210,7 +210,7 @@ class SqlInstruments:
             .order_by(price_history.c.at)
         )
         with self._uow.begin() as conn:
-            rows = conn.execute(statement).tuples().all()
+            rows = [tuple(row) for row in conn.execute(statement)]
         # Read fully before returning: an open cursor would pin the (possibly shared) connection.
         return iter(rows)
 

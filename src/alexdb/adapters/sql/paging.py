@@ -24,7 +24,8 @@ def _dump(value: Any) -> Any:
 
 
 def _load(column: Column[Any], value: Any) -> Any:
-    python_type = column.type.python_type
+    column_type = column.type
+    python_type = getattr(column_type, "impl", column_type).python_type
     if python_type is datetime:
         return datetime.fromisoformat(value)
     if python_type is uuid.UUID:

@@ -129,6 +129,6 @@ class SqlPositionStore:
             .order_by(position_history.c.at, position_history.c.seq)
         )
         with self._uow.begin() as conn:
-            rows = conn.execute(statement).tuples().all()
+            rows = [tuple(row) for row in conn.execute(statement)]
         # Read fully before returning: an open cursor would pin the (possibly shared) connection.
         return iter(rows)

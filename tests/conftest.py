@@ -1,0 +1,111 @@
+"""One backend-parametrized fixture: every contract test runs on a SQLite file, SQLite memory and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+import warnings
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+import alexdb
+from alexdb.adapters.sql.database import SqlDatabase
+
+PG_SERVER = os.environ.get("ALEXDB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+BACKENDS = ["sqlite_file", "sqlite_memory", "postgresql"]
+
+
+def unavailable(backend: str, reason: str) -> None:
+    """Skip loudly here; in CI a backend that cannot start is a failure."""
+    message = f"BACKEND {backend} UNAVAILABLE: {reason}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: a skipped backend fails the run)", pytrace=False)
+    warnings.warn(message, stacklevel=1)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test session, migrated once, dropped at the end."""
+    name = f"alexdb_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(PG_SERVER.replace("postgresql://", "postgresql://", 1), autocommit=True)
+    except psycopg.Error as exc:
+        unavailable("postgresql", f"cannot reach {PG_SERVER}: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
+    alexdb.connect(url, migrate=True).close()
+    yield url
+    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies, so migrations run once per session."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    alexdb.connect(f"sqlite:///{path}").close()
+    return path
+
+
+@pytest.fixture(params=[pytest.param(b, marks=getattr(pytest.mark, b)) for b in BACKENDS])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty, migrated database of the parametrized backend."""
+    backend = request.param
+    if backend == "sqlite_memory":
+        return "sqlite://"
+    if backend == "sqlite_file":
+        path = tmp_path / "alex.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("pg_url")
+    _truncate(url)
+    return url
+
+
+def _truncate(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "TRUNCATE users, instruments, price_history, accounts, positions, position_history, jobs "
+            "RESTART IDENTITY CASCADE"
+        )
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[SqlDatabase]:
+    """An open database of the parametrized backend."""
+    database = alexdb.connect(db_url)
+    yield database
+    database.close()
+
+
+ALLOC = {
+    "allocation_regions": {"north_america": 100},
+    "allocation_sectors": {"technology": 100},
+    "allocation_asset_class": {"equity": 100},
+}
+
+
+def instrument(symbol: str, price: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A valid instrument mapping."""
+    data: dict[str, Any] = {"symbol": symbol, "name": f"{symbol} fund", "instrument_type": "etf", **ALLOC, **extra}
+    if price is not None:
+        data["current_price"] = Decimal(price)
+    return data
+
+
+@pytest.fixture
+def account(db: SqlDatabase) -> Any:
+    """A user with one account and instruments SPY, QQQ, BND (no prices)."""
+    db.users.create_user("user_1", "Test User")
+    for symbol in ("SPY", "QQQ", "BND"):
+        db.instruments.create_instrument(instrument(symbol))
+    return db.accounts.create_account("user_1", "401(k)", cash_balance=Decimal("5000.00"))

@@ -1,0 +1,101 @@
+"""Contract: analysis jobs."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+
+from alexdb import InvalidTransitionError, NotFoundError, ValidationError
+
+
+@pytest.fixture
+def user(db):
+    return db.users.create_user("user_1")
+
+
+def test_lifecycle_stamps_times(db, user):
+    job = db.jobs.create_job("user_1", "portfolio_analysis", {"note": "hi", "amount": Decimal("0.10")})
+    assert job.status == "pending" and job.started_at is None
+    running = db.jobs.update_status(job.id, "running")
+    assert running.started_at is not None and running.completed_at is None
+    done = db.jobs.update_status(job.id, "completed")
+    assert done.completed_at >= done.started_at
+    assert db.jobs.find_by_id(job.id).request_payload == {"note": "hi", "amount": Decimal("0.10")}
+
+
+def test_failure_keeps_the_message(db, user):
+    job = db.jobs.create_job("user_1", "risk_assessment")
+    db.jobs.update_status(job.id, "running")
+    failed = db.jobs.update_status(str(job.id), "failed", error_message="agent timed out")
+    assert failed.error_message == "agent timed out" and failed.completed_at is not None
+
+
+@pytest.mark.parametrize("path", [["completed"], ["running", "pending"], ["running", "completed", "running"]])
+def test_invalid_transitions(db, user, path):
+    job = db.jobs.create_job("user_1", "portfolio_analysis")
+    *allowed, refused = path
+    for status in allowed:
+        db.jobs.update_status(job.id, status)
+    before = db.jobs.get_job(job.id)
+    with pytest.raises(InvalidTransitionError):
+        db.jobs.update_status(job.id, refused)
+    assert db.jobs.get_job(job.id) == before
+
+
+def test_payload_per_agent(db, user):
+    job = db.jobs.create_job("user_1", "portfolio_analysis")
+    db.jobs.update_report(job.id, {"markdown": "# Report"})
+    db.jobs.update_charts(job.id, {"charts": [{"type": "pie", "values": [Decimal("60.5"), 39.5]}]})
+    db.jobs.update_retirement(job.id, {"success_rate": Decimal("0.87")})
+    db.jobs.update_summary(job.id, {"summary": "ok"})
+    found = db.jobs.get_job(job.id)
+    assert found.report_payload == {"markdown": "# Report"}
+    assert found.charts_payload["charts"][0]["values"][0] == Decimal("60.5")
+    assert found.retirement_payload == {"success_rate": Decimal("0.87")}
+    with pytest.raises(ValidationError):
+        db.jobs.update_report(job.id, ["not", "an", "object"])
+    with pytest.raises(NotFoundError):
+        db.jobs.update_report("00000000-0000-0000-0000-000000000000", {})
+
+
+def test_lists_order_and_page(db, user):
+    db.users.create_user("user_10")
+    ids = [db.jobs.create_job("user_1", "portfolio_analysis").id for _ in range(5)]
+    db.jobs.create_job("user_10", "tax_optimization")
+    db.jobs.update_status(ids[0], "running")
+    newest = db.jobs.find_by_user("user_1", limit=3)
+    rest = db.jobs.find_by_user("user_1", limit=3, cursor=newest.next_cursor)
+    assert [j.id for j in newest] + [j.id for j in rest] == ids[::-1]
+    assert [j.id for j in db.jobs.find_by_user("user_1", status="running")] == [ids[0]]
+    assert [j.id for j in db.jobs.find_by_status("pending", limit=10)][:4] == ids[1:]
+    with pytest.raises(ValidationError):
+        db.jobs.find_by_status("lost")
+
+
+def test_claim_next_takes_the_oldest_pending(db, user):
+    first = db.jobs.create_job("user_1", "portfolio_analysis")
+    second = db.jobs.create_job("user_1", "tax_optimization")
+    assert db.jobs.claim_next("tax_optimization").id == second.id
+    claimed = db.jobs.claim_next()
+    assert claimed.id == first.id and claimed.status == "running"
+    assert db.jobs.claim_next() is None
+
+
+def test_concurrent_workers_never_share_a_job(db, user):
+    created = {db.jobs.create_job("user_1", "portfolio_analysis").id for _ in range(24)}
+    claimed: list = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while (job := db.jobs.claim_next()) is not None:
+            with lock:
+                claimed.append(job.id)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed) == sorted(created)
