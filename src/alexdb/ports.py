@@ -65,8 +65,9 @@ class PositionStore(Protocol):
 
     def change(
         self, account_id: uuid.UUID, symbol: str, action: str, mutation: Mutation,
-        at: datetime, price: Decimal | None,
-    ) -> PositionChange: ...
+        at: datetime | None, price: Decimal | None,
+    ) -> PositionChange:
+        """Atomically apply mutation and append history; at=None means now, stamped under the lock."""
     def current(self, account_id: uuid.UUID) -> list[Position]: ...
     def history(
         self, account_id: uuid.UUID, symbol: str | None, start: datetime | None, end: datetime | None,

@@ -29,7 +29,7 @@ def build(model: type[M], data: Any) -> M:
 def translate(exc: pydantic.ValidationError) -> ValidationError:
     """The first error of a Pydantic ValidationError as an alexdb ValidationError."""
     first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or exc.title
+    field = ".".join(str(part) for part in first["loc"] if part != "[key]") or exc.title
     reason = first["msg"].removeprefix("Value error, ")
     return ValidationError(field, first.get("input"), reason)
 

@@ -51,7 +51,7 @@ class PositionService:
         amount = trade_quantity(quantity)
         key, ticker = parse_id("account", account_id), normalise_symbol(symbol)
         paid = None if price is None else build(_TradePrice, {"price": price}).price
-        instant = utcnow() if at is None else to_instant(at)
+        instant = None if at is None else to_instant(at)
         return self._store.change(
             key, ticker, verb, lambda held: apply_trade(ticker, held, verb, amount), instant, paid,
         )
@@ -64,7 +64,7 @@ class PositionService:
         verb = check_action(action)
         target = holding_quantity(quantity)
         key, ticker = parse_id("account", account_id), normalise_symbol(symbol)
-        instant = utcnow() if at is None else to_instant(at)
+        instant = None if at is None else to_instant(at)
 
         def mutation(held: Decimal) -> tuple[Decimal, Decimal]:
             if (verb in INCREASING and target < held) or (verb in DECREASING and target > held):

@@ -35,7 +35,7 @@ class SqlPositionStore:
 
     def change(
         self, account_id: uuid.UUID, symbol: str, action: str, mutation: Mutation,
-        at: datetime, price: Decimal | None,
+        at: datetime | None, price: Decimal | None,
     ) -> PositionChange:
         """Apply mutation to the held quantity and append the history record, in one transaction."""
         with self._uow.begin(write=True) as conn:
@@ -47,14 +47,19 @@ class SqlPositionStore:
             # Make sure the row exists, then lock it: concurrent traders of one position queue on
             # this row (FOR UPDATE on PostgreSQL; SQLite writers are already serialised by BEGIN IMMEDIATE).
             conn.execute(insert_for(conn, positions).values(
-                account_id=account_id, symbol=symbol, quantity=ZERO, version=0, last_change_at=at, updated_at=now,
+                account_id=account_id, symbol=symbol, quantity=ZERO, version=0, last_change_at=at or now,
+                updated_at=now,
             ).on_conflict_do_nothing(index_elements=["account_id", "symbol"]))
             held = conn.execute(
                 select(positions.c.quantity, positions.c.version, positions.c.last_change_at)
                 .where(positions.c.account_id == account_id, positions.c.symbol == symbol)
                 .with_for_update()
             ).one()
-            if at < held.last_change_at:
+            if at is None:
+                # "Now" is read under the lock, so a trader that waited is not stamped before the one
+                # it waited for; max() keeps history ordered even if another host's clock runs ahead.
+                at = max(now, held.last_change_at)
+            elif at < held.last_change_at:
                 raise ValidationError(
                     "at", at.isoformat(),
                     f"before the last change of {symbol} ({held.last_change_at.isoformat()}); "
