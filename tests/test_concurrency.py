@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import threading
 from decimal import Decimal
@@ -22,10 +23,8 @@ def _trade_many(url: str, account_id: str, worker: int) -> None:
     try:
         for n in range(TRADES_EACH):
             action = "BUY" if (worker + n) % 3 else "SELL"
-            try:
+            with contextlib.suppress(InsufficientQuantityError):
                 db.positions.record_trade(account_id, "SPY", action, Decimal("1.5"))
-            except InsufficientQuantityError:
-                pass
     finally:
         db.close()
 

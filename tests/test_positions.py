@@ -137,3 +137,22 @@ def test_value_series_matches_point_valuations(db, account):
         assert point.unpriced == [u.symbol for u in expected.unpriced]
     with pytest.raises(ValidationError):
         db.positions.get_value_series(account.id, day(1), day(0))
+
+
+def test_bulk_trades_are_all_or_nothing(db, account):
+    db.positions.record_trade(account.id, "SPY", "BUY", 1, at=day(0))
+    trades = [("SPY", "BUY", 2, day(1)), ("QQQ", "BUY", "1.5", day(1), "10.00"), {"symbol": "SPY", "action": "SELL",
+              "quantity": 3, "at": day(2)}]
+    assert db.positions.record_trades(account.id, trades) == 3
+    assert db.positions.get_positions_at(account.id, day(3)) == {"QQQ": Decimal("1.5")}
+    history = db.positions.get_position_history(account.id).items
+    assert [h.quantity_after for h in history] == [1, 3, Decimal("1.5"), 0]
+    before = db.counts()
+    with pytest.raises(InsufficientQuantityError):
+        db.positions.record_trades(account.id, [("SPY", "BUY", 1, day(4)), ("QQQ", "SELL", 2, day(4))])
+    with pytest.raises(ValidationError) as info:
+        db.positions.record_trades(account.id, [("SPY", "BUY", 1, day(5)), ("BND", "BUY", 0, day(5))])
+    assert info.value.field == "quantity"
+    with pytest.raises(ValidationError):
+        db.positions.record_trades(account.id, [("SPY", "BUY", 1, day(1))])  # before the last SPY change
+    assert db.counts() == before

@@ -23,6 +23,9 @@ from alexdb.domain.paging import Page
 Mutation = Callable[[Decimal], tuple[Decimal, Decimal]]
 """Given the held quantity, returns (delta, quantity after); raises to refuse the change."""
 
+Trade = tuple[str, str, Decimal, datetime, Decimal | None]
+"""(symbol, action, quantity > 0, instant, price) of one validated trade."""
+
 
 class UserStore(Protocol):
     """Users, keyed by their Clerk id."""
@@ -68,6 +71,9 @@ class PositionStore(Protocol):
         at: datetime | None, price: Decimal | None,
     ) -> PositionChange:
         """Atomically apply mutation and append history; at=None means now, stamped under the lock."""
+    def change_many(self, account_id: uuid.UUID, trades: Sequence[Trade]) -> int:
+        """Apply trades in order in one transaction (all or nothing); returns how many."""
+        ...
     def current(self, account_id: uuid.UUID) -> list[Position]: ...
     def history(
         self, account_id: uuid.UUID, symbol: str | None, start: datetime | None, end: datetime | None,

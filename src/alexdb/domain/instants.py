@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from alexdb.domain.errors import ValidationError
 
@@ -14,7 +15,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def to_instant(value: datetime | date | str, field: str = "at") -> datetime:
+def to_instant(value: Any, field: str = "at") -> datetime:
     """Normalise a datetime, date or ISO-8601 string to an aware UTC datetime.
 
     Naive datetimes are taken as UTC; a bare date means the last microsecond of that UTC day,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,7 +23,7 @@ from alexdb.domain.numbers import Price
 from alexdb.domain.paging import Page
 from alexdb.domain.trading import DECREASING, INCREASING, apply_trade, check_action, holding_quantity, trade_quantity
 from alexdb.domain.validate import build, parse_id
-from alexdb.ports import AccountStore, InstrumentStore, PositionStore
+from alexdb.ports import AccountStore, InstrumentStore, PositionStore, Trade
 from alexdb.services.valuation import value_holdings, value_series
 
 MAX_SERIES_STEPS = 100_000
@@ -55,6 +56,32 @@ class PositionService:
         return self._store.change(
             key, ticker, verb, lambda held: apply_trade(ticker, held, verb, amount), instant, paid,
         )
+
+    def record_trades(self, account_id: uuid.UUID | str, trades: Iterable[Any]) -> int:
+        """Record many trades in one transaction, all or nothing (importing a broker history, say).
+
+        Each trade is a mapping or a (symbol, action, quantity, at[, price]) tuple; instants must not
+        go back in time per symbol, and a sale of more than is held refuses the whole batch.
+        """
+        key = parse_id("account", account_id)
+        checked: list[Trade] = []
+        for number, raw in enumerate(trades):
+            if isinstance(raw, Mapping):
+                fields = dict(raw)
+            elif isinstance(raw, tuple | list) and len(raw) in (4, 5):
+                fields = dict(zip(("symbol", "action", "quantity", "at", "price"), raw, strict=False))
+            else:
+                raise ValidationError(f"trades[{number}]", raw, "expected (symbol, action, quantity, at[, price])")
+            verb = check_action(fields.get("action"))
+            if verb not in INCREASING | DECREASING:
+                raise ValidationError(f"trades[{number}].action", verb, "record_trades takes trades, not UPDATE")
+            price = fields.get("price")
+            checked.append((
+                normalise_symbol(fields.get("symbol"), f"trades[{number}].symbol"), verb,
+                trade_quantity(fields.get("quantity")), to_instant(fields.get("at"), f"trades[{number}].at"),
+                None if price is None else build(_TradePrice, {"price": price}).price,
+            ))
+        return self._store.change_many(key, checked)
 
     def add_or_update_position(
         self, account_id: uuid.UUID | str, symbol: str, quantity: Any, action: str = "UPDATE",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,7 +18,8 @@ from alexdb.domain.errors import NotFoundError, ValidationError
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import Position, PositionChange
 from alexdb.domain.paging import Page
-from alexdb.ports import Mutation
+from alexdb.domain.trading import apply_trade
+from alexdb.ports import Mutation, Trade
 
 ZERO = Decimal(0)
 
@@ -79,6 +80,43 @@ class SqlPositionStore:
             account_id=account_id, symbol=symbol, action=action, delta=delta,
             quantity_after=after, at=at, price=price, seq=seq,
         )
+
+    def change_many(self, account_id: uuid.UUID, trades: Sequence[Trade]) -> int:
+        """Apply trades in order in one transaction; any refused trade rolls back the whole batch."""
+        symbols = sorted({trade[0] for trade in trades})
+        with self._uow.begin(write=True) as conn:
+            if conn.execute(select(accounts.c.id).where(accounts.c.id == account_id)).first() is None:
+                raise NotFoundError("account", str(account_id))
+            known = set(conn.execute(select(instruments.c.symbol).where(instruments.c.symbol.in_(symbols))).scalars())
+            for symbol in symbols:
+                if symbol not in known:
+                    raise NotFoundError("instrument", symbol)
+            now = utcnow()
+            existing = {row.symbol: row for row in conn.execute(
+                select(positions).where(positions.c.account_id == account_id, positions.c.symbol.in_(symbols))
+                .with_for_update())}
+            held = {s: (existing[s].quantity if s in existing else ZERO) for s in symbols}
+            last = {s: existing[s].last_change_at for s in existing}
+            rows = []
+            for symbol, action, quantity, at, price in trades:
+                if symbol in last and at < last[symbol]:
+                    raise ValidationError("at", at.isoformat(), f"before the last change of {symbol}; "
+                                          "history is recorded in time order")
+                delta, after = apply_trade(symbol, held[symbol], action, quantity)
+                held[symbol], last[symbol] = after, at
+                rows.append({"account_id": account_id, "symbol": symbol, "action": action, "delta": delta,
+                             "quantity_after": after, "price": price, "at": at})
+            if rows:
+                conn.execute(insert(position_history), rows)
+            for symbol in symbols:
+                values = {"quantity": held[symbol], "last_change_at": last[symbol], "updated_at": now}
+                if symbol in existing:
+                    conn.execute(update(positions).where(
+                        positions.c.account_id == account_id, positions.c.symbol == symbol,
+                    ).values(**values, version=existing[symbol].version + 1))
+                else:
+                    conn.execute(insert(positions).values(account_id=account_id, symbol=symbol, version=1, **values))
+        return len(rows)
 
     def current(self, account_id: uuid.UUID) -> list[Position]:
         """Holdings with a non-zero quantity, joined with their instrument."""

@@ -1,0 +1,235 @@
+"""The alexdb command line: a thin Typer layer over the library."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+import alexdb
+from alexdb.cli import render
+from alexdb.domain.errors import AlexdbError, NotFoundError, ValidationError
+from alexdb.domain.instants import to_instant, utcnow
+from alexdb.services import seeding
+
+app = typer.Typer(help="alexdb: the Alex portfolio store.", no_args_is_help=True, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+
+UrlOption = Annotated[str | None, typer.Option("--url", envvar="ALEXDB_URL", help="Database URL (default sqlite:///alex.db).")]
+UserOption = Annotated[str, typer.Option("--user", "-u", help="Clerk user id owning the account.")]
+
+
+def _open(url: str | None, migrate: bool | None = None) -> Any:
+    return alexdb.connect(url, migrate=migrate)
+
+
+def _account(db: Any, account: str, user: str) -> Any:
+    """An account given by id, or by name among the user's accounts."""
+    try:
+        return db.accounts.get_account(uuid.UUID(account))
+    except ValueError:
+        pass
+    cursor = None
+    while True:
+        page = db.accounts.find_by_user(user, cursor=cursor)
+        for candidate in page:
+            if candidate.account_name == account:
+                return candidate
+        if page.next_cursor is None:
+            raise NotFoundError("account", f"{account} (user {user})")
+        cursor = page.next_cursor
+
+
+def _seed(db: Any, with_test_data: bool) -> None:
+    total = 22 * (2 if with_test_data else 1)
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("Seeding instruments and prices", total=total)
+        seeding.seed_instruments(db, lambda n: progress.advance(task, n))
+        if with_test_data:
+            seeding.load_test_data(db, lambda n: progress.advance(task, n))
+
+
+@app.command()
+def init(url: UrlOption = None) -> None:
+    """Create or upgrade the schema and load the 22 reference ETFs."""
+    with _open(url, migrate=True) as db:
+        _seed(db, with_test_data=False)
+        out.print(f"[green]ready[/]: {db!r} at schema {db.schema_version()}")
+
+
+@app.command()
+def migrate(url: UrlOption = None) -> None:
+    """Bring the schema up to this version of alexdb."""
+    with _open(url, migrate=False) as db:
+        before = db.schema_version()
+        after = db.migrate()
+        out.print(f"schema {before or 'empty'} -> {after}")
+
+
+@app.command()
+def seed(url: UrlOption = None) -> None:
+    """Load (or refresh) the 22 reference ETFs."""
+    with _open(url) as db:
+        db.check_schema()
+        _seed(db, with_test_data=False)
+        out.print(f"seeded {len(seeding.load_etfs())} instruments")
+
+
+@app.command()
+def reset(
+    url: UrlOption = None,
+    with_test_data: Annotated[bool, typer.Option("--with-test-data", help="Add the test user and portfolio.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Drop everything, migrate, seed, and optionally load the test portfolio."""
+    if not yes and sys.stdin.isatty():
+        typer.confirm("This deletes every row in the database. Continue?", abort=True)
+    with _open(url, migrate=False) as db:
+        db.drop_all()
+        db.migrate()
+        _seed(db, with_test_data)
+        counts = db.counts()
+    out.print("[green]reset complete[/]: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@app.command()
+def verify(url: UrlOption = None) -> None:
+    """Check schema version, row counts and one query per table; exits non-zero on any problem."""
+    problems: list[str] = []
+    with _open(url, migrate=False) as db:
+        try:
+            db.check_schema()
+            out.print(f"schema {db.schema_version()}: ok")
+        except AlexdbError as exc:
+            problems.append(str(exc))
+        if not problems:
+            counts = db.counts()
+            out.print("counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            problems += _sample_queries(db, counts)
+    for problem in problems:
+        err.print(f"[red]problem[/]: {problem}")
+    if problems:
+        raise typer.Exit(1)
+    out.print("[green]verified[/]")
+
+
+def _sample_queries(db: Any, counts: dict[str, int]) -> list[str]:
+    problems = []
+    if counts["instruments"] == 0:
+        problems.append("no instruments: run `alexdb seed`")
+    first_users = db.users.find_all(limit=1)
+    first_instruments = db.instruments.find_all(limit=1)
+    checks: dict[str, Callable[[], object]] = {
+        "users": lambda: db.users.find_by_clerk_id(first_users[0].clerk_user_id) if first_users else None,
+        "instruments": lambda: db.instruments.search(first_instruments[0].symbol) if first_instruments else None,
+        "price_history": lambda: [db.instruments.get_price_at(i.symbol, utcnow()) for i in first_instruments],
+        "accounts": lambda: [db.accounts.find_by_user(u.clerk_user_id, limit=1) for u in first_users],
+        "positions": lambda: [db.positions.get_portfolio_value(a.id) for u in first_users
+                              for a in db.accounts.find_by_user(u.clerk_user_id, limit=1)],
+        "jobs": lambda: db.jobs.find_by_status("pending", limit=1),
+    }
+    for table, check in checks.items():
+        try:
+            check()
+            out.print(f"query {table}: ok")
+        except AlexdbError as exc:
+            problems.append(f"query on {table} failed: {exc}")
+    return problems
+
+
+@app.command()
+def positions(account: str, user: UserOption = seeding.TEST_USER, url: UrlOption = None) -> None:
+    """Current holdings of an account (by id, or by name with --user)."""
+    with _open(url) as db:
+        found = _account(db, account, user)
+        out.print(render.positions_table(f"{found.account_name} holdings", db.positions.find_by_account(found.id)))
+
+
+@app.command()
+def trade(
+    account: str, symbol: str, action: str, quantity: str,
+    user: UserOption = seeding.TEST_USER, url: UrlOption = None,
+    at: Annotated[str | None, typer.Option(help="ISO-8601 instant (default now).")] = None,
+    price: Annotated[str | None, typer.Option(help="Trade price, recorded in the history.")] = None,
+) -> None:
+    """Record a BUY, SELL, TRANSFER_IN or TRANSFER_OUT."""
+    with _open(url) as db:
+        found = _account(db, account, user)
+        change = db.positions.record_trade(found.id, symbol, action, quantity, at=at, price=price)
+        out.print(f"{change.action} {abs(change.delta)} {change.symbol}: now hold {change.quantity_after}")
+
+
+@app.command()
+def history(
+    account: str, user: UserOption = seeding.TEST_USER, url: UrlOption = None,
+    symbol: Annotated[str | None, typer.Option(help="Only this symbol.")] = None,
+    start: Annotated[str | None, typer.Option(help="From this instant.")] = None,
+    end: Annotated[str | None, typer.Option(help="Up to this instant.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 100,
+) -> None:
+    """The audit trail of an account's positions, oldest first."""
+    with _open(url) as db:
+        found = _account(db, account, user)
+        page = db.positions.get_position_history(found.id, symbol, start, end, limit=limit)
+        out.print(render.history_table(f"{found.account_name} history", page))
+        if page.next_cursor:
+            out.print("[dim]more rows: raise --limit or narrow --start/--end[/]")
+
+
+@app.command()
+def value(
+    account: str, user: UserOption = seeding.TEST_USER, url: UrlOption = None,
+    at: Annotated[str | None, typer.Option(help="Instant or date (a date means the end of that UTC day).")] = None,
+) -> None:
+    """What an account is worth now, or was worth --at an instant."""
+    with _open(url) as db:
+        found = _account(db, account, user)
+        valuation = db.positions.get_account_value_at_date(found.id, at or utcnow())
+        out.print(render.valuation_table(found.account_name, valuation))
+
+
+@app.command()
+def jobs(
+    user: Annotated[str, typer.Argument(help="Clerk user id.")] = seeding.TEST_USER, url: UrlOption = None,
+    status: Annotated[str | None, typer.Option(help="Only jobs of this status.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many jobs.")] = 20,
+) -> None:
+    """A user's analysis jobs, newest first."""
+    with _open(url) as db:
+        out.print(render.jobs_table(f"jobs of {user}", db.jobs.find_by_user(user, status=status, limit=limit)))
+
+
+@app.command()
+def demo(url: UrlOption = None) -> None:
+    """Reset with test data and show the test portfolio now and at three past dates."""
+    with _open(url, migrate=False) as db:
+        db.drop_all()
+        db.migrate()
+        _seed(db, with_test_data=True)
+        account = _account(db, "401(k)", seeding.TEST_USER)
+        out.print(render.positions_table("401(k) holdings now", db.positions.find_by_account(account.id)))
+        today = utcnow().date()
+        for days in (0, 90, 400, 700):
+            moment = utcnow() if days == 0 else to_instant(today - timedelta(days=days))
+            out.print(render.valuation_table("401(k)", db.positions.get_account_value_at_date(account.id, moment)))
+        user_total = db.positions.get_user_value_at_date(seeding.TEST_USER, utcnow()).total
+        out.print(f"[bold]All three accounts of {seeding.TEST_USER} now: {render.money(user_total)}[/]")
+
+
+def main() -> None:
+    """Entry point: one clear line and a non-zero exit on any alexdb error, never a traceback."""
+    try:
+        app()
+    except (AlexdbError, ValidationError) as exc:
+        err.print(f"[red]error[/]: {exc}")
+        sys.exit(1)
+
+
+__all__ = ["app", "date", "main"]
