@@ -109,3 +109,18 @@ def test_value_at_any_instant_equals_a_naive_replay(db, trade_list, points, quer
         valuation = db.positions.get_account_value_at_date(account.id, at)
         assert valuation.total == total
         assert sorted(u.symbol for u in valuation.unpriced) == sorted(unpriced)
+
+
+@SETTINGS
+@given(trade_list=trades, points=price_points, step_hours=st.integers(min_value=1, max_value=72))
+def test_value_series_equals_point_valuations(db, trade_list, points, step_hours):
+    account, symbols = _new_account(db)
+    _apply(db, account, symbols, trade_list)
+    recorded = {(symbols[symbol], BASE + timedelta(minutes=m)): price for symbol, price, m in points}
+    db.instruments.record_prices([(symbol, price, at) for (symbol, at), price in recorded.items()])
+    start, end = BASE - timedelta(hours=1), BASE + timedelta(days=45)
+    series = db.positions.get_value_series(account.id, start, end, timedelta(hours=step_hours))
+    for point in series[:: max(1, len(series) // 12)]:
+        valuation = db.positions.get_account_value_at_date(account.id, point.at)
+        assert point.total == valuation.total
+        assert point.unpriced == [u.symbol for u in valuation.unpriced]

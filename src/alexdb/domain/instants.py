@@ -38,6 +38,14 @@ def to_instant(value: Any, field: str = "at") -> datetime:
     raise ValidationError(field, value, "expected a datetime, date or ISO-8601 string")
 
 
+def instant_text(value: datetime) -> str:
+    """Canonical fixed-width UTC text ("2024-01-02 21:00:00.000000"): its text order is time order.
+
+    Bulk streams carry instants in this form so a sweep can order them without building datetimes.
+    """
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
 def optional_instant(value: datetime | date | str | None, field: str = "at") -> datetime | None:
     """Like to_instant, passing None through."""
     return None if value is None else to_instant(value, field)

@@ -165,7 +165,6 @@ class PositionService:
             raise ValidationError("end", end, "is before start")
         if (finish - begin) / step > MAX_SERIES_STEPS:
             raise ValidationError("step", step, f"gives more than {MAX_SERIES_STEPS} points")
-        changes = list(self._store.changes_until(account.id, finish))
-        symbols = sorted({symbol for symbol, _, _ in changes})
-        prices = self._instruments.price_points_until(symbols, finish)
-        return value_series(account.cash_balance, iter(changes), prices, begin, finish, step)
+        changes = self._store.changes_until(account.id, finish)
+        prices = self._instruments.price_points_until(self._store.symbols(account.id), finish)
+        return value_series(account.cash_balance, changes, prices, begin, finish, step)

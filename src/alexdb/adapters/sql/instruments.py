@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
 
+from alexdb.adapters.sql.bulk import instant_text_column, text_instant_rows
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import keyset_page
 from alexdb.adapters.sql.schema import instruments, price_history
@@ -202,17 +203,18 @@ class SqlInstruments:
         with self._uow.begin() as conn:
             return {row.symbol: _point(row) for row in conn.execute(statement)}
 
-    def price_points_until(self, symbols: Sequence[str], end: datetime) -> Iterator[tuple[str, datetime, Decimal]]:
-        """Every price of these symbols up to end, in time order."""
-        statement = (
-            select(price_history.c.symbol, price_history.c.at, price_history.c.price)
-            .where(price_history.c.symbol.in_(list(symbols)), price_history.c.at <= end)
-            .order_by(price_history.c.at)
-        )
+    def price_points_until(self, symbols: Sequence[str], end: datetime) -> Iterator[tuple[str, str, Decimal]]:
+        """(symbol, instant text, price) of every price of these symbols up to end, in time order."""
+        p = price_history
+        if not symbols:
+            return iter([])
         with self._uow.begin() as conn:
-            rows = [tuple(row) for row in conn.execute(statement)]
-        # Read fully before returning: an open cursor would pin the (possibly shared) connection.
-        return iter(rows)
+            statement = (
+                select(p.c.symbol, instant_text_column(conn, p.c.at), p.c.price)
+                .where(p.c.symbol.in_(list(symbols)), p.c.at <= end)
+                .order_by(p.c.at)
+            )
+            return text_instant_rows(conn, statement)
 
     def count_prices(self) -> int:
         """How many price points are stored."""

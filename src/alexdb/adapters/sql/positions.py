@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Row, and_, insert, select, update
 
+from alexdb.adapters.sql.bulk import instant_text_column, text_instant_rows
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import keyset_page
 from alexdb.adapters.sql.schema import accounts, instruments, position_history, positions
@@ -118,6 +119,12 @@ class SqlPositionStore:
                     conn.execute(insert(positions).values(account_id=account_id, symbol=symbol, version=1, **values))
         return len(rows)
 
+    def symbols(self, account_id: uuid.UUID) -> list[str]:
+        """Every symbol the account has ever held (a position row outlives its last sale)."""
+        with self._uow.begin() as conn:
+            statement = select(positions.c.symbol).where(positions.c.account_id == account_id)
+            return sorted(conn.execute(statement).scalars())
+
     def current(self, account_id: uuid.UUID) -> list[Position]:
         """Holdings with a non-zero quantity, joined with their instrument."""
         statement = (
@@ -164,14 +171,14 @@ class SqlPositionStore:
         with self._uow.begin() as conn:
             return {row.symbol: row.quantity_after for row in conn.execute(statement) if row.quantity_after != ZERO}
 
-    def changes_until(self, account_id: uuid.UUID, end: datetime) -> Iterator[tuple[str, datetime, Decimal]]:
-        """(symbol, instant, quantity after) of every change up to end, in time order."""
-        statement = (
-            select(position_history.c.symbol, position_history.c.at, position_history.c.quantity_after)
-            .where(position_history.c.account_id == account_id, position_history.c.at <= end)
-            .order_by(position_history.c.at, position_history.c.seq)
-        )
+    def changes_until(self, account_id: uuid.UUID, end: datetime) -> Iterator[tuple[str, str, Decimal]]:
+        """(symbol, instant text, quantity after) of every change up to end, in time order."""
+        h = position_history
         with self._uow.begin() as conn:
-            rows = [tuple(row) for row in conn.execute(statement)]
-        # Read fully before returning: an open cursor would pin the (possibly shared) connection.
-        return iter(rows)
+            statement = (
+                select(h.c.symbol, instant_text_column(conn, h.c.at), h.c.quantity_after)
+                .where(h.c.account_id == account_id, h.c.at <= end)
+                .order_by(h.c.at, h.c.seq)
+            )
+            # Read fully inside the transaction: an open cursor would pin the (possibly shared) connection.
+            return text_instant_rows(conn, statement)

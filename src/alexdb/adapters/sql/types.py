@@ -36,10 +36,19 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """timestamptz on PostgreSQL; fixed-width naive-UTC text on SQLite, so text order is time order."""
+    """timestamptz on PostgreSQL; fixed-width UTC text on SQLite ("2024-01-02 21:00:00.000000").
+
+    Fixed width makes text order time order, so SQLite compares and indexes instants as text; and
+    parsing that text ourselves is several times cheaper than a generic DATETIME processor.
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(DateTime(timezone=True))
+        return dialect.type_descriptor(String(26))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
@@ -47,12 +56,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime reached the database; instants must be aware UTC")
         value = value.astimezone(UTC)
-        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+        if dialect.name == "postgresql":
+            return value
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if isinstance(value, str):
+            return datetime.fromisoformat(value + "+00:00")
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def instant_from_db(value: Any) -> datetime:
+    """An instant as a driver returned it (SQLite text or a PostgreSQL datetime) as aware UTC."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")
+    return value.astimezone(UTC)  # type: ignore[no-any-return]
 
 
 def Document() -> TypeEngine[Any]:  # noqa: N802 - reads as a column type
