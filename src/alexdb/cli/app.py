@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -14,7 +14,7 @@ from rich.progress import Progress
 
 import alexdb
 from alexdb.cli import render
-from alexdb.domain.errors import AlexdbError, NotFoundError, ValidationError
+from alexdb.domain.errors import AlexdbError, NotFoundError
 from alexdb.domain.instants import to_instant, utcnow
 from alexdb.services import seeding
 
@@ -224,12 +224,17 @@ def demo(url: UrlOption = None) -> None:
 
 
 def main() -> None:
-    """Entry point: one clear line and a non-zero exit on any alexdb error, never a traceback."""
+    """Entry point: one clear line and a non-zero exit on any error, never a traceback."""
     try:
-        app()
-    except (AlexdbError, ValidationError) as exc:
-        err.print(f"[red]error[/]: {exc}")
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        err.print("aborted")
         sys.exit(1)
-
-
-__all__ = ["app", "date", "main"]
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        err.print(f"[red]error[/]: {message}", highlight=False)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except AlexdbError as exc:
+        err.print(f"[red]error[/]: {exc}", highlight=False, markup=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,5 @@
+"""`python -m alexdb` runs the command line."""
+
+from alexdb.cli.app import main
+
+main()

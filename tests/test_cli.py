@@ -1,0 +1,66 @@
+"""The command line, run as a user runs it: a real process, a real database file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def cli(tmp_path: Path):
+    env = {**os.environ, "ALEXDB_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "alexdb", *args], env=env, capture_output=True,
+                              text=True, timeout=300, stdin=subprocess.DEVNULL)
+    return run
+
+
+def test_reset_verify_and_inspect(cli):
+    reset = cli("reset", "--with-test-data")
+    assert reset.returncode == 0, reset.stderr
+    assert "instruments 22" in reset.stdout and "positions 5" in reset.stdout
+    verify = cli("verify")
+    assert verify.returncode == 0, verify.stderr
+    assert "schema 0001: ok" in verify.stdout and "verified" in verify.stdout
+    positions = cli("positions", "401(k)")
+    assert positions.returncode == 0 and all(s in positions.stdout for s in ("SPY", "QQQ", "BND", "VEA", "GLD"))
+    assert "90,937.50" in positions.stdout
+    trade = cli("trade", "401(k)", "spy", "sell", "10", "--price", "450.25")
+    assert trade.returncode == 0 and "now hold 90" in trade.stdout
+    history = cli("history", "401(k)", "--symbol", "SPY")
+    assert history.returncode == 0 and history.stdout.count("SPY") >= 3
+    value = cli("value", "401(k)", "--at", "2000-01-01")
+    assert value.returncode == 0 and "5,000.00" in value.stdout
+    jobs = cli("jobs")
+    assert jobs.returncode == 0 and "jobs of test_user_001" in jobs.stdout
+
+
+def test_errors_are_one_line_without_traceback(cli):
+    assert cli("reset", "--with-test-data").returncode == 0
+    for args in (["trade", "401(k)", "SPY", "SELL", "1000"], ["positions", "No such account"],
+                 ["value", "401(k)", "--at", "someday"], ["trade", "401(k)", "SPY", "BUY", "-1"]):
+        result = cli(*args)
+        assert result.returncode in (1, 2), args  # 2: a usage error ("-1" reads as an option)
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert result.stderr.startswith("error:")
+
+
+def test_verify_fails_on_an_unseeded_database(cli):
+    assert cli("migrate").returncode == 0
+    result = cli("verify")
+    assert result.returncode == 1
+    assert "no instruments" in result.stderr
+
+
+def test_init_and_demo(cli):
+    init = cli("init")
+    assert init.returncode == 0 and "ready" in init.stdout
+    demo = cli("demo")
+    assert demo.returncode == 0, demo.stderr
+    assert demo.stdout.count("401(k) at") == 4 and "All three accounts" in demo.stdout
