@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -22,6 +22,9 @@ from alexdb.domain.paging import Page
 
 Mutation = Callable[[Decimal], tuple[Decimal, Decimal]]
 """Given the held quantity, returns (delta, quantity after); raises to refuse the change."""
+
+Columns = tuple[Sequence[str], Sequence[str], Sequence[Decimal]]
+"""A time-ordered stream as three parallel columns: symbol, instant text (instants.instant_text), value."""
 
 Trade = tuple[str, str, Decimal, datetime, Decimal | None]
 """(symbol, action, quantity > 0, instant, price) of one validated trade."""
@@ -49,8 +52,8 @@ class InstrumentStore(Protocol):
     def record_prices(self, rows: Iterable[Any]) -> int: ...
     def get_price_at(self, symbol: str, at: Any) -> PricePoint | None: ...
     def prices_at(self, symbols: Sequence[str], at: datetime) -> dict[str, PricePoint]: ...
-    def price_points_until(self, symbols: Sequence[str], end: datetime) -> Iterator[tuple[str, str, Decimal]]:
-        """(symbol, instant_text, price) of every price up to end, in time order."""
+    def price_points_until(self, symbols: Sequence[str], end: datetime) -> Columns:
+        """Every price of these symbols up to end, in time order, as columns (symbol, instant text, price)."""
         ...
 
 
@@ -83,8 +86,8 @@ class PositionStore(Protocol):
         limit: int | None, cursor: str | None,
     ) -> Page[PositionChange]: ...
     def holdings_at(self, account_id: uuid.UUID, at: datetime) -> dict[str, Decimal]: ...
-    def changes_until(self, account_id: uuid.UUID, end: datetime) -> Iterator[tuple[str, str, Decimal]]:
-        """(symbol, instant_text, quantity after) of every change up to end, in time order."""
+    def changes_until(self, account_id: uuid.UUID, end: datetime) -> Columns:
+        """Every change up to end, in time order, as columns (symbol, instant text, quantity after)."""
         ...
 
 

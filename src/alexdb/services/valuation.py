@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from alexdb.domain.instants import instant_text
 from alexdb.domain.models import AccountValuation, HoldingValue, PricePoint, UnpricedHolding, ValuePoint
+from alexdb.ports import Columns
 
 ZERO = Decimal(0)
 
@@ -38,8 +40,8 @@ def value_holdings(
 
 def value_series(
     cash: Decimal,
-    changes: Iterable[tuple[str, str, Decimal]],
-    prices: Iterable[tuple[str, str, Decimal]],
+    changes: Columns,
+    prices: Columns,
     start: datetime, end: datetime, step: timedelta,
 ) -> list[ValuePoint]:
     """Values at start, start+step, ... <= end, in one forward sweep over time-ordered changes and prices.
@@ -49,43 +51,51 @@ def value_series(
     are coalesced first and the exact Decimal arithmetic runs once per symbol that moved. A running
     total swaps a symbol's old contribution for its new one, so a step costs what moved, not what is held.
     """
-    change_rows, price_rows = list(changes), list(prices)
+    change_symbols, change_at, change_quantity = changes
+    price_symbols, price_at, price_value = prices
+    steps: list[datetime] = []
+    instant = start
+    while instant <= end:
+        steps.append(instant)
+        instant += step
     held: dict[str, Decimal] = {}
     last_price: dict[str, Decimal] = {}
+    contribution: dict[str, Decimal] = {}  # quantity x price of each priced holding
     unpriced: set[str] = set()
     holdings_value = ZERO
     ci = pi = 0
     series: list[ValuePoint] = []
-    instant = start
-    while instant <= end:
+    construct = ValuePoint.model_construct
+    for instant in steps:
         mark = instant_text(instant)
-        moved_quantity: dict[str, Decimal] = {}
-        while ci < len(change_rows) and change_rows[ci][1] <= mark:
-            symbol, _, quantity = change_rows[ci]
-            moved_quantity[symbol] = quantity
-            ci += 1
-        moved_price: dict[str, Decimal] = {}
-        while pi < len(price_rows) and price_rows[pi][1] <= mark:
-            moved_price[price_rows[pi][0]] = price_rows[pi][2]
-            pi += 1
-        for symbol in moved_quantity.keys() | moved_price.keys():
-            old_quantity, old_price = held.get(symbol, ZERO), last_price.get(symbol)
-            quantity = moved_quantity.get(symbol, old_quantity)
-            new_price = moved_price.get(symbol, old_price)
-            if new_price is not None:
-                old_value = ZERO if old_price is None else old_quantity * old_price
-                holdings_value += quantity * new_price - old_value
-                last_price[symbol] = new_price
+        # Rows up to this step are found by bisection and applied slice-wise (in C); the last row of a
+        # symbol in the slice wins, which is its state at this step.
+        change_end = bisect_right(change_at, mark, ci)
+        price_end = bisect_right(price_at, mark, pi)
+        if change_end == ci and price_end == pi:
+            moved: Iterable[str] = ()
+        else:
+            moved = set(change_symbols[ci:change_end])
+            moved.update(price_symbols[pi:price_end])
+            held.update(zip(change_symbols[ci:change_end], change_quantity[ci:change_end], strict=True))
+            last_price.update(zip(price_symbols[pi:price_end], price_value[pi:price_end], strict=True))
+            ci, pi = change_end, price_end
+        for symbol in moved:
+            price_now = last_price.get(symbol)
+            if price_now is None:
+                if held.get(symbol):
+                    unpriced.add(symbol)
+                else:
+                    unpriced.discard(symbol)
+                continue
+            if unpriced:
                 unpriced.discard(symbol)
-            elif quantity:
-                unpriced.add(symbol)
-            else:
-                unpriced.discard(symbol)
-            held[symbol] = quantity
+            value = held.get(symbol, ZERO) * price_now
+            holdings_value += value - contribution.get(symbol, ZERO)
+            contribution[symbol] = value
         # Every field was computed here from validated data: skip re-validating thousands of points.
-        series.append(ValuePoint.model_construct(
+        series.append(construct(
             at=instant, cash=cash, holdings_value=holdings_value, total=cash + holdings_value,
-            unpriced=sorted(unpriced),
+            unpriced=sorted(unpriced) if unpriced else [],
         ))
-        instant += step
     return series

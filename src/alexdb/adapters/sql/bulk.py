@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, String, func, type_coerce
+
+from alexdb.ports import Columns
 
 
 def instant_text_column(conn: Connection, column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -19,9 +21,15 @@ def instant_text_column(conn: Connection, column: ColumnElement[Any]) -> ColumnE
     return type_coerce(column, String)
 
 
-def text_instant_rows(conn: Connection, statement: Select[Any]) -> Iterator[tuple[str, str, Decimal]]:
-    """(key, instant text, exact decimal) rows of a three-column SELECT."""
-    return iter([(key, at, Decimal(number)) for key, at, number in raw_rows(conn, statement)])
+def text_instant_columns(conn: Connection, statement: Select[Any]) -> Columns:
+    """A three-column SELECT (key, instant text, number) as parallel columns, numbers as exact Decimals.
+
+    Splitting and converting whole columns runs in C (map, itemgetter) instead of a bytecode loop per row.
+    """
+    rows = raw_rows(conn, statement)
+    keys = list(map(itemgetter(0), rows))
+    instants = list(map(itemgetter(1), rows))
+    return keys, instants, list(map(Decimal, map(itemgetter(2), rows)))
 
 
 def raw_rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:

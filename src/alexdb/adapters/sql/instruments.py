@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
 
-from alexdb.adapters.sql.bulk import instant_text_column, text_instant_rows
+from alexdb.adapters.sql.bulk import instant_text_column, text_instant_columns
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import keyset_page
 from alexdb.adapters.sql.schema import instruments, price_history
@@ -20,6 +19,7 @@ from alexdb.domain.models import Instrument, NewInstrument, PricePoint, normalis
 from alexdb.domain.paging import Page
 from alexdb.domain.validate import build
 from alexdb.domain.vocabulary import INSTRUMENT_TYPES
+from alexdb.ports import Columns
 
 PRICE_PAGE = 1000
 
@@ -203,18 +203,18 @@ class SqlInstruments:
         with self._uow.begin() as conn:
             return {row.symbol: _point(row) for row in conn.execute(statement)}
 
-    def price_points_until(self, symbols: Sequence[str], end: datetime) -> Iterator[tuple[str, str, Decimal]]:
+    def price_points_until(self, symbols: Sequence[str], end: datetime) -> Columns:
         """(symbol, instant text, price) of every price of these symbols up to end, in time order."""
         p = price_history
         if not symbols:
-            return iter([])
+            return [], [], []
         with self._uow.begin() as conn:
             statement = (
                 select(p.c.symbol, instant_text_column(conn, p.c.at), p.c.price)
                 .where(p.c.symbol.in_(list(symbols)), p.c.at <= end)
                 .order_by(p.c.at)
             )
-            return text_instant_rows(conn, statement)
+            return text_instant_columns(conn, statement)
 
     def count_prices(self) -> int:
         """How many price points are stored."""

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, and_, insert, select, update
 
-from alexdb.adapters.sql.bulk import instant_text_column, text_instant_rows
+from alexdb.adapters.sql.bulk import instant_text_column, text_instant_columns
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import keyset_page
 from alexdb.adapters.sql.schema import accounts, instruments, position_history, positions
@@ -20,7 +20,7 @@ from alexdb.domain.instants import utcnow
 from alexdb.domain.models import Position, PositionChange
 from alexdb.domain.paging import Page
 from alexdb.domain.trading import apply_trade
-from alexdb.ports import Mutation, Trade
+from alexdb.ports import Columns, Mutation, Trade
 
 ZERO = Decimal(0)
 
@@ -171,7 +171,7 @@ class SqlPositionStore:
         with self._uow.begin() as conn:
             return {row.symbol: row.quantity_after for row in conn.execute(statement) if row.quantity_after != ZERO}
 
-    def changes_until(self, account_id: uuid.UUID, end: datetime) -> Iterator[tuple[str, str, Decimal]]:
+    def changes_until(self, account_id: uuid.UUID, end: datetime) -> Columns:
         """(symbol, instant text, quantity after) of every change up to end, in time order."""
         h = position_history
         with self._uow.begin() as conn:
@@ -181,4 +181,4 @@ class SqlPositionStore:
                 .order_by(h.c.at, h.c.seq)
             )
             # Read fully inside the transaction: an open cursor would pin the (possibly shared) connection.
-            return text_instant_rows(conn, statement)
+            return text_instant_columns(conn, statement)
