@@ -11,7 +11,6 @@ from typing import Any, Protocol
 from alexdb.domain.models import (
     Account,
     Instrument,
-    Job,
     NewInstrument,
     Position,
     PositionChange,
@@ -89,9 +88,3 @@ class PositionStore(Protocol):
     def changes_until(self, account_id: uuid.UUID, end: datetime) -> Columns:
         """Every change up to end, in time order, as columns (symbol, instant text, quantity after)."""
         ...
-
-
-class JobStore(Protocol):
-    """Analysis jobs."""
-
-    def get_job(self, job_id: uuid.UUID | str) -> Job: ...

@@ -68,13 +68,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)  # type: ignore[no-any-return]
 
 
-def instant_from_db(value: Any) -> datetime:
-    """An instant as a driver returned it (SQLite text or a PostgreSQL datetime) as aware UTC."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value + "+00:00")
-    return value.astimezone(UTC)  # type: ignore[no-any-return]
-
-
 def Document() -> TypeEngine[Any]:  # noqa: N802 - reads as a column type
     """JSONB on PostgreSQL, JSON text elsewhere; numbers round-trip as Decimal (see json_dumps/json_loads)."""
     return JSON().with_variant(JSONB(), "postgresql")
