@@ -39,11 +39,12 @@ def to_instant(value: Any, field: str = "at") -> datetime:
 
 
 def instant_text(value: datetime) -> str:
-    """Canonical fixed-width UTC text ("2024-01-02 21:00:00.000000"): its text order is time order.
+    """Canonical fixed-width ISO-8601 UTC text ("2024-01-02T21:00:00.000000Z"): text order is time order.
 
-    Bulk streams carry instants in this form so a sweep can order them without building datetimes.
+    Every backend stores or renders instants in this form (SQLite columns, DynamoDB sort keys), so a
+    sweep or a key range can order them without building datetimes.
     """
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def optional_instant(value: datetime | date | str | None, field: str = "at") -> datetime | None:

@@ -17,7 +17,7 @@ def instant_text_column(conn: Connection, column: ColumnElement[Any]) -> ColumnE
     SQLite already stores exactly that text; PostgreSQL formats it server-side, cheaper than in Python.
     """
     if conn.dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
+        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
     return type_coerce(column, String)
 
 

@@ -11,6 +11,8 @@ from sqlalchemy import JSON, DateTime, Dialect, Numeric, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from alexdb.domain.instants import instant_text
+
 
 class ExactDecimal(TypeDecorator[Decimal]):
     """NUMERIC on PostgreSQL; canonical decimal text on SQLite, whose REAL would round 0.1 + 0.2."""
@@ -36,7 +38,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """timestamptz on PostgreSQL; fixed-width UTC text on SQLite ("2024-01-02 21:00:00.000000").
+    """timestamptz on PostgreSQL; canonical UTC text on SQLite ("2024-01-02T21:00:00.000000Z", instant_text).
 
     Fixed width makes text order time order, so SQLite compares and indexes instants as text; and
     parsing that text ourselves is several times cheaper than a generic DATETIME processor.
@@ -48,7 +50,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
             return dialect.type_descriptor(DateTime(timezone=True))
-        return dialect.type_descriptor(String(26))
+        return dialect.type_descriptor(String(27))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
@@ -56,15 +58,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime reached the database; instants must be aware UTC")
         value = value.astimezone(UTC)
-        if dialect.name == "postgresql":
-            return value
-        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return value if dialect.name == "postgresql" else instant_text(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if isinstance(value, str):
-            return datetime.fromisoformat(value + "+00:00")
+            return datetime.fromisoformat(value)
         return value.astimezone(UTC)  # type: ignore[no-any-return]
 
 
