@@ -12,6 +12,7 @@ from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import keyset_page
 from alexdb.adapters.sql.schema import accounts, users
 from alexdb.domain.errors import NotFoundError
+from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import Account, NewAccount
 from alexdb.domain.paging import Page
@@ -47,7 +48,7 @@ class SqlAccounts:
             "cash_balance": cash_balance, "cash_interest": cash_interest, "account_type": account_type,
         })
         now = utcnow()
-        account = Account(**new.model_dump(), id=uuid.uuid4(), created_at=now, updated_at=now)
+        account = Account(**new.model_dump(), id=new_id(), created_at=now, updated_at=now)
         with self._uow.begin(write=True) as conn:
             require_user(conn, clerk_user_id)
             conn.execute(insert(accounts).values(**account.model_dump()))

@@ -13,6 +13,7 @@ from alexdb.adapters.sql.paging import keyset_page
 from alexdb.adapters.sql.schema import jobs
 from alexdb.adapters.sql.types import json_dumps
 from alexdb.domain.errors import InvalidTransitionError, NotFoundError, ValidationError
+from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import Job, NewJob
 from alexdb.domain.paging import Page
@@ -56,7 +57,7 @@ class SqlJobs:
             check_payload("request_payload", request_payload)
         new = build(NewJob, {"clerk_user_id": clerk_user_id, "job_type": job_type, "request_payload": request_payload})
         now = utcnow()
-        job = Job(**new.model_dump(), id=uuid.uuid4(), status="pending", created_at=now, updated_at=now)
+        job = Job(**new.model_dump(), id=new_id(), status="pending", created_at=now, updated_at=now)
         with self._uow.begin(write=True) as conn:
             require_user(conn, clerk_user_id)
             conn.execute(insert(jobs).values(**job.model_dump()))
