@@ -11,38 +11,18 @@ from alexdb.adapters.sql.accounts import require_user
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import keyset_page
 from alexdb.adapters.sql.schema import jobs
-from alexdb.adapters.sql.types import json_dumps
-from alexdb.domain.errors import InvalidTransitionError, NotFoundError, ValidationError
+from alexdb.domain.errors import NotFoundError
 from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
+from alexdb.domain.jobs import check_job_type, check_status, transition
 from alexdb.domain.models import Job, NewJob
 from alexdb.domain.paging import Page
+from alexdb.domain.payloads import check_payload
 from alexdb.domain.validate import build, parse_id
-from alexdb.domain.vocabulary import JOB_STATUSES, JOB_TRANSITIONS, JOB_TYPES
-
-PAYLOADS = ("report_payload", "charts_payload", "retirement_payload", "summary_payload")
 
 
 def _job(row: Row[Any]) -> Job:
     return Job.model_validate(dict(row._mapping))
-
-
-def check_payload(field: str, payload: Any) -> dict[str, Any]:
-    """A JSON object that can be stored exactly."""
-    if not isinstance(payload, dict):
-        raise ValidationError(field, payload, "must be a JSON object (dict)")
-    try:
-        json_dumps(payload)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(field, payload, f"not JSON-serialisable: {exc}") from exc
-    return payload
-
-
-def check_status(status: Any) -> str:
-    """A known job status."""
-    if status not in JOB_STATUSES:
-        raise ValidationError("status", status, f"must be one of {', '.join(JOB_STATUSES)}")
-    return str(status)
 
 
 class SqlJobs:
@@ -54,7 +34,7 @@ class SqlJobs:
     def create_job(self, clerk_user_id: str, job_type: str, request_payload: dict[str, Any] | None = None) -> Job:
         """Queue a pending job for an existing user."""
         if request_payload is not None:
-            check_payload("request_payload", request_payload)
+            request_payload = check_payload("request_payload", request_payload)
         new = build(NewJob, {"clerk_user_id": clerk_user_id, "job_type": job_type, "request_payload": request_payload})
         now = utcnow()
         job = Job(**new.model_dump(), id=new_id(), status="pending", created_at=now, updated_at=now)
@@ -92,22 +72,13 @@ class SqlJobs:
             return _job(conn.execute(select(jobs).where(jobs.c.id == key)).one())
 
     def _transition(self, conn: Connection, key: uuid.UUID, current: str, status: str, error: str | None) -> bool:
-        if status not in JOB_TRANSITIONS[current]:
-            raise InvalidTransitionError(str(key), current, status)
-        now = utcnow()
-        values: dict[str, Any] = {"status": status, "updated_at": now}
-        if status == "running":
-            values["started_at"] = now
-        if status in ("completed", "failed"):
-            values["completed_at"] = now
-        if error is not None:
-            values["error_message"] = error
+        values = transition(key, current, status, error, utcnow())
         # Conditional on the status we read: of two racing writers only one moves the job.
         moved = conn.execute(update(jobs).where(jobs.c.id == key, jobs.c.status == current).values(**values))
         return bool(moved.rowcount)
 
     def _set_payload(self, job_id: uuid.UUID | str, field: str, payload: dict[str, Any]) -> Job:
-        check_payload(field, payload)
+        payload = check_payload(field, payload)
         key = parse_id("job", job_id)
         with self._uow.begin(write=True) as conn:
             if not conn.execute(update(jobs).where(jobs.c.id == key).values(
@@ -149,8 +120,8 @@ class SqlJobs:
 
     def claim_next(self, job_type: str | None = None) -> Job | None:
         """Atomically move the oldest pending job (of job_type) to running; None when none is pending."""
-        if job_type is not None and job_type not in JOB_TYPES:
-            raise ValidationError("job_type", job_type, f"must be one of {', '.join(JOB_TYPES)}")
+        if job_type is not None:
+            check_job_type(job_type)
         statement = select(jobs.c.id).where(jobs.c.status == "pending")
         if job_type is not None:
             statement = statement.where(jobs.c.job_type == job_type)

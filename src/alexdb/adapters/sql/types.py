@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import simplejson
 from sqlalchemy import JSON, DateTime, Dialect, Numeric, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from alexdb.domain.instants import instant_text
+from alexdb.domain.payloads import json_dumps, json_loads
+
+__all__ = ["Document", "ExactDecimal", "UTCDateTime", "json_dumps", "json_loads"]
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -71,19 +73,3 @@ class UTCDateTime(TypeDecorator[datetime]):
 def Document() -> TypeEngine[Any]:  # noqa: N802 - reads as a column type
     """JSONB on PostgreSQL, JSON text elsewhere; numbers round-trip as Decimal (see json_dumps/json_loads)."""
     return JSON().with_variant(JSONB(), "postgresql")
-
-
-def json_dumps(value: Any) -> str:
-    """JSON text in which Decimals keep their exact digits."""
-    return simplejson.dumps(value, use_decimal=True, separators=(",", ":"), default=_default)
-
-
-def json_loads(text: str | bytes) -> Any:
-    """Parse JSON text, reading every non-integer number as an exact Decimal."""
-    return simplejson.loads(text, use_decimal=True)
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
