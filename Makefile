@@ -1,5 +1,5 @@
 # make run  : create .venv, install, run the main job (the demo) on the embedded SQLite default.
-# make test : create .venv, install, start what the tests need, lint, type-check and test.
+# make test : create .venv, install, make sure PostgreSQL and DynamoDB Local can run, lint, type-check, test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,6 +18,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	scripts/ensure-postgres
+	scripts/ensure-dynamodb-local
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest

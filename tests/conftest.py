@@ -16,10 +16,11 @@ import pytest
 
 import alexdb
 from alexdb.adapters.sql.database import SqlDatabase
+from tests.dynamodb_local import dynamodb_local
 
 PG_SERVER = os.environ.get("ALEXDB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-BACKENDS = ["sqlite_file", "sqlite_memory", "postgresql"]
+BACKENDS = ["sqlite_file", "sqlite_memory", "postgresql", "dynamodb"]
 
 
 def unavailable(backend: str, reason: str) -> None:
@@ -49,6 +50,34 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    """DynamoDB Local for the whole session, on a free loopback port."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    try:
+        with dynamodb_local() as endpoint:
+            yield endpoint
+    except RuntimeError as exc:
+        unavailable("dynamodb", str(exc))
+
+
+@pytest.fixture(scope="session")
+def dynamodb_url(dynamodb_endpoint: str) -> str:
+    """Tables for this session, created once under a unique prefix."""
+    url = f"dynamodb://{dynamodb_endpoint}?region=us-east-1&prefix=t{uuid.uuid4().hex[:8]}-"
+    alexdb.connect(url, migrate=True).close()
+    return url
+
+
+def empty_dynamodb(url: str) -> None:
+    """Delete every item of both tables (fast: a test leaves only a few)."""
+    db = alexdb.connect(url)
+    for table in (db.config.users_table, db.config.instruments_table):
+        found = [{"PK": i["PK"], "SK": i["SK"]} for i in db.dynamo.scan(table, ProjectionExpression="PK, SK")]
+        db.dynamo.batch_write(table, deletes=found)
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file that each test copies, so migrations run once per session."""
     path = tmp_path_factory.mktemp("template") / "template.db"
@@ -56,19 +85,45 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=[pytest.param(b, marks=getattr(pytest.mark, b)) for b in BACKENDS])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A URL of an empty, migrated database of the parametrized backend."""
-    backend = request.param
+def _params(backends: list[str]) -> list[Any]:
+    return [pytest.param(b, marks=getattr(pytest.mark, b)) for b in backends]
+
+
+def prepare(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
+    """The URL of an empty, ready database of backend."""
     if backend == "sqlite_memory":
         return "sqlite://"
     if backend == "sqlite_file":
         path = tmp_path / "alex.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
+    if backend == "dynamodb":
+        dynamo: str = request.getfixturevalue("dynamodb_url")
+        empty_dynamodb(dynamo)
+        return dynamo
     url: str = request.getfixturevalue("pg_url")
     _truncate(url)
     return url
+
+
+@pytest.fixture(params=_params(BACKENDS))
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty database of the parametrized backend (the contract suite's fixture)."""
+    return prepare(request, request.param, tmp_path)
+
+
+@pytest.fixture(params=_params(["sqlite_file", "sqlite_memory", "postgresql"]))
+def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty SQL database (for tests of the SQL schema itself)."""
+    return prepare(request, request.param, tmp_path)
+
+
+@pytest.fixture(params=_params(["sqlite_file", "postgresql", "dynamodb"]))
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database that separate processes can open at once (not in-memory SQLite)."""
+    if request.param == "sqlite_file":
+        return f"sqlite:///{tmp_path / 'shared.db'}"
+    return prepare(request, request.param, tmp_path)
 
 
 def _truncate(url: str) -> None:

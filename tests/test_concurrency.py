@@ -7,8 +7,6 @@ import multiprocessing
 import threading
 from decimal import Decimal
 
-import pytest
-
 import alexdb
 from alexdb import InsufficientQuantityError
 from tests.conftest import instrument
@@ -34,19 +32,6 @@ def _in_thread(errors: list[BaseException], *args: object) -> None:
         _trade_many(*args)  # type: ignore[arg-type]
     except BaseException as exc:
         errors.append(exc)
-
-
-@pytest.fixture(params=[pytest.param("sqlite_file", marks=pytest.mark.sqlite_file),
-                        pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def shared_url(request, tmp_path) -> str:
-    """A database that separate processes can open: a SQLite file or PostgreSQL (not memory)."""
-    if request.param == "sqlite_file":
-        return f"sqlite:///{tmp_path / 'shared.db'}"
-    from tests.conftest import _truncate
-
-    url: str = request.getfixturevalue("pg_url")
-    _truncate(url)
-    return url
 
 
 def _setup(url: str) -> str:

@@ -11,8 +11,8 @@ from alexdb.adapters.sql import migrate
 from alexdb.adapters.sql.schema import metadata
 
 
-def test_migrated_schema_matches_the_declared_one(db_url):
-    db = alexdb.connect(db_url)
+def test_migrated_schema_matches_the_declared_one(sql_url):
+    db = alexdb.connect(sql_url)
     with db._engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []

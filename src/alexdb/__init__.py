@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from alexdb.domain.errors import (
     AlexdbError,
@@ -17,6 +17,7 @@ from alexdb.domain.errors import (
 )
 
 if TYPE_CHECKING:
+    from alexdb.adapters.dynamodb.database import DynamoDatabase
     from alexdb.adapters.sql.database import SqlDatabase
 
 __version__ = "0.1.0"
@@ -28,11 +29,14 @@ __all__ = [
 ]
 
 
-def connect(url: str | None = None, *, migrate: bool | None = None) -> SqlDatabase:
+def connect(
+    url: str | None = None, *, migrate: bool | None = None, client: Any = None
+) -> SqlDatabase | DynamoDatabase:
     """Open an alexdb database: url, else $ALEXDB_URL, else the embedded SQLite file ./alex.db.
 
     sqlite:///path.db and sqlite:// (memory) are migrated on open; for postgresql://user@host/db pass
-    migrate=True or run `alexdb migrate` first.
+    migrate=True or run `alexdb migrate` first. dynamodb://[host:port][?region=..&prefix=..] opens the
+    DynamoDB tables (client= injects a boto3 client; migrate=True creates missing tables).
     """
     target = url or os.environ.get("ALEXDB_URL") or DEFAULT_URL
     scheme = target.split(":", 1)[0].split("+", 1)[0]
@@ -40,4 +44,8 @@ def connect(url: str | None = None, *, migrate: bool | None = None) -> SqlDataba
         from alexdb.adapters.sql.database import SqlDatabase
 
         return SqlDatabase(target, migrate_schema=migrate)
-    raise ValidationError("url", target, "expected a sqlite:// or postgresql:// URL")
+    if scheme == "dynamodb":
+        from alexdb.adapters.dynamodb.database import DynamoDatabase
+
+        return DynamoDatabase(target, client=client, create_tables=bool(migrate))
+    raise ValidationError("url", target, "expected a sqlite://, postgresql:// or dynamodb:// URL")

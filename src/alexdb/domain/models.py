@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from alexdb.domain.errors import ValidationError
-from alexdb.domain.numbers import Holding, Money, Percent, Price, Rate, check_allocation
+from alexdb.domain.numbers import Holding, Money, Percent, Price, Rate, WholeNumber, check_allocation
 from alexdb.domain.vocabulary import (
     AccountType,
     AssetClass,
@@ -70,7 +70,7 @@ class NewUser(Record):
 
     clerk_user_id: ClerkUserId
     display_name: Name | None = None
-    years_until_retirement: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
+    years_until_retirement: Annotated[WholeNumber, Field(ge=0, le=100)] | None = None
     target_retirement_income: Money | None = None
     asset_class_targets: AssetClassAllocation = Field(
         default_factory=lambda: {"equity": Decimal(70), "fixed_income": Decimal(30)}  # type: ignore[arg-type]
@@ -161,7 +161,7 @@ class PositionChange(Record):
     quantity_after: Holding
     at: AwareDatetime
     price: Price | None = None
-    seq: int
+    seq: WholeNumber
 
 
 class NewJob(Record):

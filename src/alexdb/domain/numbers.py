@@ -30,6 +30,21 @@ def exact_decimal(value: Any) -> Any:
 
 _Exact = BeforeValidator(exact_decimal)
 
+
+def whole_number(value: Any) -> Any:
+    """Accept an int, or an integral Decimal (as DynamoDB returns numbers); refuse bool, float, text, fractions."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError("must be a whole number")
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value != value.to_integral_value():
+            raise ValueError("must be a whole number")
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(whole_number)]
+"""An integer that may arrive as an integral Decimal."""
+
 Money = Annotated[Decimal, _Exact, Field(ge=0, max_digits=18, decimal_places=2)]
 """A non-negative amount of money with at most 2 decimal places."""
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import pydantic
 
 from alexdb.domain.errors import NotFoundError, ValidationError
+from alexdb.domain.instants import to_instant, utcnow
+from alexdb.domain.models import PricePoint
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -49,3 +52,17 @@ def parse_id(entity: str, value: Any) -> uuid.UUID:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError) as exc:
         raise NotFoundError(entity, value) from exc
+
+
+def price_row(row: Any) -> PricePoint:
+    """A PricePoint from a model, a mapping or a (symbol, price[, at]) tuple."""
+    if isinstance(row, PricePoint):
+        return row
+    if isinstance(row, Mapping):
+        data = dict(row)
+    elif isinstance(row, tuple | list) and len(row) in (2, 3):
+        data = {"symbol": row[0], "price": row[1], "at": row[2] if len(row) == 3 else None}
+    else:
+        raise ValidationError("row", row, "expected a PricePoint, a mapping or (symbol, price, at)")
+    data["at"] = to_instant(data["at"]) if data.get("at") is not None else utcnow()
+    return build(PricePoint, data)

@@ -17,7 +17,7 @@ from alexdb.domain.errors import ConflictError, NotFoundError, ValidationError
 from alexdb.domain.instants import optional_instant, to_instant, utcnow
 from alexdb.domain.models import Instrument, NewInstrument, PricePoint, normalise_symbol
 from alexdb.domain.paging import Page
-from alexdb.domain.validate import build
+from alexdb.domain.validate import build, price_row
 from alexdb.domain.vocabulary import INSTRUMENT_TYPES
 from alexdb.ports import Columns
 
@@ -30,20 +30,6 @@ def _instrument(row: Row[Any]) -> Instrument:
 
 def _point(row: Any) -> PricePoint:
     return PricePoint(symbol=row.symbol, price=row.price, at=row.at)
-
-
-def price_row(row: Any) -> PricePoint:
-    """A PricePoint from a model, a mapping or a (symbol, price[, at]) tuple."""
-    if isinstance(row, PricePoint):
-        return row
-    if isinstance(row, Mapping):
-        data = dict(row)
-    elif isinstance(row, tuple | list) and len(row) in (2, 3):
-        data = {"symbol": row[0], "price": row[1], "at": row[2] if len(row) == 3 else None}
-    else:
-        raise ValidationError("row", row, "expected a PricePoint, a mapping or (symbol, price, at)")
-    data["at"] = to_instant(data["at"]) if data.get("at") is not None else utcnow()
-    return build(PricePoint, data)
 
 
 class SqlInstruments:

@@ -1,0 +1,270 @@
+"""A thin layer over the boto3 DynamoDB client: typed items, full pagination, bounded retries with
+backoff and jitter, errors translated at this edge, and consumed capacity metered per operation."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from alexdb.domain.errors import BackendError, ValidationError
+
+RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+             "InternalServerError", "ServiceUnavailable", "TransactionInProgressException"}
+_serialize = TypeSerializer().serialize
+_deserialize = TypeDeserializer().deserialize
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    """A Python dict (Decimal numbers, no None) as a DynamoDB item."""
+    return {name: _serialize(value) for name, value in values.items() if value is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as a Python dict (numbers come back as Decimal)."""
+    return {name: _deserialize(value) for name, value in item.items()}
+
+
+@dataclass
+class Meter:
+    """Requests and consumed capacity units, per operation name."""
+
+    requests: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    read_units: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    write_units: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, operation: str, consumed: Any) -> None:
+        """Add one request and its ConsumedCapacity (a dict or a list of them)."""
+        entries = consumed if isinstance(consumed, list) else [consumed] if consumed else []
+        with self._lock:
+            self.requests[operation] += 1
+            for entry in entries:
+                units = float(entry.get("CapacityUnits", 0))
+                read = float(entry.get("ReadCapacityUnits", 0))
+                write = float(entry.get("WriteCapacityUnits", 0))
+                if read or write:
+                    self.read_units[operation] += read
+                    self.write_units[operation] += write
+                elif operation in ("GetItem", "Query", "BatchGetItem", "Scan"):
+                    self.read_units[operation] += units
+                else:
+                    self.write_units[operation] += units
+
+    def reset(self) -> None:
+        """Forget everything recorded."""
+        with self._lock:
+            self.requests.clear()
+            self.read_units.clear()
+            self.write_units.clear()
+
+
+class TransactionCanceledError(Exception):
+    """A transaction refused by a condition; codes[i] is the reason of the i-th action ("None" if it passed)."""
+
+    def __init__(self, codes: list[str]) -> None:
+        self.codes = codes
+        super().__init__(", ".join(codes))
+
+
+class ConditionFailedError(Exception):
+    """A single-item write whose condition did not hold."""
+
+
+@dataclass
+class RetryPolicy:
+    """How long to keep retrying throttles, conflicts and unprocessed batch items."""
+
+    attempts: int = 8
+    base_delay: float = 0.02
+    max_delay: float = 1.0
+
+    def sleep(self, attempt: int) -> None:
+        """Exponential backoff with full jitter."""
+        time.sleep(random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt)))
+
+
+class Dynamo:
+    """DynamoDB calls as alexdb needs them."""
+
+    def __init__(self, client: Any, retry: RetryPolicy | None = None, meter: Meter | None = None) -> None:
+        self.client = client
+        self.retry = retry or RetryPolicy()
+        self.meter = meter or Meter()
+
+    def call(self, operation: str, **request: Any) -> dict[str, Any]:
+        """One request, retried on throttling within the budget; other failures translated."""
+        method = getattr(self.client, _snake(operation))
+        for attempt in range(self.retry.attempts):
+            try:
+                response: dict[str, Any] = method(ReturnConsumedCapacity="TOTAL", **request)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in RETRYABLE and attempt + 1 < self.retry.attempts:
+                    self.retry.sleep(attempt)
+                    continue
+                raise _translate(operation, exc) from exc
+            except BotoCoreError as exc:
+                raise BackendError(f"DynamoDB {operation} failed: {exc}") from exc
+            self.meter.record(operation, response.get("ConsumedCapacity"))
+            return response
+        raise BackendError(f"DynamoDB {operation}: still throttled after {self.retry.attempts} attempts")
+
+    def get(self, table: str, key: dict[str, str]) -> dict[str, Any] | None:
+        """One item by key, strongly consistent."""
+        item = self.call("GetItem", TableName=table, Key=to_item(key), ConsistentRead=True).get("Item")
+        return None if item is None else from_item(item)
+
+    def put(self, table: str, item: dict[str, Any], condition: str | None = None,
+            names: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> None:
+        """Put an item; ConditionFailedError if condition does not hold."""
+        request: dict[str, Any] = {"TableName": table, "Item": to_item(item)}
+        _add_condition(request, condition, names, values)
+        self.call("PutItem", **request)
+
+    def update(self, table: str, key: dict[str, str], expression: str, names: dict[str, str],
+               values: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
+        """Update an item, returning its new image; ConditionFailedError if condition does not hold."""
+        request: dict[str, Any] = {"TableName": table, "Key": to_item(key), "UpdateExpression": expression,
+                                   "ReturnValues": "ALL_NEW"}
+        _add_condition(request, condition, names, values)
+        return from_item(self.call("UpdateItem", **request)["Attributes"])
+
+    def query_page(self, table: str, limit: int | None, start: dict[str, Any] | None,
+                   **request: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of a Query: items and the LastEvaluatedKey (None at the end)."""
+        request = {"TableName": table, **request}
+        if limit is not None:
+            request["Limit"] = limit
+        if start:
+            request["ExclusiveStartKey"] = to_item(start)
+        _serialize_values(request)
+        response = self.call("Query", **request)
+        last = response.get("LastEvaluatedKey")
+        return [from_item(i) for i in response.get("Items", [])], None if last is None else from_item(last)
+
+    def query(self, table: str, **request: Any) -> Iterator[dict[str, Any]]:
+        """Every item a Query matches, following LastEvaluatedKey past each 1 MB page."""
+        start: dict[str, Any] | None = None
+        while True:
+            items, start = self.query_page(table, None, start, **request)
+            yield from items
+            if start is None:
+                return
+
+    def scan(self, table: str, **request: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a table (administration only: never on a request path)."""
+        start = None
+        while True:
+            page = {"TableName": table, **request}
+            if start:
+                page["ExclusiveStartKey"] = start
+            response = self.call("Scan", **page)
+            yield from (from_item(i) for i in response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if start is None:
+                return
+
+    def transact(self, actions: Sequence[dict[str, Any]]) -> None:
+        """TransactWriteItems (items given as Python dicts), retried on conflicts within the budget.
+
+        TransactionCanceledError carries each action's reason when a condition refused the transaction.
+        """
+        request = [_serialize_action(action) for action in actions]
+        for attempt in range(self.retry.attempts):
+            try:
+                self.call("TransactWriteItems", TransactItems=request)
+                return
+            except _CanceledError as exc:
+                codes = exc.codes
+                if "ConditionalCheckFailed" in codes or attempt + 1 == self.retry.attempts:
+                    raise TransactionCanceledError(codes) from exc
+                self.retry.sleep(attempt)  # a conflict with another transaction: try again
+        raise BackendError("unreachable")  # pragma: no cover
+
+    def batch_write(self, table: str, puts: Sequence[dict[str, Any]] = (),
+                    deletes: Sequence[dict[str, str]] = ()) -> None:
+        """BatchWriteItem in chunks of 25, resending UnprocessedItems with backoff; raises with what failed."""
+        requests = [{"PutRequest": {"Item": to_item(p)}} for p in puts]
+        requests += [{"DeleteRequest": {"Key": to_item(k)}} for k in deletes]
+        for offset in range(0, len(requests), 25):
+            pending = requests[offset:offset + 25]
+            for attempt in range(self.retry.attempts):
+                response = self.call("BatchWriteItem", RequestItems={table: pending})
+                pending = response.get("UnprocessedItems", {}).get(table, [])
+                if not pending:
+                    break
+                self.retry.sleep(attempt)
+            if pending:
+                raise BackendError(f"BatchWriteItem left {len(pending)} items unprocessed: {pending}")
+
+    def batch_get(self, table: str, keys: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
+        """BatchGetItem in chunks of 100, resending UnprocessedKeys with backoff; raises with what failed."""
+        found: list[dict[str, Any]] = []
+        for offset in range(0, len(keys), 100):
+            pending: dict[str, Any] = {"Keys": [to_item(k) for k in keys[offset:offset + 100]], "ConsistentRead": True}
+            for attempt in range(self.retry.attempts):
+                response = self.call("BatchGetItem", RequestItems={table: pending})
+                found += [from_item(i) for i in response.get("Responses", {}).get(table, [])]
+                pending = response.get("UnprocessedKeys", {}).get(table, {})
+                if not pending:
+                    break
+                self.retry.sleep(attempt)
+            if pending:
+                raise BackendError(f"BatchGetItem left keys unprocessed: {pending.get('Keys')}")
+        return found
+
+
+class _CanceledError(Exception):
+    def __init__(self, codes: list[str]) -> None:
+        self.codes = codes
+
+
+def _snake(operation: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
+
+
+def _add_condition(request: dict[str, Any], condition: str | None, names: dict[str, str] | None,
+                   values: dict[str, Any] | None) -> None:
+    if condition:
+        request["ConditionExpression"] = condition
+    if names:
+        request["ExpressionAttributeNames"] = names
+    if values:
+        request["ExpressionAttributeValues"] = to_item(values)
+
+
+def _serialize_values(request: dict[str, Any]) -> None:
+    if "ExpressionAttributeValues" in request:
+        request["ExpressionAttributeValues"] = to_item(request["ExpressionAttributeValues"])
+
+
+def _serialize_action(action: dict[str, Any]) -> dict[str, Any]:
+    (kind, body), = action.items()
+    body = dict(body)
+    if "Item" in body:
+        body["Item"] = to_item(body["Item"])
+    if "Key" in body:
+        body["Key"] = to_item(body["Key"])
+    _serialize_values(body)
+    return {kind: body}
+
+
+def _translate(operation: str, exc: ClientError) -> Exception:
+    error = exc.response.get("Error", {})
+    code, message = error.get("Code", ""), error.get("Message", "")
+    if code == "ConditionalCheckFailedException":
+        return ConditionFailedError(message)
+    if code == "TransactionCanceledException":
+        reasons = exc.response.get("CancellationReasons") or []
+        return _CanceledError([reason.get("Code", "None") for reason in reasons])
+    if code == "ValidationException" and "size" in message.lower():
+        return ValidationError("item", operation, f"too large for one DynamoDB item: {message}")
+    return BackendError(f"DynamoDB {operation} failed: {code}: {message}")

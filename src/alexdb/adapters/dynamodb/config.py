@@ -1,0 +1,55 @@
+"""Where the DynamoDB tables are: dynamodb:// URLs, environment variables, an injected client."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from alexdb.adapters.dynamodb.tables import INSTRUMENTS, USERS
+from alexdb.domain.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class DynamoConfig:
+    """Table names, region and endpoint of one alexdb DynamoDB database."""
+
+    users_table: str
+    instruments_table: str
+    region: str
+    endpoint_url: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> DynamoConfig:
+        """dynamodb://[host:port][?region=..&prefix=..&users_table=..&instruments_table=..&tls=1].
+
+        A host means an endpoint such as DynamoDB Local (http unless tls=1); no host means AWS itself.
+        Table names come from the URL, else DYNAMODB_USERS_TABLE / DYNAMODB_INSTRUMENTS_TABLE, else the
+        seed names, each behind the optional prefix; the region from the URL, AWS_REGION or DYNAMODB_REGION.
+        """
+        parts = urlsplit(url)
+        if parts.scheme != "dynamodb":
+            raise ValidationError("url", url, "expected dynamodb://")
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        prefix = query.get("prefix", "")
+        users = query.get("users_table") or os.environ.get("DYNAMODB_USERS_TABLE") or USERS.default_name
+        instruments = (query.get("instruments_table") or os.environ.get("DYNAMODB_INSTRUMENTS_TABLE")
+                       or INSTRUMENTS.default_name)
+        region = query.get("region") or os.environ.get("AWS_REGION") or os.environ.get("DYNAMODB_REGION") or "us-east-1"
+        endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
+        if parts.netloc:
+            endpoint = f"{'https' if query.get('tls') in ('1', 'true') else 'http'}://{parts.netloc}"
+        return cls(prefix + users, prefix + instruments, region, endpoint)
+
+    def client(self) -> Any:
+        """A boto3 DynamoDB client for this configuration (botocore retries in standard mode)."""
+        import boto3
+        from botocore.config import Config
+
+        options: dict[str, Any] = {"region_name": self.region,
+                                   "config": Config(retries={"mode": "standard", "max_attempts": 3},
+                                                    max_pool_connections=32)}
+        if self.endpoint_url:
+            options["endpoint_url"] = self.endpoint_url
+        return boto3.client("dynamodb", **options)

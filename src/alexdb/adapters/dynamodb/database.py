@@ -1,0 +1,109 @@
+"""The DynamoDB backend wired together: one client, two tables, the five stores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alexdb.adapters.dynamodb import keys, provisioning
+from alexdb.adapters.dynamodb.accounts import DynamoAccounts
+from alexdb.adapters.dynamodb.client import Dynamo, Meter, RetryPolicy
+from alexdb.adapters.dynamodb.codec import load
+from alexdb.adapters.dynamodb.config import DynamoConfig
+from alexdb.adapters.dynamodb.instruments import DynamoInstruments
+from alexdb.adapters.dynamodb.jobs import DynamoJobs
+from alexdb.adapters.dynamodb.positions import DynamoPositionStore
+from alexdb.adapters.dynamodb.users import DynamoUsers
+from alexdb.domain.models import Account
+from alexdb.services.positions import PositionService
+
+
+class DynamoDatabase:
+    """An alexdb database on Amazon DynamoDB (or DynamoDB Local)."""
+
+    backend = "dynamodb"
+
+    def __init__(self, url: str, client: Any = None, retry: RetryPolicy | None = None,
+                 create_tables: bool = False) -> None:
+        self.url = url
+        self.config = DynamoConfig.from_url(url)
+        self.meter = Meter()
+        self.dynamo = Dynamo(client or self.config.client(), retry, self.meter)
+        users, instruments = self.config.users_table, self.config.instruments_table
+        if create_tables:
+            self.create_tables()
+        self.accounts = DynamoAccounts(self.dynamo, users)
+        self.users = DynamoUsers(self.dynamo, users, self._delete_owned)
+        self.instruments = DynamoInstruments(self.dynamo, instruments)
+        self.jobs = DynamoJobs(self.dynamo, users)
+        self.positions = PositionService(DynamoPositionStore(self.dynamo, users, instruments),
+                                         self.accounts, self.instruments)
+
+    def _delete_owned(self, clerk_user_id: str) -> None:
+        table = self.config.users_table
+        partition = list(self.dynamo.query(table, KeyConditionExpression="#pk = :pk",
+                                           ExpressionAttributeNames={"#pk": "PK"},
+                                           ExpressionAttributeValues={":pk": keys.user_pk(clerk_user_id)}))
+        for item in partition:
+            if item["SK"].startswith("ACCOUNT#"):
+                self.accounts.delete_everything(load(Account, item))
+        pointers = [{"PK": keys.job_pointer_pk(item["id"]), "SK": "POINTER"}
+                    for item in partition if item["SK"].startswith("JOB#")]
+        jobs = [{"PK": item["PK"], "SK": item["SK"]} for item in partition if item["SK"].startswith("JOB#")]
+        self.dynamo.batch_write(table, deletes=pointers + jobs)
+        # The user's own item goes last, so an interrupted delete can be run again.
+        self.dynamo.batch_write(table, deletes=[{"PK": keys.user_pk(clerk_user_id), "SK": keys.META}])
+
+    def create_tables(self, pitr: bool = True) -> list[str]:
+        """Create both tables if missing (idempotent)."""
+        return provisioning.create_tables(self.dynamo.client, self.config.users_table,
+                                          self.config.instruments_table, pitr)
+
+    def delete_tables(self) -> list[str]:
+        """Delete both tables."""
+        return provisioning.delete_tables(self.dynamo.client, self.config.users_table, self.config.instruments_table)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """What the tables look like."""
+        return provisioning.describe_tables(self.dynamo.client, self.config.users_table,
+                                            self.config.instruments_table)
+
+    def counts(self) -> dict[str, int]:
+        """Items per kind, by scanning both tables (administration and tests only: never a request path)."""
+        counts = dict.fromkeys(("users", "instruments", "price_history", "accounts", "positions",
+                                "position_history", "jobs"), 0)
+        for item in self.dynamo.scan(self.config.users_table, ProjectionExpression="PK, SK"):
+            pk, sk = item["PK"], item["SK"]
+            kind = ("users" if sk == keys.META and pk.startswith("USER#") else
+                    "accounts" if sk.startswith("ACCOUNT#") else
+                    "positions" if sk.startswith("CURRENT#") else
+                    "position_history" if sk.startswith("HISTORY#") else
+                    "jobs" if sk.startswith("JOB#") else None)
+            if kind:
+                counts[kind] += 1
+        for item in self.dynamo.scan(self.config.instruments_table, ProjectionExpression="PK, SK"):
+            counts["instruments" if item["SK"] == keys.INSTRUMENT_META else "price_history"] += 1
+        return counts
+
+    def schema_version(self) -> str | None:
+        """DynamoDB tables have no migrations: the version is the table design this package creates."""
+        return "dynamodb-1"
+
+    def check_schema(self) -> None:
+        """SchemaError unless both tables exist."""
+        from alexdb.domain.errors import SchemaError
+
+        missing = [t["name"] for t in self.describe() if t["status"] == "MISSING"]
+        if missing:
+            raise SchemaError(f"missing tables {missing}: run `alexdb dynamodb create-tables`")
+
+    def close(self) -> None:
+        """Nothing to release: boto3 clients hold no server-side state."""
+
+    def __enter__(self) -> DynamoDatabase:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<alexdb dynamodb {self.config.users_table} {self.config.instruments_table} {self.config.region}>"

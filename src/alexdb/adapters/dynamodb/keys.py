@@ -1,0 +1,52 @@
+"""Key formats. Ids and symbols can never contain '#', and every prefix query ends in '#', so
+USER#user_1# never matches USER#user_10#."""
+
+from __future__ import annotations
+
+import uuid
+
+META = "METADATA"
+INSTRUMENT_META = "META"
+USER_DIRECTORY = "USERS"
+ALL_INSTRUMENTS = "INSTRUMENTS"
+HIGH = "~"  # sorts after every character used in keys: closes "up to and including" ranges
+
+
+def user_pk(clerk_user_id: str) -> str:
+    """Partition of a user: metadata, accounts and jobs."""
+    return f"USER#{clerk_user_id}"
+
+
+def account_pk(account_id: uuid.UUID | str) -> str:
+    """Partition of an account: its metadata copy, current positions and their history."""
+    return f"ACCOUNT#{account_id}"
+
+
+def account_sk(account_id: uuid.UUID | str) -> str:
+    """An account under its user."""
+    return f"ACCOUNT#{account_id}"
+
+
+def current_sk(symbol: str) -> str:
+    """The current holding of a symbol."""
+    return f"CURRENT#{symbol}"
+
+
+def history_prefix(symbol: str) -> str:
+    """All history of one symbol (note the closing '#')."""
+    return f"HISTORY#{symbol}#"
+
+
+def history_sk(symbol: str, at_text: str, version: int) -> str:
+    """One change: the version makes two changes at one instant distinct and ordered."""
+    return f"HISTORY#{symbol}#{at_text}#{version:012d}"
+
+
+def job_sk(created_text: str, job_id: uuid.UUID | str) -> str:
+    """A job under its user, newest last."""
+    return f"JOB#{created_text}#{job_id}"
+
+
+def job_pointer_pk(job_id: uuid.UUID | str) -> str:
+    """The item that finds a job by id alone."""
+    return f"JOB#{job_id}"

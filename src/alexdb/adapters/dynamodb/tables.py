@@ -1,0 +1,84 @@
+"""The two tables of the DynamoDB design (seeds 000/001 plus the indexes every access pattern needs).
+
+These definitions are the single source of truth: create-tables builds them and a test checks that the
+Terraform module declares the same keys, indexes and TTL attribute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+TTL_ATTRIBUTE = "ttl"
+
+
+@dataclass(frozen=True)
+class Index:
+    """A secondary index: its name, key attributes and whether it is local (same partition key)."""
+
+    name: str
+    hash_key: str
+    range_key: str
+    local: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table: its key, its indexes, and its role."""
+
+    role: str
+    default_name: str
+    hash_key: str
+    range_key: str
+    indexes: tuple[Index, ...]
+
+    def attributes(self) -> list[str]:
+        """Every key attribute of the table and its indexes."""
+        names = [self.hash_key, self.range_key]
+        for index in self.indexes:
+            names += [n for n in (index.hash_key, index.range_key) if n not in names]
+        return names
+
+    def create_request(self, name: str) -> dict[str, Any]:
+        """The CreateTable request for this table under name (on-demand billing)."""
+        request: dict[str, Any] = {
+            "TableName": name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": self.hash_key, "KeyType": "HASH"},
+                          {"AttributeName": self.range_key, "KeyType": "RANGE"}],
+            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in self.attributes()],
+        }
+        for kind, local in (("GlobalSecondaryIndexes", False), ("LocalSecondaryIndexes", True)):
+            indexes = [
+                {"IndexName": i.name, "Projection": {"ProjectionType": "ALL"},
+                 "KeySchema": [{"AttributeName": i.hash_key, "KeyType": "HASH"},
+                               {"AttributeName": i.range_key, "KeyType": "RANGE"}]}
+                for i in self.indexes if i.local is local
+            ]
+            if indexes:
+                request[kind] = indexes
+        return request
+
+
+USERS = TableSpec(
+    role="users", default_name="alex-users-data", hash_key="PK", range_key="SK",
+    indexes=(
+        # Seed 001: jobs of a status, then by user and time (GSI1SK USER#<id>#<created>).
+        Index("GSI1", "GSI1PK", "GSI1SK"),
+        # Jobs of a status in creation order (the work queue), and the user directory.
+        Index("GSI2", "GSI2PK", "GSI2SK"),
+        # An account's position history in time order across symbols (HISTORY items only).
+        Index("LSI1", "PK", "LSI1SK", local=True),
+    ),
+)
+
+INSTRUMENTS = TableSpec(
+    role="instruments", default_name="alex-instruments", hash_key="PK", range_key="SK",
+    indexes=(
+        # Sparse indexes over META items: all instruments by symbol, and by type then symbol.
+        Index("GSI1", "GSI1PK", "GSI1SK"),
+        Index("GSI2", "GSI2PK", "GSI2SK"),
+    ),
+)
+
+TABLES = (USERS, INSTRUMENTS)

