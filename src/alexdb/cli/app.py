@@ -13,12 +13,14 @@ from rich.console import Console
 from rich.progress import Progress
 
 import alexdb
+from alexdb.cli import dynamodb as dynamodb_cli
 from alexdb.cli import render
 from alexdb.domain.errors import AlexdbError, NotFoundError
 from alexdb.domain.instants import to_instant, utcnow
 from alexdb.services import seeding
 
 app = typer.Typer(help="alexdb: the Alex portfolio store.", no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(dynamodb_cli.app, name="dynamodb")
 out = Console()
 err = Console(stderr=True)
 

@@ -107,15 +107,18 @@ class Dynamo:
                 response: dict[str, Any] = method(ReturnConsumedCapacity="TOTAL", **request)
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
-                if code in RETRYABLE and attempt + 1 < self.retry.attempts:
-                    self.retry.sleep(attempt)
-                    continue
-                raise _translate(operation, exc) from exc
+                if code not in RETRYABLE:
+                    raise _translate(operation, exc) from exc
+                if attempt + 1 == self.retry.attempts:
+                    raise BackendError(f"DynamoDB {operation}: still throttled after "
+                                       f"{self.retry.attempts} attempts ({code})") from exc
+                self.retry.sleep(attempt)
+                continue
             except BotoCoreError as exc:
                 raise BackendError(f"DynamoDB {operation} failed: {exc}") from exc
             self.meter.record(operation, response.get("ConsumedCapacity"))
             return response
-        raise BackendError(f"DynamoDB {operation}: still throttled after {self.retry.attempts} attempts")
+        raise AssertionError("unreachable: the loop returns or raises")
 
     def get(self, table: str, key: dict[str, str]) -> dict[str, Any] | None:
         """One item by key, strongly consistent."""

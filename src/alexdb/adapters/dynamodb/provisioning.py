@@ -69,8 +69,8 @@ def describe_tables(client: Any, users_table: str, instruments_table: str) -> li
         found.append({
             "name": name, "status": table["TableStatus"], "items": table.get("ItemCount", 0),
             "billing": table.get("BillingModeSummary", {}).get("BillingMode", "PAY_PER_REQUEST"),
-            "indexes": [i["IndexName"] for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
-                        for i in table.get(kind, [])],
+            "indexes": sorted(i["IndexName"] for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+                              for i in table.get(kind, [])),
             "ttl": f"{ttl.get('AttributeName', '-')} {ttl.get('TimeToLiveStatus', 'DISABLED')}",
         })
     return found

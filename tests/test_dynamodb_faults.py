@@ -1,0 +1,89 @@
+"""Faults AWS produces and DynamoDB Local does not: injected with botocore's Stubber on a real client."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from alexdb.adapters.dynamodb.client import Dynamo, RetryPolicy, TransactionCanceledError, to_item
+from alexdb.domain.errors import BackendError
+
+FAST = RetryPolicy(attempts=4, base_delay=0.0, max_delay=0.0)
+
+
+@pytest.fixture
+def stubbed():
+    client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stubber:
+        yield Dynamo(client, FAST), stubber
+        stubber.assert_no_pending_responses()
+
+
+def _put(n: int) -> dict:
+    return {"PutRequest": {"Item": to_item({"PK": f"P{n}", "SK": "S"})}}
+
+
+def test_unprocessed_items_are_resent_until_written(stubbed):
+    dynamo, stub = stubbed
+    items = [{"PK": f"P{n}", "SK": "S"} for n in range(3)]
+    stub.add_response("batch_write_item", {"UnprocessedItems": {"t": [_put(1), _put(2)]}},
+                      {"RequestItems": {"t": [_put(0), _put(1), _put(2)]}, "ReturnConsumedCapacity": "TOTAL"})
+    stub.add_response("batch_write_item", {"UnprocessedItems": {"t": [_put(2)]}},
+                      {"RequestItems": {"t": [_put(1), _put(2)]}, "ReturnConsumedCapacity": "TOTAL"})
+    stub.add_response("batch_write_item", {"UnprocessedItems": {}},
+                      {"RequestItems": {"t": [_put(2)]}, "ReturnConsumedCapacity": "TOTAL"})
+    dynamo.batch_write("t", puts=items)
+    assert dynamo.meter.requests["BatchWriteItem"] == 3
+
+
+def test_items_still_unprocessed_after_the_budget_are_reported(stubbed):
+    dynamo, stub = stubbed
+    for _ in range(FAST.attempts):
+        stub.add_response("batch_write_item", {"UnprocessedItems": {"t": [_put(7)]}})
+    with pytest.raises(BackendError, match="unprocessed") as info:
+        dynamo.batch_write("t", puts=[{"PK": "P7", "SK": "S"}])
+    assert "P7" in str(info.value)
+
+
+def test_unprocessed_keys_are_resent(stubbed):
+    dynamo, stub = stubbed
+    key = {"PK": {"S": "A"}, "SK": {"S": "M"}}
+    stub.add_response("batch_get_item", {"Responses": {"t": []},
+                                         "UnprocessedKeys": {"t": {"Keys": [key], "ConsistentRead": True}}})
+    stub.add_response("batch_get_item", {"Responses": {"t": [{"PK": {"S": "A"}, "SK": {"S": "M"}, "v": {"N": "1.10"}}]}})
+    found = dynamo.batch_get("t", [{"PK": "A", "SK": "M"}])
+    assert found == [{"PK": "A", "SK": "M", "v": __import__("decimal").Decimal("1.10")}]
+
+
+def test_throttling_is_retried_then_reported(stubbed):
+    dynamo, stub = stubbed
+    stub.add_client_error("get_item", "ProvisionedThroughputExceededException")
+    stub.add_response("get_item", {"Item": {"PK": {"S": "A"}, "SK": {"S": "M"}}})
+    assert dynamo.get("t", {"PK": "A", "SK": "M"}) == {"PK": "A", "SK": "M"}
+    for _ in range(FAST.attempts):
+        stub.add_client_error("get_item", "ThrottlingException")
+    with pytest.raises(BackendError, match="throttled"):
+        dynamo.get("t", {"PK": "A", "SK": "M"})
+
+
+def test_transaction_conflicts_are_retried_and_conditions_are_not(stubbed):
+    dynamo, stub = stubbed
+    action = {"Put": {"TableName": "t", "Item": {"PK": "A", "SK": "B"}}}
+    stub.add_client_error("transact_write_items", "TransactionCanceledException",
+                          response_meta={}, modeled_fields={"CancellationReasons": [{"Code": "TransactionConflict"}]})
+    stub.add_response("transact_write_items", {})
+    dynamo.transact([action])
+    stub.add_client_error("transact_write_items", "TransactionCanceledException",
+                          modeled_fields={"CancellationReasons": [{"Code": "ConditionalCheckFailed"}]})
+    with pytest.raises(TransactionCanceledError) as info:
+        dynamo.transact([action])
+    assert info.value.codes == ["ConditionalCheckFailed"]
+
+
+def test_other_errors_are_translated_with_their_cause(stubbed):
+    dynamo, stub = stubbed
+    stub.add_client_error("get_item", "ResourceNotFoundException", "Requested resource not found")
+    with pytest.raises(BackendError, match="ResourceNotFoundException") as info:
+        dynamo.get("t", {"PK": "A", "SK": "M"})
+    assert info.value.__cause__ is not None

@@ -1,0 +1,58 @@
+"""DynamoDB request shapes: what each read costs, measured on DynamoDB Local."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import alexdb
+from tests.conftest import instrument
+
+pytestmark = pytest.mark.dynamodb
+
+
+@pytest.fixture
+def dynamo_db(request, tmp_path):
+    from tests.conftest import prepare
+
+    return alexdb.connect(prepare(request, "dynamodb", tmp_path))
+
+
+def _reads_of_current_holdings(db, account_id):
+    db.meter.reset()
+    store = db.positions._store
+    store._current_items(account_id)
+    return dict(db.meter.requests), sum(db.meter.read_units.values())
+
+
+def test_current_holdings_are_one_query_whatever_the_history(dynamo_db):
+    db = dynamo_db
+    db.users.create_user("u")
+    db.instruments.create_instrument(instrument("SPY"))
+    account = db.accounts.create_account("u", "a")
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    db.positions.record_trade(account.id, "SPY", "BUY", 1, at=base)
+    requests_short, units_short = _reads_of_current_holdings(db, account.id)
+    db.positions.record_trades(account.id, [("SPY", "BUY", 1, base + timedelta(minutes=m)) for m in range(1, 400)])
+    assert db.counts()["position_history"] == 400
+    requests_long, units_long = _reads_of_current_holdings(db, account.id)
+    assert requests_short == requests_long == {"Query": 1}
+    assert units_long == units_short
+
+
+def test_value_at_an_instant_reads_one_query_per_symbol(dynamo_db):
+    db = dynamo_db
+    db.users.create_user("u")
+    account = db.accounts.create_account("u", "a")
+    symbols = ["AAA", "BBB", "CCC", "DDD"]
+    for symbol in symbols:
+        db.instruments.create_instrument(instrument(symbol))
+        db.instruments.record_prices([(symbol, str(10 + d), datetime(2024, 1, 1 + d, tzinfo=UTC)) for d in range(20)])
+        db.positions.record_trades(account.id, [(symbol, "BUY", 1, datetime(2024, 1, 1 + d, 12, tzinfo=UTC))
+                                                for d in range(20)])
+    db.meter.reset()
+    valuation = db.positions.get_account_value_at_date(account.id, datetime(2024, 1, 10, tzinfo=UTC))
+    assert valuation.total == len(symbols) * 9 * 19  # 9 bought by Jan 9, 12:00; Jan 10, 00:00 price 19
+    # GetItem (account), Query (CURRENT items), one Query per symbol for quantity, one per symbol for price.
+    assert db.meter.requests == {"GetItem": 1, "Query": 1 + 2 * len(symbols)}
