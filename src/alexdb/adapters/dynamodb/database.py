@@ -9,7 +9,7 @@ from alexdb.adapters.dynamodb.accounts import DynamoAccounts
 from alexdb.adapters.dynamodb.client import Dynamo, Meter, RetryPolicy
 from alexdb.adapters.dynamodb.codec import load
 from alexdb.adapters.dynamodb.config import DynamoConfig
-from alexdb.adapters.dynamodb.instruments import DynamoInstruments
+from alexdb.adapters.dynamodb.instruments import CURRENT_PRICE, DynamoInstruments
 from alexdb.adapters.dynamodb.jobs import DynamoJobs
 from alexdb.adapters.dynamodb.positions import DynamoPositionStore
 from alexdb.adapters.dynamodb.users import DynamoUsers
@@ -81,7 +81,10 @@ class DynamoDatabase:
             if kind:
                 counts[kind] += 1
         for item in self.dynamo.scan(self.config.instruments_table, ProjectionExpression="PK, SK"):
-            counts["instruments" if item["SK"] == keys.INSTRUMENT_META else "price_history"] += 1
+            if item["SK"] == keys.INSTRUMENT_META:
+                counts["instruments"] += 1
+            elif item["SK"] != CURRENT_PRICE:
+                counts["price_history"] += 1
         return counts
 
     def schema_version(self) -> str | None:

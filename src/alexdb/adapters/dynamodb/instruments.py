@@ -22,8 +22,15 @@ from alexdb.domain.vocabulary import INSTRUMENT_TYPES
 from alexdb.ports import Columns
 
 PRICE_PAGE = 1000
-FIRST_INSTANT, LAST_INSTANT = "0", "9"  # price sort keys are ISO instants: "0" < all of them < "9" < "META"
+# The current price lives in its own item, which no index projects: a price tick then writes the point
+# and this small item only, instead of also rewriting the META copies held by both GSIs.
+CURRENT_PRICE = "PRICE"
+FIRST_INSTANT, LAST_INSTANT = "0", "9"  # price sort keys are ISO instants: "0" < all of them < "9" < "META" < "PRICE"
 PARALLEL = 16
+
+
+def _instrument(meta: dict[str, Any], price: dict[str, Any] | None) -> Instrument:
+    return load(Instrument, {**meta, **(price or {})})
 
 
 def _point(item: dict[str, Any]) -> PricePoint:
@@ -37,9 +44,20 @@ class DynamoInstruments:
         self._dynamo, self._table = dynamo, table
 
     def _meta(self, instrument: Instrument) -> dict[str, Any]:
-        return dump(instrument, PK=instrument.symbol, SK=keys.INSTRUMENT_META,
+        item = dump(instrument, PK=instrument.symbol, SK=keys.INSTRUMENT_META,
                     GSI1PK=keys.ALL_INSTRUMENTS, GSI1SK=instrument.symbol,
                     GSI2PK=f"TYPE#{instrument.instrument_type}", GSI2SK=instrument.symbol)
+        item.pop("current_price", None)
+        item.pop("current_price_at", None)
+        return item
+
+    def _with_prices(self, items: list[dict[str, Any]]) -> list[Instrument]:
+        """META items completed with their PRICE items (one BatchGetItem)."""
+        if not items:
+            return []
+        prices = {p["PK"]: p for p in self._dynamo.batch_get(
+            self._table, [{"PK": item["PK"], "SK": CURRENT_PRICE} for item in items])}
+        return [_instrument(item, prices.get(item["PK"])) for item in items]
 
     def create_instrument(self, data: NewInstrument | Mapping[str, Any]) -> Instrument:
         """Create an instrument; ConflictError if the symbol exists. A given price is recorded now."""
@@ -51,8 +69,9 @@ class DynamoInstruments:
         actions: list[dict[str, Any]] = [{"Put": {"TableName": self._table, "Item": self._meta(instrument),
                                                   "ConditionExpression": "attribute_not_exists(PK)"}}]
         if new.current_price is not None:
-            actions.append({"Put": {"TableName": self._table, "Item": {
-                "PK": new.symbol, "SK": instant_text(now), "price": new.current_price}}})
+            point = PricePoint(symbol=new.symbol, price=new.current_price, at=now)
+            actions += [{"Put": {"TableName": self._table, "Item": self._price_item(point)}},
+                        {"Put": {"TableName": self._table, "Item": self._current_item(point)}}]
         try:
             self._dynamo.transact(actions)
         except TransactionCanceledError as exc:
@@ -83,9 +102,14 @@ class DynamoInstruments:
         return self.get_instrument(new.symbol)
 
     def find_by_symbol(self, symbol: str) -> Instrument | None:
-        """The instrument with this symbol (any case), or None."""
-        item = self._dynamo.get(self._table, {"PK": normalise_symbol(symbol), "SK": keys.INSTRUMENT_META})
-        return None if item is None else load(Instrument, item)
+        """The instrument with this symbol (any case), or None: one Query reads META and PRICE together."""
+        items, _ = self._dynamo.query_page(
+            self._table, None, None, KeyConditionExpression="#pk = :pk AND #sk >= :meta", ConsistentRead=True,
+            ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
+            ExpressionAttributeValues={":pk": normalise_symbol(symbol), ":meta": keys.INSTRUMENT_META})
+        found = {item["SK"]: item for item in items}
+        meta = found.get(keys.INSTRUMENT_META)
+        return None if meta is None else _instrument(meta, found.get(CURRENT_PRICE))
 
     def get_instrument(self, symbol: str) -> Instrument:
         """The instrument with this symbol; NotFoundError if there is none."""
@@ -95,9 +119,10 @@ class DynamoInstruments:
         return found
 
     def _index_page(self, index: str, partition: str, limit: int | None, cursor: str | None) -> Page[Instrument]:
-        return query_page(self._dynamo, self._table, lambda item: load(Instrument, item), limit, cursor,
+        page = query_page(self._dynamo, self._table, lambda item: item, limit, cursor,
                           IndexName=index, KeyConditionExpression="#pk = :pk",
                           ExpressionAttributeNames={"#pk": f"{index}PK"}, ExpressionAttributeValues={":pk": partition})
+        return Page(items=self._with_prices(page.items), next_cursor=page.next_cursor)
 
     def find_all(self, limit: int | None = None, cursor: str | None = None) -> Page[Instrument]:
         """All instruments by symbol: one Query of the sparse GSI1 per page."""
@@ -120,18 +145,18 @@ class DynamoInstruments:
             raise ValidationError("query", query, "must be 1-255 characters")
         size, needle = check_limit(limit), query.strip().lower()
         after = (decode_cursor(cursor) or {}).get("after", "")
-        matches: list[Instrument] = []
+        matches: list[dict[str, Any]] = []
         directory = self._dynamo.query(
             self._table, IndexName="GSI1", KeyConditionExpression="#pk = :pk AND #sk > :after",
             ExpressionAttributeNames={"#pk": "GSI1PK", "#sk": "GSI1SK"},
             ExpressionAttributeValues={":pk": keys.ALL_INSTRUMENTS, ":after": after or " "})
         for item in directory:
             if needle in item["PK"].lower() or needle in item["name"].lower():
-                matches.append(load(Instrument, item))
+                matches.append(item)
                 if len(matches) > size:
                     break
-        next_cursor = encode_cursor({"after": matches[size - 1].symbol}) if len(matches) > size else None
-        return Page(items=matches[:size], next_cursor=next_cursor)
+        next_cursor = encode_cursor({"after": matches[size - 1]["PK"]}) if len(matches) > size else None
+        return Page(items=self._with_prices(matches[:size]), next_cursor=next_cursor)
 
     def record_price(self, symbol: str, price: Any, at: Any = None) -> PricePoint:
         """Record one price; the instrument's current_price follows if it is the newest."""
@@ -151,16 +176,17 @@ class DynamoInstruments:
     def _price_item(self, point: PricePoint) -> dict[str, Any]:
         return {"PK": point.symbol, "SK": instant_text(point.at), "price": point.price}
 
+    def _current_item(self, point: PricePoint) -> dict[str, Any]:
+        return {"PK": point.symbol, "SK": CURRENT_PRICE, "current_price": point.price,
+                "current_price_at": instant_text(point.at)}
+
     def _advance_current(self, point: PricePoint) -> None:
         # Conditional: only a point at least as new as the current one moves current_price; an older
         # point (a backfill) fails the condition and current_price stays.
         with suppress(ConditionFailedError):
-            self._dynamo.update(
-                self._table, {"PK": point.symbol, "SK": keys.INSTRUMENT_META},
-                "SET #price = :price, #at = :at, #updated = :now",
-                {"#price": "current_price", "#at": "current_price_at", "#updated": "updated_at"},
-                {":price": point.price, ":at": instant_text(point.at), ":now": instant_text(utcnow())},
-                condition="attribute_exists(PK) AND (attribute_not_exists(#at) OR #at <= :at)")
+            self._dynamo.put(self._table, self._current_item(point), names={"#at": "current_price_at"},
+                             values={":at": instant_text(point.at)},
+                             condition="attribute_not_exists(#at) OR #at <= :at")
 
     def record_prices(self, rows: Iterable[Any]) -> int:
         """Record many prices: every row is validated and every symbol checked before anything is written."""

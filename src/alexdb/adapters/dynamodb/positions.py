@@ -167,12 +167,14 @@ class DynamoPositionStore:
         items = [item for item in self._current_items(account_id) if item["quantity"] != ZERO]
         if not items:
             return []
-        metas = {m["PK"]: m for m in self._dynamo.batch_get(
-            self._instruments, [{"PK": item["symbol"], "SK": keys.INSTRUMENT_META} for item in items])}
+        wanted = [{"PK": item["symbol"], "SK": sk} for item in items for sk in (keys.INSTRUMENT_META, "PRICE")]
+        found = {(i["PK"], i["SK"]): i for i in self._dynamo.batch_get(self._instruments, wanted)}
         return sorted((Position(
             account_id=account_id, symbol=item["symbol"], quantity=item["quantity"], updated_at=item["updated_at"],
-            instrument_name=metas[item["symbol"]]["name"], instrument_type=metas[item["symbol"]]["instrument_type"],
-            current_price=metas[item["symbol"]].get("current_price")) for item in items), key=lambda p: p.symbol)
+            instrument_name=found[item["symbol"], keys.INSTRUMENT_META]["name"],
+            instrument_type=found[item["symbol"], keys.INSTRUMENT_META]["instrument_type"],
+            current_price=found.get((item["symbol"], "PRICE"), {}).get("current_price"),
+        ) for item in items), key=lambda p: p.symbol)
 
     def history(self, account_id: uuid.UUID, symbol: str | None, start: datetime | None, end: datetime | None,
                 limit: int | None, cursor: str | None) -> Page[PositionChange]:
