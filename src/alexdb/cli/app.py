@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 import alexdb
+from alexdb.cli import cost as cost_cli
 from alexdb.cli import dynamodb as dynamodb_cli
 from alexdb.cli import render
 from alexdb.domain.errors import AlexdbError, NotFoundError
@@ -21,6 +22,7 @@ from alexdb.services import seeding
 
 app = typer.Typer(help="alexdb: the Alex portfolio store.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(dynamodb_cli.app, name="dynamodb")
+app.command("cost")(cost_cli.cost)
 out = Console()
 err = Console(stderr=True)
 
