@@ -21,6 +21,7 @@ test: $(STAMP)
 	scripts/ensure-dynamodb-local
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	scripts/checkov
 	$(BIN)/pytest
 
 bench: $(STAMP)
@@ -28,4 +29,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.valuation
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis alex.db alex.db-*
+	rm -rf $(VENV) .venv-tools .pytest_cache .mypy_cache .ruff_cache .hypothesis alex.db alex.db-*

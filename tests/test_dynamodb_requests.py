@@ -56,3 +56,10 @@ def test_value_at_an_instant_reads_one_query_per_symbol(dynamo_db):
     assert valuation.total == len(symbols) * 9 * 19  # 9 bought by Jan 9, 12:00; Jan 10, 00:00 price 19
     # GetItem (account), Query (CURRENT items), one Query per symbol for quantity, one per symbol for price.
     assert db.meter.requests == {"GetItem": 1, "Query": 1 + 2 * len(symbols)}
+
+
+def test_check_schema_sees_present_and_missing_tables(dynamo_db, dynamodb_endpoint):
+    dynamo_db.check_schema()
+    absent = alexdb.connect(f"dynamodb://{dynamodb_endpoint}?region=us-east-1&prefix=absent-")
+    with pytest.raises(alexdb.SchemaError, match="absent-alex-users-data"):
+        absent.check_schema()

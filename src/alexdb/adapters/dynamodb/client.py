@@ -120,6 +120,17 @@ class Dynamo:
             return response
         raise AssertionError("unreachable: the loop returns or raises")
 
+    def describe(self, table: str) -> dict[str, Any] | None:
+        """DescribeTable's Table, or None when the table does not exist."""
+        try:
+            return self.client.describe_table(TableName=table)["Table"]  # type: ignore[no-any-return]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return None
+            raise _translate("DescribeTable", exc) from exc
+        except BotoCoreError as exc:
+            raise BackendError(f"DynamoDB DescribeTable failed: {exc}") from exc
+
     def get(self, table: str, key: dict[str, str]) -> dict[str, Any] | None:
         """One item by key, strongly consistent."""
         item = self.call("GetItem", TableName=table, Key=to_item(key), ConsistentRead=True).get("Item")

@@ -13,6 +13,7 @@ from alexdb.adapters.dynamodb.instruments import CURRENT_PRICE, DynamoInstrument
 from alexdb.adapters.dynamodb.jobs import DynamoJobs
 from alexdb.adapters.dynamodb.positions import DynamoPositionStore
 from alexdb.adapters.dynamodb.users import DynamoUsers
+from alexdb.domain.errors import SchemaError
 from alexdb.domain.models import Account
 from alexdb.services.positions import PositionService
 
@@ -93,9 +94,9 @@ class DynamoDatabase:
 
     def check_schema(self) -> None:
         """SchemaError unless both tables exist."""
-        from alexdb.domain.errors import SchemaError
 
-        missing = [t["name"] for t in self.describe() if t["status"] == "MISSING"]
+        missing = [name for name in (self.config.users_table, self.config.instruments_table)
+                   if self.dynamo.describe(name) is None]
         if missing:
             raise SchemaError(f"missing tables {missing}: run `alexdb dynamodb create-tables`")
 

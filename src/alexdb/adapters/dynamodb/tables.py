@@ -82,3 +82,11 @@ INSTRUMENTS = TableSpec(
 )
 
 TABLES = (USERS, INSTRUMENTS)
+
+# Every DynamoDB action the package calls at run time (ConditionCheckItem: the checks inside
+# TransactWriteItems; TransactWriteItems itself is authorised per action it contains). The Lambda
+# role in infra/terraform grants exactly these.
+DATA_ACTIONS = frozenset({
+    "BatchGetItem", "BatchWriteItem", "ConditionCheckItem", "DescribeTable", "GetItem", "PutItem",
+    "Query", "Scan", "UpdateItem",
+})

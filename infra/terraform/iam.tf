@@ -1,0 +1,60 @@
+# The Lambda execution role: exactly the DynamoDB actions alexdb calls (see DATA_ACTIONS in
+# src/alexdb/adapters/dynamodb/tables.py), on exactly these two tables and their indexes.
+
+resource "aws_iam_role" "lambda" {
+  name = var.lambda_role_name
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "tables" {
+  statement {
+    sid = "AlexdbTables"
+    actions = [
+      "dynamodb:BatchGetItem",
+      "dynamodb:BatchWriteItem",
+      "dynamodb:ConditionCheckItem",
+      "dynamodb:DescribeTable",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:Scan",
+      "dynamodb:UpdateItem",
+    ]
+    resources = [
+      aws_dynamodb_table.users.arn,
+      aws_dynamodb_table.instruments.arn,
+    ]
+  }
+
+  statement {
+    sid     = "AlexdbIndexes"
+    actions = ["dynamodb:Query"]
+    resources = [
+      "${aws_dynamodb_table.users.arn}/index/GSI1",
+      "${aws_dynamodb_table.users.arn}/index/GSI2",
+      "${aws_dynamodb_table.users.arn}/index/LSI1",
+      "${aws_dynamodb_table.instruments.arn}/index/GSI1",
+      "${aws_dynamodb_table.instruments.arn}/index/GSI2",
+    ]
+  }
+
+  statement {
+    sid       = "AlexdbTableKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [aws_kms_key.tables.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "tables" {
+  name   = "alexdb-tables"
+  role   = aws_iam_role.lambda.id
+  policy = data.aws_iam_policy_document.tables.json
+}

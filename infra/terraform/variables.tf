@@ -1,0 +1,38 @@
+variable "region" {
+  description = "AWS region of the tables."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "users_table_name" {
+  description = "Name of the users/accounts/positions/jobs table."
+  type        = string
+  default     = "alex-users-data"
+}
+
+variable "instruments_table_name" {
+  description = "Name of the instruments and price history table."
+  type        = string
+  default     = "alex-instruments"
+}
+
+variable "pitr_enabled" {
+  description = "Point-in-time recovery (35 days of continuous backups) on both tables."
+  type        = bool
+  default     = true
+}
+
+variable "lambda_role_name" {
+  description = "Name of the Lambda execution role that may use the tables."
+  type        = string
+  default     = "alex-dynamodb-lambda"
+}
+
+variable "tags" {
+  description = "Tags on every resource."
+  type        = map(string)
+  default = {
+    Project   = "alex"
+    Component = "alexdb"
+  }
+}

@@ -1,0 +1,87 @@
+"""The Terraform module declares exactly the tables the package creates, and the IAM policy grants
+exactly the actions the package calls."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+from alexdb.adapters.dynamodb.tables import DATA_ACTIONS, INSTRUMENTS, TTL_ATTRIBUTE, USERS, TableSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULE = ROOT / "infra" / "terraform"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip('"')
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items() if k not in ("__is_block__", "__comments__")}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _resources() -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for path in MODULE.glob("*.tf"):
+        with path.open() as handle:
+            parsed = _plain(hcl2.load(handle))
+        for block in parsed.get("resource", []) + parsed.get("data", []):
+            for kind, named in block.items():
+                for name, body in named.items():
+                    found[f"{kind}.{name}"] = body
+    return found
+
+
+@pytest.mark.parametrize(("resource", "spec"), [("users", USERS), ("instruments", INSTRUMENTS)])
+def test_tables_match_the_package(resource: str, spec: TableSpec):
+    table = _resources()[f"aws_dynamodb_table.{resource}"]
+    assert table["name"] == f"${{var.{resource}_table_name}}"
+    request = spec.create_request(spec.default_name)
+    assert (table["hash_key"], table["range_key"]) == (spec.hash_key, spec.range_key)
+    assert table["billing_mode"] == request["BillingMode"]
+    assert {(a["name"], a["type"]) for a in table["attribute"]} == {
+        (a["AttributeName"], a["AttributeType"]) for a in request["AttributeDefinitions"]}
+    declared_gsis = {(i["name"], i["hash_key"], i["range_key"], i["projection_type"])
+                     for i in table.get("global_secondary_index", [])}
+    assert declared_gsis == {(i.name, i.hash_key, i.range_key, "ALL") for i in spec.indexes if not i.local}
+    declared_lsis = {(i["name"], i["range_key"]) for i in table.get("local_secondary_index", [])}
+    assert declared_lsis == {(i.name, i.range_key) for i in spec.indexes if i.local}
+    assert table["ttl"][0] == {"attribute_name": TTL_ATTRIBUTE, "enabled": True}
+    assert table["point_in_time_recovery"][0]["enabled"] == "${var.pitr_enabled}"
+
+
+def test_lambda_policy_grants_exactly_the_actions_used_on_exactly_these_resources():
+    document = _resources()["aws_iam_policy_document.tables"]
+    statements = {s["sid"]: s for s in document["statement"]}
+    tables = statements["AlexdbTables"]
+    assert set(tables["actions"]) == {f"dynamodb:{action}" for action in DATA_ACTIONS}
+    assert tables["resources"] == ["${aws_dynamodb_table.users.arn}", "${aws_dynamodb_table.instruments.arn}"]
+    indexes = statements["AlexdbIndexes"]["resources"]
+    expected = {f"${{aws_dynamodb_table.{r}.arn}}/index/{i.name}" for r, spec in (("users", USERS),
+                ("instruments", INSTRUMENTS)) for i in spec.indexes}
+    assert set(indexes) == expected and statements["AlexdbIndexes"]["actions"] == ["dynamodb:Query"]
+
+
+def test_the_package_calls_no_action_the_policy_lacks():
+    source = "\n".join(p.read_text() for p in (ROOT / "src" / "alexdb" / "adapters" / "dynamodb").glob("*.py")
+                       if p.name != "provisioning.py")  # provisioning is an administrator's tool
+    called = set(re.findall(r'\.call\(\s*"(\w+)"', source))
+    called |= {"ConditionCheckItem"} if '"ConditionCheck"' in source else set()
+    called |= {"DescribeTable"} if "describe_table" in source else set()
+    called -= {"TransactWriteItems"}  # authorised per contained action: PutItem, UpdateItem, ConditionCheckItem
+    assert called <= DATA_ACTIONS
+    assert DATA_ACTIONS - called <= {"PutItem", "UpdateItem"}  # reached through put()/update() helpers
+
+
+def test_outputs_print_env_lines():
+    with (MODULE / "outputs.tf").open() as handle:
+        outputs = _plain(hcl2.load(handle))["output"]
+    env = next(o["env"] for o in outputs if "env" in o)["value"]
+    for line in ("DYNAMODB_USERS_TABLE=", "DYNAMODB_INSTRUMENTS_TABLE=", "AWS_REGION=", "ALEXDB_URL=dynamodb://"):
+        assert line in env
