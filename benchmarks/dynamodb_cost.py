@@ -18,9 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tests.dynamodb_local import dynamodb_local
+
 import alexdb
 from benchmarks.results import write_section
-from tests.dynamodb_local import dynamodb_local
 
 BASE = datetime(2024, 1, 2, tzinfo=UTC)
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "dynamodb-costs.md"
@@ -63,7 +64,8 @@ def run(db: Any) -> list[tuple[str, int, float, float]]:
         account.id, "S00", "BUY", 10, at=BASE), rows)
     measure(db, "record_trade (existing position)", lambda: db.positions.record_trade(
         account.id, "S00", "BUY", 1, at=BASE + timedelta(hours=1)), rows)
-    db.positions.record_trades(account.id, [("S00", "BUY", 1, BASE + timedelta(hours=2, seconds=n)) for n in range(1000)])
+    history = [("S00", "BUY", 1, BASE + timedelta(hours=2, seconds=n)) for n in range(1000)]
+    db.positions.record_trades(account.id, history)
     for symbol in symbols[1:5]:
         db.positions.record_trade(account.id, symbol, "BUY", 5, at=BASE + timedelta(hours=3))
     measure(db, "find_by_account (5 holdings, 1,000+ changes)", lambda: db.positions.find_by_account(account.id), rows)
@@ -99,8 +101,8 @@ def main() -> None:
     body += [f"| {label} | {requests} | {read:g} | {write:g} |" for label, requests, read, write in rows]
     write_section("dynamodb_cost", "python -m benchmarks.dynamodb_cost", "\n".join(body))
     DOCS.parent.mkdir(exist_ok=True)
-    DOCS.write_text("# Measured cost of each operation on DynamoDB\n\nWritten by `python -m benchmarks.dynamodb_cost`.\n\n"
-                    + "\n".join(body) + "\n")
+    title = "# Measured cost of each operation on DynamoDB\n\nWritten by `python -m benchmarks.dynamodb_cost`.\n\n"
+    DOCS.write_text(title + "\n".join(body) + "\n")
     print("\n".join(body))
 
 
