@@ -48,3 +48,22 @@ def test_create_is_idempotent_and_tables_work(dynamodb_endpoint):
     deleted = run("delete-tables", *options, "--yes")
     assert deleted.returncode == 0 and f"deleted {prefix}alex-instruments" in deleted.stdout
     assert "MISSING" in run("describe", *options).stdout
+
+
+def test_reset_verify_and_value_on_dynamodb(dynamodb_endpoint):
+    url = f"dynamodb://{dynamodb_endpoint}?region=us-east-1&prefix=reset{uuid.uuid4().hex[:6]}-"
+    env = {**os.environ, "COLUMNS": "200", "ALEXDB_URL": url}
+
+    def alexdb_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "alexdb", *args], capture_output=True, text=True, env=env,
+                              timeout=600, stdin=subprocess.DEVNULL)
+
+    reset = alexdb_cli("reset", "--with-test-data")
+    assert reset.returncode == 0, reset.stderr
+    assert "instruments 22" in reset.stdout and "positions 5" in reset.stdout
+    verify = alexdb_cli("verify")
+    assert verify.returncode == 0, verify.stderr + verify.stdout
+    positions = alexdb_cli("positions", "401(k)")
+    assert positions.returncode == 0 and "90,937.50" in positions.stdout
+    value = alexdb_cli("value", "401(k)", "--at", "2000-01-01")
+    assert value.returncode == 0 and "5,000.00" in value.stdout

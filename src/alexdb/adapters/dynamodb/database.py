@@ -88,6 +88,15 @@ class DynamoDatabase:
                 counts["price_history"] += 1
         return counts
 
+    def migrate(self) -> str | None:
+        """Create the tables if missing (DynamoDB has no other schema to migrate)."""
+        self.create_tables()
+        return self.schema_version()
+
+    def drop_all(self) -> None:
+        """Delete both tables with everything in them (for reset)."""
+        self.delete_tables()
+
     def schema_version(self) -> str | None:
         """DynamoDB tables have no migrations: the version is the table design this package creates."""
         return "dynamodb-1"
