@@ -63,3 +63,28 @@ def test_check_schema_sees_present_and_missing_tables(dynamo_db, dynamodb_endpoi
     absent = alexdb.connect(f"dynamodb://{dynamodb_endpoint}?region=us-east-1&prefix=absent-")
     with pytest.raises(alexdb.SchemaError, match="absent-alex-users-data"):
         absent.check_schema()
+
+
+def test_an_injected_boto3_client_is_used(dynamodb_url, dynamodb_endpoint):
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=f"http://{dynamodb_endpoint}", region_name="us-east-1")
+    calls: list[str] = []
+    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    db = alexdb.connect(dynamodb_url, client=client)
+    assert db.users.find_by_clerk_id("nobody") is None
+    assert calls == ["GetItem"]
+
+
+def test_table_names_come_from_the_environment(monkeypatch):
+    from alexdb.adapters.dynamodb.config import DynamoConfig
+
+    monkeypatch.setenv("DYNAMODB_USERS_TABLE", "prod-users")
+    monkeypatch.setenv("DYNAMODB_INSTRUMENTS_TABLE", "prod-instruments")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    config = DynamoConfig.from_url("dynamodb://")
+    assert (config.users_table, config.instruments_table, config.region, config.endpoint_url) == (
+        "prod-users", "prod-instruments", "eu-west-1", None)
+    local = DynamoConfig.from_url("dynamodb://localhost:8000?prefix=dev-&users_table=u&region=us-west-2")
+    assert (local.users_table, local.instruments_table, local.region, local.endpoint_url) == (
+        "dev-u", "dev-prod-instruments", "us-west-2", "http://localhost:8000")
