@@ -72,7 +72,7 @@ def dynamodb_url(dynamodb_endpoint: str) -> str:
 def empty_dynamodb(url: str) -> None:
     """Delete every item of both tables (fast: a test leaves only a few)."""
     db = alexdb.connect(url)
-    for table in (db.config.users_table, db.config.instruments_table):
+    for table in (db.config.users_table, db.config.instruments_table, db.config.chat_table):
         found = [{"PK": i["PK"], "SK": i["SK"]} for i in db.dynamo.scan(table, ProjectionExpression="PK, SK")]
         db.dynamo.batch_write(table, deletes=found)
 
@@ -129,7 +129,8 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def _truncate(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
-            "TRUNCATE users, instruments, price_history, accounts, positions, position_history, jobs "
+            "TRUNCATE users, instruments, price_history, accounts, positions, position_history, jobs, "
+            "chat_sessions, chat_messages "
             "RESTART IDENTITY CASCADE"
         )
 

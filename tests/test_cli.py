@@ -26,7 +26,10 @@ def test_reset_verify_and_inspect(cli):
     assert "instruments 22" in reset.stdout and "positions 5" in reset.stdout
     verify = cli("verify")
     assert verify.returncode == 0, verify.stderr
-    assert "schema 0001: ok" in verify.stdout and "verified" in verify.stdout
+    from alexdb.adapters.sql.migrate import head_revision
+
+    assert f"schema {head_revision()}: ok" in verify.stdout and "verified" in verify.stdout
+    assert "query chat: ok" in verify.stdout
     positions = cli("positions", "401(k)")
     assert positions.returncode == 0 and all(s in positions.stdout for s in ("SPY", "QQQ", "BND", "VEA", "GLD"))
     assert "90,937.50" in positions.stdout

@@ -88,3 +88,14 @@ def test_table_names_come_from_the_environment(monkeypatch):
     local = DynamoConfig.from_url("dynamodb://localhost:8000?prefix=dev-&users_table=u&region=us-west-2")
     assert (local.users_table, local.instruments_table, local.region, local.endpoint_url) == (
         "dev-u", "dev-prod-instruments", "us-west-2", "http://localhost:8000")
+
+
+def test_chat_items_carry_ttl_and_messages_outlive_their_session(dynamo_db):
+    session = dynamo_db.chat.create_session("alice")
+    dynamo_db.chat.add_message(session.id, "user", "x" * 700_000, user_id="alice")  # three parts
+    items = list(dynamo_db.dynamo.query(dynamo_db.config.chat_table, KeyConditionExpression="PK = :pk",
+                                        ExpressionAttributeValues={":pk": f"SESSION#{session.id}"}))
+    meta = next(i for i in items if i["SK"] == "METADATA")
+    parts = [i for i in items if i["SK"] != "METADATA"]
+    assert len(parts) == 3 and all(int(i["ttl"]) >= int(meta["ttl"]) for i in parts)
+    assert int(meta["ttl"]) == int(dynamo_db.chat.get_session(session.id, user_id="alice").expires_at.timestamp())

@@ -138,6 +138,7 @@ def _sample_queries(db: Any, counts: dict[str, int]) -> list[str]:
         "positions": lambda: [db.positions.get_portfolio_value(a.id) for u in first_users
                               for a in db.accounts.find_by_user(u.clerk_user_id, limit=1)],
         "jobs": lambda: db.jobs.find_by_status("pending", limit=1),
+        "chat": lambda: [db.chat.list_sessions(u.clerk_user_id, limit=1) for u in first_users],
     }
     for table, check in checks.items():
         try:

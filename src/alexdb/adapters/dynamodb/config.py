@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from alexdb.adapters.dynamodb.tables import INSTRUMENTS, USERS
+from alexdb.adapters.dynamodb.tables import CHAT, INSTRUMENTS, USERS
 from alexdb.domain.errors import ValidationError
 
 
@@ -19,6 +19,7 @@ class DynamoConfig:
     instruments_table: str
     region: str
     endpoint_url: str | None = None
+    chat_table: str = CHAT.default_name
 
     @classmethod
     def from_url(cls, url: str) -> DynamoConfig:
@@ -40,7 +41,8 @@ class DynamoConfig:
         endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
         if parts.netloc:
             endpoint = f"{'https' if query.get('tls') in ('1', 'true') else 'http'}://{parts.netloc}"
-        return cls(prefix + users, prefix + instruments, region, endpoint)
+        chat = query.get("chat_table") or os.environ.get("DYNAMODB_CHAT_TABLE") or CHAT.default_name
+        return cls(prefix + users, prefix + instruments, region, endpoint, prefix + chat)
 
     def client(self) -> Any:
         """A boto3 DynamoDB client for this configuration (botocore retries in standard mode)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from alexdb.adapters.dynamodb import keys, provisioning
 from alexdb.adapters.dynamodb.accounts import DynamoAccounts
+from alexdb.adapters.dynamodb.chat import DynamoChat
 from alexdb.adapters.dynamodb.client import Dynamo, Meter, RetryPolicy
 from alexdb.adapters.dynamodb.codec import load
 from alexdb.adapters.dynamodb.config import DynamoConfig
@@ -13,6 +15,7 @@ from alexdb.adapters.dynamodb.instruments import CURRENT_PRICE, DynamoInstrument
 from alexdb.adapters.dynamodb.jobs import DynamoJobs
 from alexdb.adapters.dynamodb.positions import DynamoPositionStore
 from alexdb.adapters.dynamodb.users import DynamoUsers
+from alexdb.domain.chat import DEFAULT_TTL, check_ttl
 from alexdb.domain.errors import SchemaError
 from alexdb.domain.models import Account
 from alexdb.services.positions import PositionService
@@ -24,7 +27,7 @@ class DynamoDatabase:
     backend = "dynamodb"
 
     def __init__(self, url: str, client: Any = None, retry: RetryPolicy | None = None,
-                 create_tables: bool = False) -> None:
+                 create_tables: bool = False, chat_ttl: timedelta = DEFAULT_TTL) -> None:
         self.url = url
         self.config = DynamoConfig.from_url(url)
         self.meter = Meter()
@@ -38,6 +41,7 @@ class DynamoDatabase:
         self.jobs = DynamoJobs(self.dynamo, users)
         self.positions = PositionService(DynamoPositionStore(self.dynamo, users, instruments),
                                          self.accounts, self.instruments)
+        self.chat = DynamoChat(self.dynamo, self.config.chat_table, check_ttl(chat_ttl))
 
     def _delete_owned(self, clerk_user_id: str) -> None:
         table = self.config.users_table
@@ -56,17 +60,18 @@ class DynamoDatabase:
 
     def create_tables(self, pitr: bool = True) -> list[str]:
         """Create both tables if missing (idempotent)."""
-        return provisioning.create_tables(self.dynamo.client, self.config.users_table,
-                                          self.config.instruments_table, pitr)
+        return provisioning.create_tables(self.dynamo.client, *self._tables(), pitr=pitr)
 
     def delete_tables(self) -> list[str]:
         """Delete both tables."""
-        return provisioning.delete_tables(self.dynamo.client, self.config.users_table, self.config.instruments_table)
+        return provisioning.delete_tables(self.dynamo.client, *self._tables())
 
     def describe(self) -> list[dict[str, Any]]:
         """What the tables look like."""
-        return provisioning.describe_tables(self.dynamo.client, self.config.users_table,
-                                            self.config.instruments_table)
+        return provisioning.describe_tables(self.dynamo.client, *self._tables())
+
+    def _tables(self) -> tuple[str, str, str]:
+        return self.config.users_table, self.config.instruments_table, self.config.chat_table
 
     def counts(self) -> dict[str, int]:
         """Items per kind, by scanning both tables (administration and tests only: never a request path)."""
@@ -86,6 +91,12 @@ class DynamoDatabase:
                 counts["instruments"] += 1
             elif item["SK"] != CURRENT_PRICE:
                 counts["price_history"] += 1
+        counts["chat_sessions"] = counts["chat_messages"] = 0
+        for item in self.dynamo.scan(self.config.chat_table, ProjectionExpression="PK, SK"):
+            if item["SK"] == keys.META:
+                counts["chat_sessions"] += 1
+            elif item["SK"].endswith("#000"):  # the first part of each message
+                counts["chat_messages"] += 1
         return counts
 
     def migrate(self) -> str | None:
@@ -104,8 +115,7 @@ class DynamoDatabase:
     def check_schema(self) -> None:
         """SchemaError unless both tables exist."""
 
-        missing = [name for name in (self.config.users_table, self.config.instruments_table)
-                   if self.dynamo.describe(name) is None]
+        missing = [name for name in self._tables() if self.dynamo.describe(name) is None]
         if missing:
             raise SchemaError(f"missing tables {missing}: run `alexdb dynamodb create-tables`")
 

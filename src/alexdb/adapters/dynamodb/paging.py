@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from alexdb.adapters.dynamodb.client import Dynamo
+from alexdb.adapters.dynamodb.tables import TABLES
 from alexdb.domain.errors import ValidationError
 from alexdb.domain.paging import Page, check_limit, decode_cursor, encode_cursor
 
 T = TypeVar("T")
-KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "LSI1SK")
 
 
 def query_page(dynamo: Dynamo, table: str, convert: Callable[[dict[str, Any]], T], limit: int | None,
@@ -42,9 +42,12 @@ def query_page(dynamo: Dynamo, table: str, convert: Callable[[dict[str, Any]], T
 
 
 def _key_names(request: dict[str, Any]) -> tuple[str, ...]:
+    """The attributes of a LastEvaluatedKey: the table's key plus the queried index's key."""
     index = request.get("IndexName")
     if index is None:
         return ("PK", "SK")
-    if index == "LSI1":
-        return ("PK", "SK", "LSI1SK")
-    return ("PK", "SK", f"{index}PK", f"{index}SK")
+    spec = INDEXES[index]
+    return ("PK", "SK", *(name for name in (spec.hash_key, spec.range_key) if name not in ("PK", "SK")))
+
+
+INDEXES = {index.name: index for table in TABLES for index in table.indexes}

@@ -81,7 +81,15 @@ INSTRUMENTS = TableSpec(
     ),
 )
 
-TABLES = (USERS, INSTRUMENTS)
+CHAT = TableSpec(
+    role="chat", default_name="chat_sessions", hash_key="PK", range_key="SK",
+    indexes=(
+        # Seed 003: a user's sessions by recency (GSI1PK USER#<id>, GSI1SK last_accessed), METADATA items only.
+        Index("UserSessionsIndex", "GSI1PK", "GSI1SK"),
+    ),
+)
+
+TABLES = (USERS, INSTRUMENTS, CHAT)
 
 # Every DynamoDB action the package calls at run time (ConditionCheckItem: the checks inside
 # TransactWriteItems; TransactWriteItems itself is authorised per action it contains). The Lambda

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from alexdb.adapters.sql import migrate
 from alexdb.adapters.sql.accounts import SqlAccounts
+from alexdb.adapters.sql.chat import SqlChat
 from alexdb.adapters.sql.engine import UnitOfWork, is_memory, make_engine, normalise_url
 from alexdb.adapters.sql.instruments import SqlInstruments
 from alexdb.adapters.sql.jobs import SqlJobs
 from alexdb.adapters.sql.positions import SqlPositionStore
 from alexdb.adapters.sql.schema import ALL_TABLES
 from alexdb.adapters.sql.users import SqlUsers
+from alexdb.domain.chat import DEFAULT_TTL, check_ttl
 from alexdb.domain.errors import SchemaError
 from alexdb.services.positions import PositionService
 
@@ -19,7 +23,7 @@ from alexdb.services.positions import PositionService
 class SqlDatabase:
     """An alexdb database on SQLite or PostgreSQL."""
 
-    def __init__(self, url: str, migrate_schema: bool | None = None) -> None:
+    def __init__(self, url: str, migrate_schema: bool | None = None, chat_ttl: timedelta = DEFAULT_TTL) -> None:
         self.url = normalise_url(url)
         self._engine = make_engine(self.url)
         self.backend = self._engine.dialect.name
@@ -33,6 +37,7 @@ class SqlDatabase:
         self.accounts = SqlAccounts(self._uow)
         self.jobs = SqlJobs(self._uow)
         self.positions = PositionService(SqlPositionStore(self._uow), self.accounts, self.instruments)
+        self.chat = SqlChat(self._uow, check_ttl(chat_ttl))
 
     @property
     def memory(self) -> bool:

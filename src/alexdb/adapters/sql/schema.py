@@ -127,4 +127,34 @@ jobs = Table(
     Index(None, "status", "job_type", "created_at", "id"),
 )
 
-ALL_TABLES = (users, instruments, price_history, accounts, positions, position_history, jobs)
+# Conversation memory (seed 003). Sessions belong to a user id but not to a portfolio user: the tutor's
+# users need no account. last_seq keeps message order even after truncation.
+chat_sessions = Table(
+    "chat_sessions", metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("title", String(255)),
+    Column("pedagogy_mode", String(20), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_accessed", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("total_tokens", BigInteger, nullable=False),
+    Column("message_count", Integer, nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Index(None, "user_id", "last_accessed", "id"),
+    Index(None, "expires_at"),
+)
+
+chat_messages = Table(
+    "chat_messages", metadata,
+    Column("session_id", Uuid(), ForeignKey("chat_sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("role", String(20), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("tokens", Integer),
+    Column("context_ids", Document(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+ALL_TABLES = (users, instruments, price_history, accounts, positions, position_history, jobs,
+              chat_sessions, chat_messages)

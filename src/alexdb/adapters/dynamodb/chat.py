@@ -1,0 +1,260 @@
+"""Conversation memory on DynamoDB (seed 003's chat_sessions table).
+
+SESSION#<id> / METADATA holds the session (with UserSessionsIndex keys GSI1PK USER#<user>, GSI1SK
+last_accessed); SESSION#<id> / MESSAGE#<seq>#<part> holds a message, split into parts when its content
+exceeds one item. A message and the session's counters change in one transaction conditioned on the
+sequence number read, so concurrent writers never overwrite each other and order is total.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo, TransactionCanceledError
+from alexdb.adapters.dynamodb.codec import dump
+from alexdb.adapters.dynamodb.paging import query_page
+from alexdb.domain.chat import (
+    DEFAULT_MODE,
+    DEFAULT_TTL,
+    ChatMessage,
+    ChatSession,
+    SessionStats,
+    check_keep_last,
+    check_message,
+    check_mode,
+    check_new_session,
+    check_title,
+)
+from alexdb.domain.errors import BackendError, NotFoundError
+from alexdb.domain.ids import new_id
+from alexdb.domain.instants import instant_text, utcnow
+from alexdb.domain.paging import Page, check_limit
+from alexdb.domain.validate import parse_id
+
+META = "METADATA"
+PART_BYTES = 300_000  # under the 400 KB item limit with room for the other attributes
+HIGH = "~"
+
+
+def _epoch(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+def _message_sk(seq: int, part: int = 0) -> str:
+    return f"MESSAGE#{seq:012d}#{part:03d}"
+
+
+def _through(seq: int) -> str:
+    """The upper bound of a key range that includes every part of message seq."""
+    return f"MESSAGE#{seq:012d}#{HIGH}"
+
+
+def _session(item: dict[str, Any]) -> ChatSession:
+    return ChatSession.model_validate({name: item[name] for name in ChatSession.model_fields if name in item})
+
+
+class DynamoChat:
+    """db.chat on DynamoDB. Every call is scoped by user: another user's session is not found."""
+
+    def __init__(self, dynamo: Dynamo, table: str, ttl: timedelta = DEFAULT_TTL) -> None:
+        self._dynamo, self._table, self.ttl = dynamo, table, ttl
+
+    def _live(self, session_id: Any, user_id: str) -> dict[str, Any]:
+        try:
+            key = parse_id("chat session", session_id)
+        except NotFoundError:
+            raise NotFoundError("chat session", session_id) from None
+        item = self._dynamo.get(self._table, {"PK": f"SESSION#{key}", "SK": META})
+        # Expired sessions are gone for readers at once, whenever DynamoDB's TTL sweep gets to them.
+        if item is None or item["user_id"] != user_id or item["expires_at"] <= instant_text(utcnow()):
+            raise NotFoundError("chat session", session_id)
+        return item
+
+    def create_session(self, user_id: str, title: str | None = None, pedagogy_mode: str = DEFAULT_MODE) -> ChatSession:
+        """Open a session for user_id; it expires ttl after its last activity."""
+        fields = check_new_session(user_id, title, pedagogy_mode)
+        now = utcnow()
+        session = ChatSession(id=new_id(), user_id=fields.user_id, title=fields.title,
+                              pedagogy_mode=fields.pedagogy_mode, created_at=now, last_accessed=now,
+                              expires_at=now + self.ttl)
+        item = dump(session, PK=f"SESSION#{session.id}", SK=META, GSI1PK=f"USER#{session.user_id}",
+                    GSI1SK=instant_text(now), last_seq=0, ttl=_epoch(session.expires_at),
+                    messages_ttl=_epoch(now + 2 * self.ttl))
+        # Conditional: a new id never overwrites (UUIDv7 collisions are not expected, but never silent).
+        self._dynamo.put(self._table, item, condition="attribute_not_exists(PK)")
+        return session
+
+    def get_session(self, session_id: uuid.UUID | str, *, user_id: str) -> ChatSession:
+        """The user's session; NotFoundError if it does not exist, is another user's, or has expired."""
+        return _session(self._live(session_id, user_id))
+
+    def _activity(self, now: datetime) -> tuple[str, dict[str, Any]]:
+        """The SET clause and values that record activity (and move the expiry) at now."""
+        return ("#la = :now, GSI1SK = :now, expires_at = :exp, #ttl = :ttl",
+                {":now": instant_text(now), ":exp": instant_text(now + self.ttl), ":ttl": _epoch(now + self.ttl)})
+
+    def add_message(self, session_id: uuid.UUID | str, role: str, content: str, tokens: int | None = None,
+                    context_ids: list[str] | None = None, *, user_id: str) -> ChatMessage:
+        """Append a message; the message and the session's counters and activity change in one transaction."""
+        new = check_message(role, content, tokens, context_ids)
+        for attempt in range(self._dynamo.retry.attempts * 4):
+            meta = self._live(session_id, user_id)
+            seq, now = int(meta["last_seq"]) + 1, utcnow()
+            messages_ttl = int(meta["messages_ttl"])
+            refresh = messages_ttl < _epoch(now + self.ttl * 1.5)
+            if refresh:
+                messages_ttl = _epoch(now + 2 * self.ttl)
+            message = ChatMessage(session_id=meta["id"], seq=seq, created_at=now, **new.model_dump())
+            activity, values = self._activity(now)
+            update = {"Update": {
+                "TableName": self._table, "Key": {"PK": meta["PK"], "SK": META},
+                "UpdateExpression": f"SET {activity}, last_seq = :seq, messages_ttl = :mttl "
+                                    "ADD message_count :one, total_tokens :tokens",
+                # Conditional on the sequence read: a concurrent append makes this one retry, never overwrite.
+                "ConditionExpression": "last_seq = :expected AND user_id = :user",
+                "ExpressionAttributeNames": {"#la": "last_accessed", "#ttl": "ttl"},
+                "ExpressionAttributeValues": {**values, ":seq": seq, ":expected": seq - 1, ":user": user_id,
+                                              ":one": 1, ":tokens": new.tokens or 0, ":mttl": messages_ttl}}}
+            try:
+                self._dynamo.transact([update, *self._message_puts(meta["PK"], message, messages_ttl)])
+            except TransactionCanceledError:
+                self._dynamo.retry.sleep(min(attempt, 6))
+                continue
+            if refresh:
+                self._refresh_message_ttl(meta["PK"], messages_ttl, seq)
+            return message
+        raise BackendError(f"chat session {session_id}: too much contention, gave up")
+
+    def _message_puts(self, pk: str, message: ChatMessage, ttl: int) -> list[dict[str, Any]]:
+        data = message.content.encode("utf-8")
+        parts = [data[i:i + PART_BYTES] for i in range(0, len(data), PART_BYTES)] or [b""]
+        base = {"PK": pk, "role": message.role, "tokens": message.tokens, "context_ids": message.context_ids,
+                "created_at": instant_text(message.created_at), "seq": message.seq, "ttl": ttl}
+        puts = []
+        for number, part in enumerate(parts):
+            # One part is stored as text; a larger content as binary parts (a split may cut a character).
+            body: Any = message.content if len(parts) == 1 else part
+            item = {**base, "SK": _message_sk(message.seq, number), "content": body, "parts": len(parts)}
+            puts.append({"Put": {"TableName": self._table, "Item": item,
+                                 "ConditionExpression": "attribute_not_exists(PK)"}})
+        return puts
+
+    def _refresh_message_ttl(self, pk: str, ttl: int, upto: int) -> None:
+        """Move every message's TTL past the session's; amortised: runs once per half window of activity."""
+        for item in self._dynamo.query(self._table, ProjectionExpression="PK, SK",
+                                       KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
+                                       ExpressionAttributeValues={":pk": pk, ":low": "MESSAGE#",
+                                                                  ":high": _through(upto)}):
+            try:
+                self._dynamo.update(self._table, {"PK": item["PK"], "SK": item["SK"]}, "SET #ttl = :ttl",
+                                    {"#ttl": "ttl"}, {":ttl": ttl}, condition="attribute_exists(PK)")
+            except ConditionFailedError:
+                continue  # truncated meanwhile
+
+    def _messages(self, pk: str, low: str, high: str, newest_first: bool, limit: int | None) -> list[ChatMessage]:
+        parts: dict[int, list[dict[str, Any]]] = {}
+        for item in self._dynamo.query(self._table, ConsistentRead=True, ScanIndexForward=not newest_first,
+                                       KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
+                                       ExpressionAttributeValues={":pk": pk, ":low": low, ":high": high}):
+            seq = int(item["seq"])
+            if limit is not None and seq not in parts and len(parts) == limit:
+                break
+            parts.setdefault(seq, []).append(item)
+        return [self._assemble(pk, parts[seq]) for seq in sorted(parts)]
+
+    def _assemble(self, pk: str, items: list[dict[str, Any]]) -> ChatMessage:
+        items = sorted(items, key=lambda i: i["SK"])
+        first = items[0]
+        if len(items) != int(first["parts"]):
+            raise BackendError(f"message {first['seq']} of {pk} has {len(items)} of {first['parts']} parts")
+        content = first["content"] if len(items) == 1 else b"".join(bytes(i["content"]) for i in items).decode()
+        return ChatMessage(session_id=pk.removeprefix("SESSION#"), seq=int(first["seq"]), role=first["role"],
+                           content=content, tokens=first.get("tokens"), context_ids=first.get("context_ids", []),
+                           created_at=first["created_at"])
+
+    def get_history(self, session_id: uuid.UUID | str, *, user_id: str, limit: int | None = None,
+                    before: int | None = None) -> list[ChatMessage]:
+        """Messages oldest first: all of them, or the last `limit` before seq `before`."""
+        meta = self._live(session_id, user_id)
+        high = _through(before - 1) if before is not None else _through(int(meta["last_seq"]))
+        if limit is None:
+            return self._messages(meta["PK"], "MESSAGE#", high, newest_first=False, limit=None)
+        return self._messages(meta["PK"], "MESSAGE#", high, newest_first=True, limit=check_limit(limit))
+
+    def list_sessions(self, user_id: str, limit: int | None = None, cursor: str | None = None) -> Page[ChatSession]:
+        """The user's live sessions, most recently active first: one Query of UserSessionsIndex per page.
+
+        The key condition (last_accessed after now - ttl) leaves expired sessions out before any limit.
+        """
+        cutoff = instant_text(utcnow() - self.ttl)
+        return query_page(self._dynamo, self._table, _session, limit, cursor, IndexName="UserSessionsIndex",
+                          ScanIndexForward=False, KeyConditionExpression="GSI1PK = :pk AND GSI1SK > :cutoff",
+                          ExpressionAttributeValues={":pk": f"USER#{user_id}", ":cutoff": cutoff})
+
+    def _update(self, session_id: Any, user_id: str, expression: str, names: dict[str, str],
+                values: dict[str, Any]) -> ChatSession:
+        meta = self._live(session_id, user_id)
+        activity, activity_values = self._activity(utcnow())
+        try:
+            item = self._dynamo.update(
+                self._table, {"PK": meta["PK"], "SK": META}, f"SET {activity}, {expression}",
+                {"#la": "last_accessed", "#ttl": "ttl", **names}, {**activity_values, **values, ":user": user_id},
+                condition="user_id = :user")
+        except ConditionFailedError as exc:
+            raise NotFoundError("chat session", session_id) from exc
+        return _session(item)
+
+    def update_title(self, session_id: uuid.UUID | str, title: str, *, user_id: str) -> ChatSession:
+        """Rename a session."""
+        return self._update(session_id, user_id, "#t = :t", {"#t": "title"}, {":t": check_title(title)})
+
+    def set_pedagogy_mode(self, session_id: uuid.UUID | str, pedagogy_mode: str, *, user_id: str) -> ChatSession:
+        """Change how the tutor teaches in this session."""
+        return self._update(session_id, user_id, "#m = :m", {"#m": "pedagogy_mode"}, {":m": check_mode(pedagogy_mode)})
+
+    def truncate(self, session_id: uuid.UUID | str, keep_last: int, *, user_id: str) -> int:
+        """Delete all but the newest keep_last messages; returns how many were deleted."""
+        keep = check_keep_last(keep_last)
+        meta = self._live(session_id, user_id)
+        boundary = int(meta["last_seq"]) - keep
+        if boundary < 1:
+            return 0
+        doomed = list(self._dynamo.query(
+            self._table, ProjectionExpression="PK, SK, seq, tokens",
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
+            ExpressionAttributeValues={":pk": meta["PK"], ":low": "MESSAGE#", ":high": _through(boundary)}))
+        self._dynamo.batch_write(self._table, deletes=[{"PK": i["PK"], "SK": i["SK"]} for i in doomed])
+        firsts = [i for i in doomed if i["SK"].endswith("#000")]
+        tokens = sum((Decimal(i.get("tokens") or 0) for i in firsts), Decimal(0))
+        # ADD is relative, so appends racing with the truncation keep their counts.
+        self._update(session_id, user_id, "message_count = message_count - :n, total_tokens = total_tokens - :k",
+                     {}, {":n": len(firsts), ":k": tokens})
+        return len(firsts)
+
+    def delete_session(self, session_id: uuid.UUID | str, *, user_id: str) -> None:
+        """Delete a session and every message in it (messages first, the session last)."""
+        meta = self._live(session_id, user_id)
+        keys = [{"PK": i["PK"], "SK": i["SK"]} for i in self._dynamo.query(
+            self._table, ProjectionExpression="PK, SK", KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": meta["PK"]}) if i["SK"] != META]
+        self._dynamo.batch_write(self._table, deletes=keys)
+        self._dynamo.batch_write(self._table, deletes=[{"PK": meta["PK"], "SK": META}])
+
+    def session_stats(self, session_id: uuid.UUID | str, *, user_id: str) -> SessionStats:
+        """Counts by role, tokens and size of a session."""
+        meta = self._live(session_id, user_id)
+        messages = self._messages(meta["PK"], "MESSAGE#", "MESSAGE#" + HIGH, newest_first=False, limit=None)
+        session = _session(meta)
+        return SessionStats(session_id=session.id, message_count=session.message_count,
+                            total_tokens=session.total_tokens,
+                            messages_by_role=dict(Counter(m.role for m in messages)),
+                            content_characters=sum(len(m.content) for m in messages), created_at=session.created_at,
+                            last_accessed=session.last_accessed, expires_at=session.expires_at)
+
+    def purge_expired(self) -> int:
+        """Nothing to do: DynamoDB's TTL deletes expired sessions, and reads already ignore them."""
+        return 0

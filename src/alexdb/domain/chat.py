@@ -1,0 +1,123 @@
+"""Conversation memory: chat sessions and their messages, and the rules every backend follows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from alexdb.domain.errors import ValidationError
+from alexdb.domain.models import ClerkUserId, Record
+from alexdb.domain.numbers import WholeNumber
+from alexdb.domain.validate import build
+
+Role = Literal["user", "assistant", "system", "tool"]
+# How the tutor teaches in a session (seed 003 names the field, not its values; these are ours).
+PedagogyMode = Literal["socratic", "direct", "guided", "exploratory"]
+ROLES: tuple[str, ...] = get_args(Role)
+PEDAGOGY_MODES: tuple[str, ...] = get_args(PedagogyMode)
+DEFAULT_MODE: PedagogyMode = "socratic"
+DEFAULT_TTL = timedelta(days=30)
+MAX_CONTENT_BYTES = 1024 * 1024  # 1 MiB of UTF-8
+MAX_CONTEXT_IDS = 100
+
+Title = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+ContextId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+class ChatSession(Record):
+    """A conversation of one user; expires_at moves forward with every activity."""
+
+    id: uuid.UUID
+    user_id: ClerkUserId
+    title: Title | None = None
+    pedagogy_mode: PedagogyMode = DEFAULT_MODE
+    created_at: AwareDatetime
+    last_accessed: AwareDatetime
+    expires_at: AwareDatetime
+    total_tokens: Annotated[WholeNumber, Field(ge=0)] = 0
+    message_count: Annotated[WholeNumber, Field(ge=0)] = 0
+
+
+class ChatMessage(Record):
+    """One message; seq orders the messages of a session (1, 2, 3, ... in the order they were added)."""
+
+    session_id: uuid.UUID
+    seq: Annotated[WholeNumber, Field(ge=1)]
+    role: Role
+    content: str
+    tokens: Annotated[WholeNumber, Field(ge=0)] | None = None
+    context_ids: list[ContextId] = Field(default_factory=list, max_length=MAX_CONTEXT_IDS)
+    created_at: AwareDatetime
+
+
+class SessionStats(Record):
+    """What a session holds."""
+
+    session_id: uuid.UUID
+    message_count: int
+    total_tokens: int
+    messages_by_role: dict[str, int]
+    content_characters: int
+    created_at: datetime
+    last_accessed: datetime
+    expires_at: datetime
+
+
+class _NewMessage(Record):
+    role: Role
+    content: str
+    tokens: Annotated[WholeNumber, Field(ge=0)] | None = None
+    context_ids: list[ContextId] = Field(default_factory=list, max_length=MAX_CONTEXT_IDS)
+
+
+class _SessionFields(Record):
+    user_id: ClerkUserId
+    title: Title | None = None
+    pedagogy_mode: PedagogyMode = DEFAULT_MODE
+
+
+def check_new_session(user_id: Any, title: Any, pedagogy_mode: Any) -> _SessionFields:
+    """Validated fields of a new session."""
+    return build(_SessionFields, {"user_id": user_id, "title": title, "pedagogy_mode": pedagogy_mode})
+
+
+def check_message(role: Any, content: Any, tokens: Any, context_ids: Any) -> _NewMessage:
+    """A valid message; content up to MAX_CONTENT_BYTES of UTF-8, larger is refused (never truncated)."""
+    if not isinstance(content, str):
+        raise ValidationError("content", content, "must be text")
+    size = len(content.encode("utf-8"))
+    if size > MAX_CONTENT_BYTES:
+        raise ValidationError("content", f"<{size} bytes>", f"larger than the {MAX_CONTENT_BYTES}-byte limit")
+    return build(_NewMessage, {"role": role, "content": content, "tokens": tokens,
+                               "context_ids": [] if context_ids is None else context_ids})
+
+
+def check_mode(mode: Any) -> str:
+    """A known pedagogy mode."""
+    if mode not in PEDAGOGY_MODES:
+        raise ValidationError("pedagogy_mode", mode, f"must be one of {', '.join(PEDAGOGY_MODES)}")
+    return str(mode)
+
+
+def check_title(title: Any) -> str:
+    """A title of 1-255 characters."""
+    if not isinstance(title, str) or not 1 <= len(title) <= 255:
+        raise ValidationError("title", title, "must be 1-255 characters")
+    return title
+
+
+def check_keep_last(keep_last: Any) -> int:
+    """How many messages truncate keeps (>= 0)."""
+    if isinstance(keep_last, bool) or not isinstance(keep_last, int) or keep_last < 0:
+        raise ValidationError("keep_last", keep_last, "must be a whole number >= 0")
+    return keep_last
+
+
+def check_ttl(ttl: Any) -> timedelta:
+    """A positive expiry window."""
+    if not isinstance(ttl, timedelta) or ttl <= timedelta(0):
+        raise ValidationError("chat_ttl", ttl, "must be a positive timedelta")
+    return ttl
