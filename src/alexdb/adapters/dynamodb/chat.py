@@ -29,7 +29,7 @@ from alexdb.domain.chat import (
     check_new_session,
     check_title,
 )
-from alexdb.domain.errors import BackendError, NotFoundError
+from alexdb.domain.errors import BackendError, ConflictError, NotFoundError
 from alexdb.domain.ids import new_id
 from alexdb.domain.instants import instant_text, utcnow
 from alexdb.domain.paging import Page, check_limit
@@ -74,18 +74,25 @@ class DynamoChat:
             raise NotFoundError("chat session", session_id)
         return item
 
-    def create_session(self, user_id: str, title: str | None = None, pedagogy_mode: str = DEFAULT_MODE) -> ChatSession:
-        """Open a session for user_id; it expires ttl after its last activity."""
+    def create_session(self, user_id: str, title: str | None = None, pedagogy_mode: str = DEFAULT_MODE,
+                       session_id: uuid.UUID | None = None) -> ChatSession:
+        """Open a session for user_id (with a new id unless one is given); it expires ttl after its last activity.
+
+        ConflictError if session_id is taken.
+        """
         fields = check_new_session(user_id, title, pedagogy_mode)
         now = utcnow()
-        session = ChatSession(id=new_id(), user_id=fields.user_id, title=fields.title,
+        session = ChatSession(id=session_id or new_id(), user_id=fields.user_id, title=fields.title,
                               pedagogy_mode=fields.pedagogy_mode, created_at=now, last_accessed=now,
                               expires_at=now + self.ttl)
         item = dump(session, PK=f"SESSION#{session.id}", SK=META, GSI1PK=f"USER#{session.user_id}",
                     GSI1SK=instant_text(now), last_seq=0, ttl=_epoch(session.expires_at),
                     messages_ttl=_epoch(now + 2 * self.ttl))
-        # Conditional: a new id never overwrites (UUIDv7 collisions are not expected, but never silent).
-        self._dynamo.put(self._table, item, condition="attribute_not_exists(PK)")
+        try:
+            # Conditional: creating never overwrites an existing session.
+            self._dynamo.put(self._table, item, condition="attribute_not_exists(PK)")
+        except ConditionFailedError as exc:
+            raise ConflictError(f"chat session {session.id} already exists") from exc
         return session
 
     def get_session(self, session_id: uuid.UUID | str, *, user_id: str) -> ChatSession:

@@ -24,7 +24,7 @@ from alexdb.domain.chat import (
     check_new_session,
     check_title,
 )
-from alexdb.domain.errors import NotFoundError
+from alexdb.domain.errors import ConflictError, NotFoundError
 from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
 from alexdb.domain.paging import Page, check_limit
@@ -47,16 +47,23 @@ class SqlChat:
     def __init__(self, uow: UnitOfWork, ttl: timedelta = DEFAULT_TTL) -> None:
         self._uow, self.ttl = uow, ttl
 
-    def create_session(self, user_id: str, title: str | None = None, pedagogy_mode: str = DEFAULT_MODE) -> ChatSession:
-        """Open a session for user_id; it expires ttl after its last activity."""
+    def create_session(self, user_id: str, title: str | None = None, pedagogy_mode: str = DEFAULT_MODE,
+                       session_id: uuid.UUID | None = None) -> ChatSession:
+        """Open a session for user_id (with a new id unless one is given); it expires ttl after its last activity.
+
+        ConflictError if session_id is taken.
+        """
         fields = check_new_session(user_id, title, pedagogy_mode)
         now = utcnow()
-        session = ChatSession(id=new_id(), user_id=fields.user_id, title=fields.title,
+        session = ChatSession(id=session_id or new_id(), user_id=fields.user_id, title=fields.title,
                               pedagogy_mode=fields.pedagogy_mode, created_at=now, last_accessed=now,
                               expires_at=now + self.ttl)
-        with self._uow.begin(write=True) as conn:
-            conn.execute(delete(chat_sessions).where(chat_sessions.c.expires_at <= now))  # purge as we go
-            conn.execute(insert(chat_sessions).values(**session.model_dump(), last_seq=0))
+        try:
+            with self._uow.begin(write=True) as conn:
+                conn.execute(delete(chat_sessions).where(chat_sessions.c.expires_at <= now))  # purge as we go
+                conn.execute(insert(chat_sessions).values(**session.model_dump(), last_seq=0))
+        except ConflictError as exc:
+            raise ConflictError(f"chat session {session.id} already exists") from exc
         return session
 
     def _live(self, conn: Connection, session_id: Any, user_id: str, lock: bool = False) -> Row[Any]:

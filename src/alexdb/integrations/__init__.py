@@ -1,0 +1,1 @@
+"""Adapters from alexdb to other frameworks (optional extras)."""
