@@ -47,10 +47,8 @@ class AlexdbChatMessageHistory(BaseChatMessageHistory):
         try:
             self.db.chat.get_session(self.session_id, user_id=self.user_id)
         except NotFoundError:
-            try:
+            with contextlib.suppress(ConflictError):  # created meanwhile by another writer
                 self.db.chat.create_session(self.user_id, self._title, session_id=self.session_id)
-            except ConflictError:
-                pass  # created meanwhile by another writer
 
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]
