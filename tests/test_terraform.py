@@ -10,7 +10,7 @@ from typing import Any
 import hcl2
 import pytest
 
-from alexdb.adapters.dynamodb.tables import DATA_ACTIONS, INSTRUMENTS, TTL_ATTRIBUTE, USERS, TableSpec
+from alexdb.adapters.dynamodb.tables import CHAT, DATA_ACTIONS, INSTRUMENTS, TTL_ATTRIBUTE, USERS, TableSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "infra" / "terraform"
@@ -38,7 +38,7 @@ def _resources() -> dict[str, dict[str, Any]]:
     return found
 
 
-@pytest.mark.parametrize(("resource", "spec"), [("users", USERS), ("instruments", INSTRUMENTS)])
+@pytest.mark.parametrize(("resource", "spec"), [("users", USERS), ("instruments", INSTRUMENTS), ("chat", CHAT)])
 def test_tables_match_the_package(resource: str, spec: TableSpec):
     table = _resources()[f"aws_dynamodb_table.{resource}"]
     assert table["name"] == f"${{var.{resource}_table_name}}"
@@ -61,10 +61,11 @@ def test_lambda_policy_grants_exactly_the_actions_used_on_exactly_these_resource
     statements = {s["sid"]: s for s in document["statement"]}
     tables = statements["AlexdbTables"]
     assert set(tables["actions"]) == {f"dynamodb:{action}" for action in DATA_ACTIONS}
-    assert tables["resources"] == ["${aws_dynamodb_table.users.arn}", "${aws_dynamodb_table.instruments.arn}"]
+    assert tables["resources"] == ["${aws_dynamodb_table.users.arn}", "${aws_dynamodb_table.instruments.arn}",
+                                   "${aws_dynamodb_table.chat.arn}"]
     indexes = statements["AlexdbIndexes"]["resources"]
     expected = {f"${{aws_dynamodb_table.{r}.arn}}/index/{i.name}" for r, spec in (("users", USERS),
-                ("instruments", INSTRUMENTS)) for i in spec.indexes}
+                ("instruments", INSTRUMENTS), ("chat", CHAT)) for i in spec.indexes}
     assert set(indexes) == expected and statements["AlexdbIndexes"]["actions"] == ["dynamodb:Query"]
 
 
@@ -79,9 +80,21 @@ def test_the_package_calls_no_action_the_policy_lacks():
     assert DATA_ACTIONS - called <= {"PutItem", "UpdateItem"}  # reached through put()/update() helpers
 
 
+def test_chat_table_keeps_35_days_of_backups_and_alarms_on_errors():
+    resources = _resources()
+    assert resources["aws_dynamodb_table.chat"]["point_in_time_recovery"][0]["recovery_period_in_days"] == 35
+    system = resources["aws_cloudwatch_metric_alarm.chat_system_errors"]
+    user = resources["aws_cloudwatch_metric_alarm.user_errors"]
+    assert (system["metric_name"], user["metric_name"]) == ("SystemErrors", "UserErrors")
+    assert system["dimensions"] == {"TableName": "${aws_dynamodb_table.chat.name}"}
+    for alarm in (system, user):
+        assert "var.alarm_sns_topic_arn" in alarm["alarm_actions"]
+
+
 def test_outputs_print_env_lines():
     with (MODULE / "outputs.tf").open() as handle:
         outputs = _plain(hcl2.load(handle))["output"]
     env = next(o["env"] for o in outputs if "env" in o)["value"]
-    for line in ("DYNAMODB_USERS_TABLE=", "DYNAMODB_INSTRUMENTS_TABLE=", "AWS_REGION=", "ALEXDB_URL=dynamodb://"):
+    for line in ("DYNAMODB_USERS_TABLE=", "DYNAMODB_INSTRUMENTS_TABLE=", "DYNAMODB_CHAT_TABLE=", "AWS_REGION=",
+                 "ALEXDB_URL=dynamodb://"):
         assert line in env

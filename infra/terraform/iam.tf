@@ -31,6 +31,7 @@ data "aws_iam_policy_document" "tables" {
     resources = [
       aws_dynamodb_table.users.arn,
       aws_dynamodb_table.instruments.arn,
+      aws_dynamodb_table.chat.arn,
     ]
   }
 
@@ -43,6 +44,7 @@ data "aws_iam_policy_document" "tables" {
       "${aws_dynamodb_table.users.arn}/index/LSI1",
       "${aws_dynamodb_table.instruments.arn}/index/GSI1",
       "${aws_dynamodb_table.instruments.arn}/index/GSI2",
+      "${aws_dynamodb_table.chat.arn}/index/UserSessionsIndex",
     ]
   }
 

@@ -8,6 +8,11 @@ output "instruments_table_arn" {
   value       = aws_dynamodb_table.instruments.arn
 }
 
+output "chat_table_arn" {
+  description = "ARN of the chat sessions table."
+  value       = aws_dynamodb_table.chat.arn
+}
+
 output "lambda_role_arn" {
   description = "ARN of the Lambda execution role."
   value       = aws_iam_role.lambda.arn
@@ -20,5 +25,6 @@ output "env" {
     AWS_REGION=${var.region}
     DYNAMODB_USERS_TABLE=${aws_dynamodb_table.users.name}
     DYNAMODB_INSTRUMENTS_TABLE=${aws_dynamodb_table.instruments.name}
+    DYNAMODB_CHAT_TABLE=${aws_dynamodb_table.chat.name}
   EOT
 }

@@ -36,3 +36,21 @@ variable "tags" {
     Component = "alexdb"
   }
 }
+
+variable "chat_table_name" {
+  description = "Name of the chat sessions table."
+  type        = string
+  default     = "chat_sessions"
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "SNS topic notified by the chat table's alarms (empty: alarms without actions)."
+  type        = string
+  default     = ""
+}
+
+variable "user_errors_threshold" {
+  description = "UserErrors per 5 minutes above which the user-errors alarm fires."
+  type        = number
+  default     = 10
+}
