@@ -1,0 +1,1 @@
+"""The alexdb command line."""

@@ -1,0 +1,1 @@
+"""The domain: models, vocabularies, rules and errors; no I/O."""

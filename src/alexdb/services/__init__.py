@@ -1,0 +1,1 @@
+"""Storage-neutral services: position rules, valuation, seeding, cost."""
