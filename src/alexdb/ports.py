@@ -15,7 +15,6 @@ from alexdb.domain.models import (
     Position,
     PositionChange,
     PricePoint,
-    User,
 )
 from alexdb.domain.paging import Page
 
@@ -27,29 +26,6 @@ Columns = tuple[Sequence[str], Sequence[str], Sequence[Decimal]]
 
 Trade = tuple[str, str, Decimal, datetime, Decimal | None]
 """(symbol, action, quantity > 0, instant, price) of one validated trade."""
-
-
-class UserStore(Protocol):
-    """Users, keyed by their Clerk id."""
-
-    def create_user(self, clerk_user_id: str, display_name: str | None = None, **fields: Any) -> User:
-        """Create a user; ConflictError if the id is taken."""
-        ...
-    def find_by_clerk_id(self, clerk_user_id: str) -> User | None:
-        """The user, or None."""
-        ...
-    def get_user(self, clerk_user_id: str) -> User:
-        """The user; NotFoundError if absent."""
-        ...
-    def update_user(self, clerk_user_id: str, **fields: Any) -> User:
-        """Change fields of a user, validated as a whole."""
-        ...
-    def delete_user(self, clerk_user_id: str) -> None:
-        """Delete a user and everything the user owns."""
-        ...
-    def find_all(self, limit: int | None = None, cursor: str | None = None) -> Page[User]:
-        """One page of all users."""
-        ...
 
 
 class InstrumentStore(Protocol):

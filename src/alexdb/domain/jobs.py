@@ -8,8 +8,6 @@ from typing import Any
 from alexdb.domain.errors import InvalidTransitionError, ValidationError
 from alexdb.domain.vocabulary import JOB_STATUSES, JOB_TRANSITIONS, JOB_TYPES
 
-PAYLOAD_FIELDS = ("report_payload", "charts_payload", "retirement_payload", "summary_payload")
-
 
 def check_status(status: Any) -> str:
     """A known job status."""

@@ -72,11 +72,3 @@ def check_allocation(name: str, allocation: dict[str, Decimal]) -> dict[str, Dec
     if abs(total - 100) > ALLOCATION_TOLERANCE:
         raise ValueError(f"{name} sums to {total}, not 100 (tolerance {ALLOCATION_TOLERANCE})")
     return allocation
-
-
-def canonical(value: Decimal) -> str:
-    """The shortest exact text form of a decimal, without exponent (for storage and keys)."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text

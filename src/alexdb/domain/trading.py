@@ -49,9 +49,4 @@ def apply_trade(symbol: str, held: Decimal, action: str, quantity: Decimal) -> t
         if quantity > held:
             raise InsufficientQuantityError(symbol, held, quantity)
         return -quantity, held - quantity
-    raise ValidationError("action", action, "use set_quantity for UPDATE")
-
-
-def set_quantity(held: Decimal, target: Decimal) -> tuple[Decimal, Decimal]:
-    """The (delta, quantity after) of setting a holding to an absolute quantity."""
-    return target - held, target
+    raise ValidationError("action", action, "UPDATE sets a quantity: use add_or_update_position")

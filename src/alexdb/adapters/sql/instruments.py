@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 
 from alexdb.adapters.sql.bulk import instant_text_column, text_instant_columns
 from alexdb.adapters.sql.engine import UnitOfWork
@@ -201,8 +201,3 @@ class SqlInstruments:
                 .order_by(p.c.at)
             )
             return text_instant_columns(conn, statement)
-
-    def count_prices(self) -> int:
-        """How many price points are stored."""
-        with self._uow.begin() as conn:
-            return int(conn.execute(select(func.count()).select_from(price_history)).scalar_one())
