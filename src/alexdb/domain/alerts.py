@@ -1,0 +1,106 @@
+"""Price alerts of the speed layer (seed 002): what an alert watches and what a trigger records."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Literal, get_args
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from alexdb.domain.models import ClerkUserId, Record, Symbol
+from alexdb.domain.numbers import Price, WholeNumber
+
+Operator = Literal[">", ">=", "<", "<=", "==", "crosses_above", "crosses_below"]
+PriceType = Literal["open", "high", "low", "close"]
+ConditionType = Literal["price", "indicator"]
+IndicatorKind = Literal["sma", "ema", "rsi"]
+NotificationMethod = Literal["websocket", "email", "sns", "webhook"]
+OPERATORS: tuple[str, ...] = get_args(Operator)
+LEVEL_OPERATORS = frozenset({">", ">=", "<", "<=", "=="})
+
+
+class Indicator(Record):
+    """An indicator computed per one-minute bar close: a moving average of `period` closes, or RSI."""
+
+    kind: IndicatorKind
+    period: Annotated[WholeNumber, Field(ge=2, le=500)]
+
+
+class Condition(Record):
+    """When an alert fires.
+
+    For a price alert, the price of type price_type is compared with threshold. For an indicator alert:
+    sma/ema, the bar close crossing its moving average (operator crosses_above / crosses_below); rsi, the
+    RSI compared with threshold (a level from 0 to 100).
+    """
+
+    operator: Operator
+    threshold: Price | None = None
+    price_type: PriceType = "close"
+    indicator: Indicator | None = None
+
+    @model_validator(mode="after")
+    def _can_fire(self) -> Condition:
+        # Refuse at creation what could never be evaluated: never accept an alert that can never fire.
+        if self.indicator is None:
+            if self.threshold is None:
+                raise ValueError("a price condition needs a threshold")
+            return self
+        if self.indicator.kind in ("sma", "ema"):
+            if self.operator not in ("crosses_above", "crosses_below"):
+                raise ValueError("a moving-average condition is crosses_above or crosses_below the average")
+            if self.threshold is not None:
+                raise ValueError("a moving-average condition compares with the average, not a threshold")
+        else:
+            if self.threshold is None or not Decimal(0) < self.threshold < Decimal(100):
+                raise ValueError("an RSI condition needs a threshold between 0 and 100")
+        if self.price_type != "close":
+            raise ValueError("indicators are computed on bar closes: price_type must be close")
+        return self
+
+
+class Alert(Record):
+    """A user's alert on one symbol, with its trigger bookkeeping."""
+
+    alert_id: uuid.UUID
+    user_id: ClerkUserId
+    symbol: Symbol
+    condition_type: ConditionType = "price"
+    condition: Condition
+    notification_method: NotificationMethod = "websocket"
+    enabled: bool = True
+    cooldown_seconds: Annotated[WholeNumber, Field(ge=0, le=86_400 * 30)] = 0
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    last_triggered: AwareDatetime | None = None
+    trigger_count: Annotated[WholeNumber, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _type_matches(self) -> Alert:
+        if (self.condition_type == "indicator") != (self.condition.indicator is not None):
+            raise ValueError("condition_type indicator goes with an indicator condition, price without one")
+        return self
+
+
+class Tick(Record):
+    """One trade or quote of a symbol: a price at an instant (epoch milliseconds)."""
+
+    symbol: Symbol
+    price: Price
+    timestamp: Annotated[WholeNumber, Field(ge=0)]
+    volume: Annotated[Decimal, Field(ge=0)] = Decimal(0)
+    source: Annotated[str, Field(max_length=50)] = "unknown"
+
+
+class Trigger(Record):
+    """An alert that fired: what the notifiers send and the history records."""
+
+    alert_id: uuid.UUID
+    user_id: str
+    symbol: str
+    price: Decimal
+    threshold: Decimal | None
+    price_type: str
+    notification_method: str
+    timestamp: int

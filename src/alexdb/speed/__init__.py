@@ -1,0 +1,1 @@
+"""The speed layer: market ticks in, price alerts evaluated as they arrive."""
