@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Literal, get_args
 
@@ -93,8 +94,13 @@ class Tick(Record):
     source: Annotated[str, Field(max_length=50)] = "unknown"
 
 
-class Trigger(Record):
-    """An alert that fired: what the notifiers send and the history records."""
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """An alert that fired: what the notifiers send and the history records.
+
+    A plain slotted dataclass, not a model: the engine builds one per firing on its hot path from data
+    that was validated when the alert was created.
+    """
 
     alert_id: uuid.UUID
     user_id: str

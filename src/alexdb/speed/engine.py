@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -44,6 +44,27 @@ def became_true(operator: str, before: Decimal | None, after: Decimal, threshold
     return holds(operator, after, threshold) and (before is None or not holds(operator, before, threshold))
 
 
+Test = Callable[[Decimal | None, Decimal], bool]
+
+
+def compile_test(operator: str, threshold: Decimal) -> Test:
+    """became_true specialised to one operator and threshold: a closure with no dispatch per tick."""
+    t = threshold
+    if operator == "crosses_above":
+        return lambda b, a: b is not None and b <= t < a
+    if operator == "crosses_below":
+        return lambda b, a: b is not None and b >= t > a
+    if operator == ">":
+        return lambda b, a: a > t and (b is None or not b > t)
+    if operator == ">=":
+        return lambda b, a: a >= t and (b is None or not b >= t)
+    if operator == "<":
+        return lambda b, a: a < t and (b is None or not b < t)
+    if operator == "<=":
+        return lambda b, a: a <= t and (b is None or not b <= t)
+    return lambda b, a: a == t and b != t
+
+
 @dataclass(eq=False)
 class _Live:
     """What the engine keeps of one alert."""
@@ -54,20 +75,30 @@ class _Live:
     last_fired_ms: int | None
     indicator: Any = None
     previous: tuple[Decimal, Decimal] | None = None  # (close, indicator value) at the previous bar
+    test: Test | None = None
 
 
 @dataclass
 class _ThresholdIndex:
-    """Alerts of one symbol and price type, sorted by threshold (two parallel lists, bisected in C)."""
+    """Alerts of one symbol and price type, sorted by threshold (two parallel lists, bisected in C).
+
+    It also remembers the empty band around the tracked value: the nearest thresholds below and above
+    it, with none at the value itself. A move that stays strictly inside the band cannot cross any
+    threshold, so it costs two comparisons however many alerts there are.
+    """
 
     thresholds: list[Decimal] = field(default_factory=list)
     alerts: list[_Live] = field(default_factory=list)
+    band_valid: bool = False
+    band_low: Decimal | None = None
+    band_high: Decimal | None = None
 
     def add(self, live: _Live) -> None:
         assert live.threshold is not None
         position = bisect_right(self.thresholds, live.threshold)
         self.thresholds.insert(position, live.threshold)
         self.alerts.insert(position, live)
+        self.band_valid = False
 
     def remove(self, live: _Live) -> None:
         assert live.threshold is not None
@@ -76,22 +107,47 @@ class _ThresholdIndex:
         position = next(i for i in range(low, high) if self.alerts[i] is live)
         del self.thresholds[position]
         del self.alerts[position]
+        self.band_valid = False
 
-    def between(self, low: Decimal, high: Decimal) -> list[_Live]:
-        """Alerts whose threshold is in [low, high]."""
-        first = bisect_left(self.thresholds, low)
-        last = bisect_right(self.thresholds, high, first)
-        return self.alerts[first:last] if first != last else []
+    def moved(self, before: Decimal | None, price: Decimal) -> list[_Live]:
+        """Alerts whose threshold lies between before and price (inclusive); every alert when before is None."""
+        if (self.band_valid and (self.band_low is None or price > self.band_low)
+                and (self.band_high is None or price < self.band_high)):
+            return []
+        thresholds = self.thresholds
+        first = bisect_left(thresholds, price)
+        last = bisect_right(thresholds, price, first)
+        # The band around the new value, for the next move (none if a threshold sits on the value).
+        self.band_valid = first == last
+        self.band_low = thresholds[first - 1] if first else None
+        self.band_high = thresholds[last] if last < len(thresholds) else None
+        if before is None:
+            return self.alerts
+        if before < price:
+            low, high = before, price
+        else:
+            low, high = price, before
+        start = bisect_left(thresholds, low)
+        stop = bisect_right(thresholds, high, start)
+        return self.alerts[start:stop] if start != stop else []
 
 
-@dataclass
+@dataclass(slots=True)
 class _Symbol:
-    """Per symbol: the current bar, the values alerts track, their indexes, indicator alerts."""
+    """Per symbol: the current one-minute bar, the alert indexes per price type, indicator alerts."""
 
     minute: int = -1
-    values: dict[str, Decimal] = field(default_factory=dict)
+    open: Decimal | None = None
+    high: Decimal | None = None
+    low: Decimal | None = None
+    close: Decimal | None = None
     indexes: dict[str, _ThresholdIndex] = field(default_factory=dict)
+    close_index: _ThresholdIndex | None = None  # the common case, kept out of the dict for speed
     indicator_alerts: list[_Live] = field(default_factory=list)
+
+    def value(self, price_type: str) -> Decimal | None:
+        """The current bar's open, high, low or close."""
+        return getattr(self, price_type)  # type: ignore[no-any-return]
 
 
 class AlertEngine:
@@ -100,7 +156,6 @@ class AlertEngine:
     def __init__(self) -> None:
         self._live: dict[uuid.UUID, _Live] = {}
         self._symbols: dict[str, _Symbol] = {}
-        self.ticks = 0
 
     def __len__(self) -> int:
         return len(self._live)
@@ -121,8 +176,12 @@ class AlertEngine:
             live.indicator = make_indicator(condition.indicator.kind, condition.indicator.period)
             state.indicator_alerts.append(live)
             return []
-        state.indexes.setdefault(condition.price_type, _ThresholdIndex()).add(live)
-        value = state.values.get(condition.price_type)
+        live.test = compile_test(condition.operator, condition.threshold)  # type: ignore[arg-type]
+        index = state.indexes.setdefault(condition.price_type, _ThresholdIndex())
+        index.add(live)
+        if condition.price_type == "close":
+            state.close_index = index
+        value = state.value(condition.price_type)
         level = condition.operator in LEVEL_OPERATORS and condition.threshold is not None
         if value is not None and level and holds(condition.operator, value, condition.threshold):  # type: ignore[arg-type]
             return self._fire([live], value, now_ms if now_ms is not None else time.time_ns() // 1_000_000)
@@ -142,45 +201,51 @@ class AlertEngine:
 
     def process(self, symbol: str, price: Decimal, timestamp: int) -> list[Trigger]:
         """One tick: update the symbol's bar, evaluate the alerts whose thresholds the move crossed."""
-        self.ticks += 1
         state = self._symbols.get(symbol)
         if state is None:
             state = self._symbols[symbol] = _Symbol()
-        values = state.values
-        triggers: list[Trigger] = []
         minute = timestamp // MINUTE_MS
         if minute != state.minute:
-            if state.indicator_alerts and "close" in values:
-                triggers += self._bar_closed(state, values["close"], timestamp)
-            state.minute = minute
-            moves = [(kind, values.get(kind)) for kind in PRICE_TYPES]
-            values["open"] = values["high"] = values["low"] = values["close"] = price
-        else:
-            moves = [("close", values["close"])]
-            values["close"] = price
-            if price > values["high"]:
-                moves.append(("high", values["high"]))
-                values["high"] = price
-            elif price < values["low"]:
-                moves.append(("low", values["low"]))
-                values["low"] = price
-        indexes = state.indexes
-        for kind, before in moves:
-            index = indexes.get(kind)
-            if index is None or before == price:
-                continue
-            if before is None:
-                candidates = index.alerts  # first value of this kind: every alert may have become true
-            elif before < price:
-                candidates = index.between(before, price)
-            else:
-                candidates = index.between(price, before)
-            if candidates:
-                fired = [live for live in candidates
-                         if became_true(live.alert.condition.operator, before, price, live.threshold)]  # type: ignore[arg-type]
-                if fired:
-                    triggers += self._fire(fired, price, timestamp)
+            return self._new_bar(state, price, timestamp, minute)
+        before = state.close
+        if before == price:
+            return []
+        state.close = price
+        triggers: list[Trigger] = []
+        if state.close_index is not None:
+            triggers = self._crossed(state.close_index, before, price, timestamp)
+        if price > state.high:  # type: ignore[operator]
+            moved, state.high = state.high, price
+            index = state.indexes.get("high")
+            if index is not None:
+                triggers += self._crossed(index, moved, price, timestamp)
+        elif price < state.low:  # type: ignore[operator]
+            moved, state.low = state.low, price
+            index = state.indexes.get("low")
+            if index is not None:
+                triggers += self._crossed(index, moved, price, timestamp)
         return triggers
+
+    def _new_bar(self, state: _Symbol, price: Decimal, timestamp: int, minute: int) -> list[Trigger]:
+        triggers: list[Trigger] = []
+        if state.indicator_alerts and state.close is not None:
+            triggers += self._bar_closed(state, state.close, timestamp)
+        state.minute = minute
+        before = {kind: state.value(kind) for kind in PRICE_TYPES}
+        state.open = state.high = state.low = state.close = price
+        for kind, index in state.indexes.items():
+            if before[kind] != price:
+                triggers += self._crossed(index, before[kind], price, timestamp)
+        return triggers
+
+    def _crossed(self, index: _ThresholdIndex, before: Decimal | None, price: Decimal,
+                 timestamp: int) -> list[Trigger]:
+        """Triggers of the alerts in index whose condition a move from before to price made true."""
+        candidates = index.moved(before, price)
+        if not candidates:
+            return []
+        fired = [live for live in candidates if live.test(before, price)]  # type: ignore[misc]
+        return self._fire(fired, price, timestamp) if fired else []
 
     def process_many(self, ticks: Iterable[tuple[str, Decimal, int]]) -> list[Trigger]:
         """Many ticks in order."""
@@ -220,8 +285,6 @@ class AlertEngine:
                 continue  # inside the cooldown: stays quiet until it re-arms and becomes true again
             live.last_fired_ms = timestamp
             alert = live.alert
-            out.append(Trigger.model_construct(
-                alert_id=alert.alert_id, user_id=alert.user_id, symbol=alert.symbol, price=price,
-                threshold=live.threshold, price_type=alert.condition.price_type,
-                notification_method=alert.notification_method, timestamp=timestamp))
+            out.append(Trigger(alert.alert_id, alert.user_id, alert.symbol, price, live.threshold,
+                               alert.condition.price_type, alert.notification_method, timestamp))
         return out
