@@ -67,3 +67,11 @@ def test_init_and_demo(cli):
     demo = cli("demo")
     assert demo.returncode == 0, demo.stderr
     assert demo.stdout.count("401(k) at") == 4 and "All three accounts" in demo.stdout
+
+
+def test_unexpected_failures_are_one_line_too(tmp_path):
+    env = {**os.environ, "ALEXDB_URL": "postgresql://nobody@127.0.0.1:1/none", "COLUMNS": "200"}
+    result = subprocess.run([sys.executable, "-m", "alexdb", "verify"], env=env, capture_output=True, text=True,
+                            timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

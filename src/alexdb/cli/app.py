@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from collections.abc import Callable
@@ -241,5 +242,12 @@ def main() -> None:
         sys.exit(getattr(exc, "exit_code", 2))
     except AlexdbError as exc:
         err.print(f"[red]error[/]: {exc}", highlight=False, markup=True)
+        sys.exit(1)
+    except Exception as exc:  # anything else (a missing credential, a network failure): still one line
+        if os.environ.get("ALEXDB_DEBUG"):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        err.print(f"error: {type(exc).__name__}: {first} (ALEXDB_DEBUG=1 shows the traceback)",
+                  highlight=False, markup=False)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

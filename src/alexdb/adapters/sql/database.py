@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from alexdb.adapters.sql import migrate
 from alexdb.adapters.sql.accounts import SqlAccounts
 from alexdb.adapters.sql.chat import SqlChat
-from alexdb.adapters.sql.engine import UnitOfWork, is_memory, make_engine, normalise_url
+from alexdb.adapters.sql.engine import UnitOfWork, is_memory, make_engine, normalise_url, translated_errors
 from alexdb.adapters.sql.instruments import SqlInstruments
 from alexdb.adapters.sql.jobs import SqlJobs
 from alexdb.adapters.sql.positions import SqlPositionStore
@@ -30,8 +30,9 @@ class SqlDatabase:
         self._uow = UnitOfWork(self._engine)
         # A new SQLite file (or memory) is migrated on open; PostgreSQL only when asked.
         wanted = migrate_schema if migrate_schema is not None else self.backend == "sqlite"
-        if wanted and migrate.current_revision(self._engine) != migrate.head_revision():
-            migrate.upgrade(self._engine)
+        with translated_errors():
+            if wanted and migrate.current_revision(self._engine) != migrate.head_revision():
+                migrate.upgrade(self._engine)
         self.users = SqlUsers(self._uow)
         self.instruments = SqlInstruments(self._uow)
         self.accounts = SqlAccounts(self._uow)
@@ -46,7 +47,8 @@ class SqlDatabase:
 
     def schema_version(self) -> str | None:
         """The migration the database is at (None when it has no schema)."""
-        return migrate.current_revision(self._engine)
+        with translated_errors():
+            return migrate.current_revision(self._engine)
 
     def check_schema(self) -> None:
         """SchemaError unless the schema is at this package's newest migration."""
@@ -56,12 +58,14 @@ class SqlDatabase:
 
     def migrate(self) -> str:
         """Bring the schema up to date; returns the version reached."""
-        migrate.upgrade(self._engine)
+        with translated_errors():
+            migrate.upgrade(self._engine)
         return migrate.head_revision()
 
     def drop_all(self) -> None:
         """Remove every table, migration record included (for reset)."""
-        migrate.downgrade(self._engine, "base")
+        with translated_errors():
+            migrate.downgrade(self._engine, "base")
 
     def counts(self) -> dict[str, int]:
         """Rows per table."""

@@ -106,10 +106,15 @@ def translated_errors() -> Iterator[None]:
     except AlexdbError:
         raise
     except sqlalchemy.exc.IntegrityError as exc:
-        raise ConflictError(f"conflicting write: {exc.orig}") from exc
+        raise ConflictError(f"conflicting write: {_first_line(exc.orig)}") from exc
     except sqlalchemy.exc.StatementError as exc:
         if isinstance(exc.orig, ValueError) and not isinstance(exc, sqlalchemy.exc.DBAPIError):
             raise ValidationError("value", exc.params, str(exc.orig)) from exc
-        raise BackendError(f"database error: {exc.orig or exc}") from exc
+        raise BackendError(f"database error: {_first_line(exc.orig or exc)}") from exc
     except sqlalchemy.exc.SQLAlchemyError as exc:
-        raise BackendError(f"database error: {exc}") from exc
+        raise BackendError(f"database error: {_first_line(exc)}") from exc
+
+
+def _first_line(error: object) -> str:
+    """A driver message's first line: enough for one clear line of CLI output (the cause keeps the rest)."""
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
