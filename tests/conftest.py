@@ -71,10 +71,15 @@ def dynamodb_url(dynamodb_endpoint: str) -> str:
 
 def empty_dynamodb(url: str) -> None:
     """Delete every item of both tables (fast: a test leaves only a few)."""
+    from alexdb.adapters.dynamodb.tables import TABLES
+
     db = alexdb.connect(url)
-    for table in (db.config.users_table, db.config.instruments_table, db.config.chat_table):
-        found = [{"PK": i["PK"], "SK": i["SK"]} for i in db.dynamo.scan(table, ProjectionExpression="PK, SK")]
-        db.dynamo.batch_write(table, deletes=found)
+    names = db.config.table_names()
+    for spec in TABLES:
+        keys = [{k: item[k] for k in spec.key} for item in db.dynamo.scan(
+            names[spec.role], ProjectionExpression=", ".join(f"#k{n}" for n in range(len(spec.key))),
+            ExpressionAttributeNames={f"#k{n}": k for n, k in enumerate(spec.key)})]
+        db.dynamo.batch_write(names[spec.role], deletes=keys)
 
 
 @pytest.fixture(scope="session")
@@ -127,12 +132,10 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _truncate(url: str) -> None:
+    from alexdb.adapters.sql.schema import ALL_TABLES
+
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "TRUNCATE users, instruments, price_history, accounts, positions, position_history, jobs, "
-            "chat_sessions, chat_messages "
-            "RESTART IDENTITY CASCADE"
-        )
+        conn.execute(f"TRUNCATE {', '.join(t.name for t in ALL_TABLES)} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture

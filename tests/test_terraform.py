@@ -10,7 +10,18 @@ from typing import Any
 import hcl2
 import pytest
 
-from alexdb.adapters.dynamodb.tables import CHAT, DATA_ACTIONS, INSTRUMENTS, TTL_ATTRIBUTE, USERS, TableSpec
+from alexdb.adapters.dynamodb.tables import (
+    ALERTS,
+    CHAT,
+    DATA_ACTIONS,
+    INSTRUMENTS,
+    NOTIFICATIONS,
+    TABLES,
+    TICKS,
+    TTL_ATTRIBUTE,
+    USERS,
+    TableSpec,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "infra" / "terraform"
@@ -38,12 +49,20 @@ def _resources() -> dict[str, dict[str, Any]]:
     return found
 
 
-@pytest.mark.parametrize(("resource", "spec"), [("users", USERS), ("instruments", INSTRUMENTS), ("chat", CHAT)])
+SPECS = [("users", USERS), ("instruments", INSTRUMENTS), ("chat", CHAT), ("alerts", ALERTS), ("ticks", TICKS),
+         ("notifications", NOTIFICATIONS)]
+
+
+def test_every_table_of_the_package_is_in_the_module():
+    assert {spec.role for _, spec in SPECS} == {spec.role for spec in TABLES}
+
+
+@pytest.mark.parametrize(("resource", "spec"), SPECS)
 def test_tables_match_the_package(resource: str, spec: TableSpec):
     table = _resources()[f"aws_dynamodb_table.{resource}"]
-    assert table["name"] == f"${{var.{resource}_table_name}}"
+    assert table["name"] in (f"${{var.{resource}_table_name}}", f"${{var.speed_table_prefix}}{spec.default_name}")
     request = spec.create_request(spec.default_name)
-    assert (table["hash_key"], table["range_key"]) == (spec.hash_key, spec.range_key)
+    assert (table["hash_key"], table.get("range_key")) == (spec.hash_key, spec.range_key)
     assert table["billing_mode"] == request["BillingMode"]
     assert {(a["name"], a["type"]) for a in table["attribute"]} == {
         (a["AttributeName"], a["AttributeType"]) for a in request["AttributeDefinitions"]}
@@ -61,11 +80,9 @@ def test_lambda_policy_grants_exactly_the_actions_used_on_exactly_these_resource
     statements = {s["sid"]: s for s in document["statement"]}
     tables = statements["AlexdbTables"]
     assert set(tables["actions"]) == {f"dynamodb:{action}" for action in DATA_ACTIONS}
-    assert tables["resources"] == ["${aws_dynamodb_table.users.arn}", "${aws_dynamodb_table.instruments.arn}",
-                                   "${aws_dynamodb_table.chat.arn}"]
+    assert tables["resources"] == [f"${{aws_dynamodb_table.{resource}.arn}}" for resource, _ in SPECS]
     indexes = statements["AlexdbIndexes"]["resources"]
-    expected = {f"${{aws_dynamodb_table.{r}.arn}}/index/{i.name}" for r, spec in (("users", USERS),
-                ("instruments", INSTRUMENTS), ("chat", CHAT)) for i in spec.indexes}
+    expected = {f"${{aws_dynamodb_table.{r}.arn}}/index/{i.name}" for r, spec in SPECS for i in spec.indexes}
     assert set(indexes) == expected and statements["AlexdbIndexes"]["actions"] == ["dynamodb:Query"]
 
 

@@ -21,6 +21,7 @@ data "aws_iam_policy_document" "tables" {
       "dynamodb:BatchGetItem",
       "dynamodb:BatchWriteItem",
       "dynamodb:ConditionCheckItem",
+      "dynamodb:DeleteItem",
       "dynamodb:DescribeTable",
       "dynamodb:GetItem",
       "dynamodb:PutItem",
@@ -32,6 +33,9 @@ data "aws_iam_policy_document" "tables" {
       aws_dynamodb_table.users.arn,
       aws_dynamodb_table.instruments.arn,
       aws_dynamodb_table.chat.arn,
+      aws_dynamodb_table.alerts.arn,
+      aws_dynamodb_table.ticks.arn,
+      aws_dynamodb_table.notifications.arn,
     ]
   }
 
@@ -45,6 +49,8 @@ data "aws_iam_policy_document" "tables" {
       "${aws_dynamodb_table.instruments.arn}/index/GSI1",
       "${aws_dynamodb_table.instruments.arn}/index/GSI2",
       "${aws_dynamodb_table.chat.arn}/index/UserSessionsIndex",
+      "${aws_dynamodb_table.alerts.arn}/index/SymbolIndex",
+      "${aws_dynamodb_table.alerts.arn}/index/UserIndex",
     ]
   }
 

@@ -54,3 +54,9 @@ variable "user_errors_threshold" {
   type        = number
   default     = 10
 }
+
+variable "speed_table_prefix" {
+  description = "Put in front of the speed-layer table names (alert_configurations, realtime_ticks, alert_notifications_history)."
+  type        = string
+  default     = ""
+}

@@ -23,7 +23,7 @@ Endpoint = Annotated[str | None, typer.Option("--endpoint-url", help="e.g. http:
 def _config(prefix: str, region: str | None, endpoint_url: str | None) -> DynamoConfig:
     base = DynamoConfig.from_url("dynamodb://")
     return DynamoConfig(prefix + base.users_table, prefix + base.instruments_table,
-                        region or base.region, endpoint_url or base.endpoint_url, prefix + base.chat_table)
+                        region or base.region, endpoint_url or base.endpoint_url, prefix + base.chat_table, prefix)
 
 
 @app.command("create-tables")
@@ -33,9 +33,8 @@ def create_tables(
 ) -> None:
     """Create both tables (on-demand, with their indexes), wait until ACTIVE, enable TTL and PITR. Idempotent."""
     config = _config(prefix, region, endpoint_url)
-    with out.status(f"creating {config.users_table}, {config.instruments_table}, {config.chat_table}"):
-        done = provisioning.create_tables(config.client(), config.users_table, config.instruments_table,
-                                            config.chat_table, pitr=pitr)
+    with out.status(f"creating {', '.join(config.table_names().values())}"):
+        done = provisioning.create_tables(config.client(), config.table_names(), pitr=pitr)
     for line in done or ["nothing to do: both tables exist as specified"]:
         out.print(line)
 
@@ -47,8 +46,7 @@ def describe(prefix: Prefix = "", region: Region = None, endpoint_url: Endpoint 
     table = Table(title=f"DynamoDB tables ({config.region})")
     for column in ("Table", "Status", "Items", "Billing", "Indexes", "TTL"):
         table.add_column(column)
-    for found in provisioning.describe_tables(config.client(), config.users_table, config.instruments_table,
-                                                config.chat_table):
+    for found in provisioning.describe_tables(config.client(), config.table_names()):
         table.add_row(found["name"], found["status"], str(found.get("items", "-")), found.get("billing", "-"),
                       ", ".join(found.get("indexes", [])), found.get("ttl", "-"))
     out.print(table)
@@ -62,9 +60,7 @@ def delete_tables(
     """Delete both tables and every item in them."""
     config = _config(prefix, region, endpoint_url)
     if not yes:
-        names = f"{config.users_table}, {config.instruments_table} and {config.chat_table}"
-        typer.confirm(f"Delete {names} with all their data?", abort=True)
-    for line in provisioning.delete_tables(config.client(), config.users_table, config.instruments_table,
-                                                 config.chat_table) or [
+        typer.confirm(f"Delete {', '.join(config.table_names().values())} with all their data?", abort=True)
+    for line in provisioning.delete_tables(config.client(), config.table_names()) or [
             "nothing to do: no such tables"]:
         out.print(line)

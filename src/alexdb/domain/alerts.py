@@ -110,3 +110,34 @@ class Trigger:
     price_type: str
     notification_method: str
     timestamp: int
+
+
+DeliveryStatus = Literal["sent", "failed"]
+TICK_TTL_MS = 24 * 3600 * 1000  # ticks expire 24 hours after their timestamp
+
+
+class NewAlert(Record):
+    """The fields an alert is created with."""
+
+    user_id: ClerkUserId
+    symbol: Symbol
+    condition_type: ConditionType = "price"
+    condition: Condition
+    notification_method: NotificationMethod = "websocket"
+    enabled: bool = True
+    cooldown_seconds: Annotated[WholeNumber, Field(ge=0, le=86_400 * 30)] = 0
+
+
+class Notification(Record):
+    """One trigger as delivered (or not): the notification history."""
+
+    notification_id: uuid.UUID
+    user_id: str
+    alert_id: uuid.UUID
+    symbol: str
+    triggered_at: AwareDatetime
+    current_price: Decimal
+    threshold: Decimal | None = None
+    notification_method: str
+    delivery_status: DeliveryStatus
+    message_id: Annotated[str, Field(max_length=255)] | None = None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from alexdb.adapters.dynamodb.tables import CHAT, INSTRUMENTS, USERS
+from alexdb.adapters.dynamodb.tables import CHAT, INSTRUMENTS, TABLES, USERS
 from alexdb.domain.errors import ValidationError
 
 
@@ -20,6 +20,12 @@ class DynamoConfig:
     region: str
     endpoint_url: str | None = None
     chat_table: str = CHAT.default_name
+    prefix: str = ""
+
+    def table_names(self) -> dict[str, str]:
+        """Every table's name by role (the speed-layer tables take the prefix and their seed names)."""
+        names = {"users": self.users_table, "instruments": self.instruments_table, "chat": self.chat_table}
+        return {spec.role: names.get(spec.role, self.prefix + spec.default_name) for spec in TABLES}
 
     @classmethod
     def from_url(cls, url: str) -> DynamoConfig:
@@ -42,7 +48,7 @@ class DynamoConfig:
         if parts.netloc:
             endpoint = f"{'https' if query.get('tls') in ('1', 'true') else 'http'}://{parts.netloc}"
         chat = query.get("chat_table") or os.environ.get("DYNAMODB_CHAT_TABLE") or CHAT.default_name
-        return cls(prefix + users, prefix + instruments, region, endpoint, prefix + chat)
+        return cls(prefix + users, prefix + instruments, region, endpoint, prefix + chat, prefix)
 
     def client(self) -> Any:
         """A boto3 DynamoDB client for this configuration (botocore retries in standard mode)."""

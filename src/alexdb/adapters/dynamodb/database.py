@@ -14,6 +14,7 @@ from alexdb.adapters.dynamodb.config import DynamoConfig
 from alexdb.adapters.dynamodb.instruments import CURRENT_PRICE, DynamoInstruments
 from alexdb.adapters.dynamodb.jobs import DynamoJobs
 from alexdb.adapters.dynamodb.positions import DynamoPositionStore
+from alexdb.adapters.dynamodb.speed import DynamoAlerts, DynamoNotifications, DynamoTicks
 from alexdb.adapters.dynamodb.users import DynamoUsers
 from alexdb.domain.chat import DEFAULT_TTL, check_ttl
 from alexdb.domain.errors import SchemaError
@@ -42,6 +43,10 @@ class DynamoDatabase:
         self.positions = PositionService(DynamoPositionStore(self.dynamo, users, instruments),
                                          self.accounts, self.instruments)
         self.chat = DynamoChat(self.dynamo, self.config.chat_table, check_ttl(chat_ttl))
+        tables = self.config.table_names()
+        self.alerts = DynamoAlerts(self.dynamo, tables["alerts"], tables["notifications"])
+        self.ticks = DynamoTicks(self.dynamo, tables["ticks"])
+        self.notifications = DynamoNotifications(self.dynamo, tables["notifications"])
 
     def _delete_owned(self, clerk_user_id: str) -> None:
         table = self.config.users_table
@@ -60,18 +65,15 @@ class DynamoDatabase:
 
     def create_tables(self, pitr: bool = True) -> list[str]:
         """Create both tables if missing (idempotent)."""
-        return provisioning.create_tables(self.dynamo.client, *self._tables(), pitr=pitr)
+        return provisioning.create_tables(self.dynamo.client, self.config.table_names(), pitr=pitr)
 
     def delete_tables(self) -> list[str]:
         """Delete both tables."""
-        return provisioning.delete_tables(self.dynamo.client, *self._tables())
+        return provisioning.delete_tables(self.dynamo.client, self.config.table_names())
 
     def describe(self) -> list[dict[str, Any]]:
         """What the tables look like."""
-        return provisioning.describe_tables(self.dynamo.client, *self._tables())
-
-    def _tables(self) -> tuple[str, str, str]:
-        return self.config.users_table, self.config.instruments_table, self.config.chat_table
+        return provisioning.describe_tables(self.dynamo.client, self.config.table_names())
 
     def counts(self) -> dict[str, int]:
         """Items per kind, by scanning both tables (administration and tests only: never a request path)."""
@@ -115,7 +117,7 @@ class DynamoDatabase:
     def check_schema(self) -> None:
         """SchemaError unless both tables exist."""
 
-        missing = [name for name in self._tables() if self.dynamo.describe(name) is None]
+        missing = [name for name in self.config.table_names().values() if self.dynamo.describe(name) is None]
         if missing:
             raise SchemaError(f"missing tables {missing}: run `alexdb dynamodb create-tables`")
 

@@ -10,19 +10,18 @@ from alexdb.adapters.dynamodb.tables import TABLES, TTL_ATTRIBUTE, TableSpec
 from alexdb.domain.errors import BackendError
 
 
-def _names(users_table: str, instruments_table: str, chat_table: str) -> list[tuple[TableSpec, str]]:
-    return list(zip(TABLES, (users_table, instruments_table, chat_table), strict=True))
+def _names(names: dict[str, str]) -> list[tuple[TableSpec, str]]:
+    """Each table spec with its name, from a role -> name map."""
+    return [(spec, names[spec.role]) for spec in TABLES]
 
 
-def create_tables(
-    client: Any, users_table: str, instruments_table: str, chat_table: str, pitr: bool = True
-) -> list[str]:
+def create_tables(client: Any, names: dict[str, str], pitr: bool = True) -> list[str]:
     """Create what is missing, wait until ACTIVE, enable TTL and (where the engine has it) PITR.
 
     Returns what was done, one line each; running it twice changes nothing the second time.
     """
     done: list[str] = []
-    for spec, name in _names(users_table, instruments_table, chat_table):
+    for spec, name in _names(names):
         try:
             client.describe_table(TableName=name)
         except ClientError as exc:
@@ -56,10 +55,10 @@ def _enable_pitr(client: Any, name: str) -> list[str]:
         raise BackendError(f"point-in-time recovery on {name}: {exc}") from exc
 
 
-def describe_tables(client: Any, users_table: str, instruments_table: str, chat_table: str) -> list[dict[str, Any]]:
+def describe_tables(client: Any, names: dict[str, str]) -> list[dict[str, Any]]:
     """Status, item count, indexes and TTL of each table (or that it does not exist)."""
     found: list[dict[str, Any]] = []
-    for _, name in _names(users_table, instruments_table, chat_table):
+    for _, name in _names(names):
         try:
             table = client.describe_table(TableName=name)["Table"]
         except ClientError as exc:
@@ -78,10 +77,10 @@ def describe_tables(client: Any, users_table: str, instruments_table: str, chat_
     return found
 
 
-def delete_tables(client: Any, users_table: str, instruments_table: str, chat_table: str) -> list[str]:
+def delete_tables(client: Any, names: dict[str, str]) -> list[str]:
     """Delete both tables if they exist and wait until they are gone."""
     done = []
-    for _, name in _names(users_table, instruments_table, chat_table):
+    for _, name in _names(names):
         try:
             client.delete_table(TableName=name)
         except ClientError as exc:

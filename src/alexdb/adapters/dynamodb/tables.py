@@ -24,29 +24,40 @@ class Index:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One table: its key, its indexes, and its role."""
+    """One table: its key, its indexes, and its role. Key attributes are strings unless typed otherwise."""
 
     role: str
     default_name: str
     hash_key: str
-    range_key: str
+    range_key: str | None
     indexes: tuple[Index, ...]
+    types: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The table's own key attributes."""
+        return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
 
     def attributes(self) -> list[str]:
         """Every key attribute of the table and its indexes."""
-        names = [self.hash_key, self.range_key]
+        names = list(self.key)
         for index in self.indexes:
             names += [n for n in (index.hash_key, index.range_key) if n not in names]
         return names
+
+    def attribute_type(self, name: str) -> str:
+        """S or N."""
+        return dict(self.types).get(name, "S")
 
     def create_request(self, name: str) -> dict[str, Any]:
         """The CreateTable request for this table under name (on-demand billing)."""
         request: dict[str, Any] = {
             "TableName": name,
             "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": self.hash_key, "KeyType": "HASH"},
-                          {"AttributeName": self.range_key, "KeyType": "RANGE"}],
-            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in self.attributes()],
+            "KeySchema": [{"AttributeName": attribute, "KeyType": kind}
+                          for attribute, kind in zip(self.key, ("HASH", "RANGE")[:len(self.key)], strict=True)],
+            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": self.attribute_type(a)}
+                                     for a in self.attributes()],
         }
         for kind, local in (("GlobalSecondaryIndexes", False), ("LocalSecondaryIndexes", True)):
             indexes = [
@@ -89,12 +100,27 @@ CHAT = TableSpec(
     ),
 )
 
-TABLES = (USERS, INSTRUMENTS, CHAT)
+# The speed layer (seed 002).
+ALERTS = TableSpec(
+    role="alerts", default_name="alert_configurations", hash_key="alert_id", range_key=None,
+    indexes=(Index("SymbolIndex", "symbol", "user_id"), Index("UserIndex", "user_id", "created_at")),
+)
+TICKS = TableSpec(
+    role="ticks", default_name="realtime_ticks", hash_key="symbol", range_key="timestamp", indexes=(),
+    types=(("timestamp", "N"),),
+)
+# triggered_at_id is "<triggered_at>#<notification_id>": two notifications in one millisecond never collide.
+NOTIFICATIONS = TableSpec(
+    role="notifications", default_name="alert_notifications_history", hash_key="user_id",
+    range_key="triggered_at_id", indexes=(),
+)
+
+TABLES = (USERS, INSTRUMENTS, CHAT, ALERTS, TICKS, NOTIFICATIONS)
 
 # Every DynamoDB action the package calls at run time (ConditionCheckItem: the checks inside
 # TransactWriteItems; TransactWriteItems itself is authorised per action it contains). The Lambda
 # role in infra/terraform grants exactly these.
 DATA_ACTIONS = frozenset({
-    "BatchGetItem", "BatchWriteItem", "ConditionCheckItem", "DescribeTable", "GetItem", "PutItem",
+    "BatchGetItem", "BatchWriteItem", "ConditionCheckItem", "DeleteItem", "DescribeTable", "GetItem", "PutItem",
     "Query", "Scan", "UpdateItem",
 })

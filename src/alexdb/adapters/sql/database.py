@@ -14,6 +14,7 @@ from alexdb.adapters.sql.instruments import SqlInstruments
 from alexdb.adapters.sql.jobs import SqlJobs
 from alexdb.adapters.sql.positions import SqlPositionStore
 from alexdb.adapters.sql.schema import ALL_TABLES
+from alexdb.adapters.sql.speed import SqlAlerts, SqlNotifications, SqlTicks
 from alexdb.adapters.sql.users import SqlUsers
 from alexdb.domain.chat import DEFAULT_TTL, check_ttl
 from alexdb.domain.errors import SchemaError
@@ -39,6 +40,9 @@ class SqlDatabase:
         self.jobs = SqlJobs(self._uow)
         self.positions = PositionService(SqlPositionStore(self._uow), self.accounts, self.instruments)
         self.chat = SqlChat(self._uow, check_ttl(chat_ttl))
+        self.alerts = SqlAlerts(self._uow)
+        self.ticks = SqlTicks(self._uow)
+        self.notifications = SqlNotifications(self._uow)
 
     @property
     def memory(self) -> bool:

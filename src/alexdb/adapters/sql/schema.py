@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -156,5 +157,51 @@ chat_messages = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
+# The speed layer (seed 002).
+alert_configurations = Table(
+    "alert_configurations", metadata,
+    Column("alert_id", Uuid(), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("symbol", String(20), nullable=False),
+    Column("condition_type", String(20), nullable=False),
+    Column("condition", Document(), nullable=False),
+    Column("notification_method", String(20), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("cooldown_seconds", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("last_triggered", UTCDateTime()),
+    Column("trigger_count", Integer, nullable=False),
+    Index(None, "symbol", "user_id"),
+    Index(None, "user_id", "created_at", "alert_id"),
+)
+
+# One price per symbol and millisecond (the last one received wins, as with seed 002's key).
+realtime_ticks = Table(
+    "realtime_ticks", metadata,
+    Column("symbol", String(20), primary_key=True),
+    Column("timestamp", BigInteger, primary_key=True, autoincrement=False),
+    Column("price", ExactDecimal(), nullable=False),
+    Column("volume", ExactDecimal(), nullable=False),
+    Column("source", String(50), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index(None, "expires_at"),
+)
+
+alert_notifications_history = Table(
+    "alert_notifications_history", metadata,
+    Column("notification_id", Uuid(), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("alert_id", Uuid(), nullable=False),
+    Column("symbol", String(20), nullable=False),
+    Column("triggered_at", UTCDateTime(), nullable=False),
+    Column("current_price", ExactDecimal(), nullable=False),
+    Column("threshold", ExactDecimal()),
+    Column("notification_method", String(20), nullable=False),
+    Column("delivery_status", String(10), nullable=False),
+    Column("message_id", String(255)),
+    Index("ix_alert_notifications_user_time", "user_id", "triggered_at", "notification_id"),
+)
+
 ALL_TABLES = (users, instruments, price_history, accounts, positions, position_history, jobs,
-              chat_sessions, chat_messages)
+              chat_sessions, chat_messages, alert_configurations, realtime_ticks, alert_notifications_history)

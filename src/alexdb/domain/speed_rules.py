@@ -1,0 +1,43 @@
+"""Rules shared by every backend's alert store: building, updating and recording alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from alexdb.domain.alerts import Alert, NewAlert, Notification, Trigger
+from alexdb.domain.errors import ValidationError
+from alexdb.domain.ids import new_id
+from alexdb.domain.instants import utcnow
+from alexdb.domain.validate import build, check_fields
+
+UPDATABLE = {"condition", "condition_type", "notification_method", "enabled", "cooldown_seconds"}
+DELIVERY = ("sent", "failed")
+
+
+def new_alert(user_id: str, symbol: str, condition: Any, **fields: Any) -> Alert:
+    """A validated new alert; condition_type follows the condition unless given."""
+    check_fields(NewAlert, fields, UPDATABLE - {"condition"})
+    if "condition_type" not in fields and isinstance(condition, dict) and condition.get("indicator"):
+        fields["condition_type"] = "indicator"
+    new = build(NewAlert, {"user_id": user_id, "symbol": symbol, "condition": condition, **fields})
+    now = utcnow()
+    return build(Alert, {**new.model_dump(), "alert_id": new_id(), "created_at": now, "updated_at": now})
+
+
+def updated_alert(current: Alert, fields: dict[str, Any]) -> Alert:
+    """current with fields changed, validated as a whole."""
+    check_fields(NewAlert, fields, UPDATABLE)
+    return build(Alert, {**current.model_dump(), **fields, "updated_at": utcnow()})
+
+
+def check_delivery(trigger: Trigger, delivery_status: str, message_id: str | None) -> Notification:
+    """The history record of a trigger's delivery."""
+    if delivery_status not in DELIVERY:
+        raise ValidationError("delivery_status", delivery_status, "must be sent or failed")
+    return build(Notification, {
+        "notification_id": new_id(), "user_id": trigger.user_id, "alert_id": trigger.alert_id,
+        "symbol": trigger.symbol, "triggered_at": datetime.fromtimestamp(trigger.timestamp / 1000, UTC),
+        "current_price": trigger.price, "threshold": trigger.threshold,
+        "notification_method": trigger.notification_method, "delivery_status": delivery_status,
+        "message_id": message_id})

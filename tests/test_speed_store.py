@@ -1,0 +1,107 @@
+"""Contract: alerts, ticks and notification history, on every backend."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+
+from alexdb import NotFoundError, ValidationError
+from alexdb.domain.alerts import TICK_TTL_MS, Trigger
+from alexdb.speed.engine import AlertEngine
+
+NOW_MS = lambda: time.time_ns() // 1_000_000  # noqa: E731
+
+
+def test_alert_lifecycle(db):
+    alert = db.alerts.create_alert("alice", "spy", {"operator": ">", "threshold": "500.25"}, cooldown_seconds=60)
+    assert alert.symbol == "SPY" and alert.condition.threshold == Decimal("500.25") and alert.enabled
+    assert db.alerts.get_alert(alert.alert_id) == alert
+    changed = db.alerts.update_alert(alert.alert_id, condition={"operator": "crosses_below", "threshold": "400"},
+                                     notification_method="email")
+    assert changed.condition.operator == "crosses_below" and db.alerts.get_alert(alert.alert_id) == changed
+    assert db.alerts.disable(alert.alert_id).enabled is False and db.alerts.enable(alert.alert_id).enabled is True
+    indicator = db.alerts.create_alert("alice", "QQQ", {"operator": "crosses_above",
+                                                        "indicator": {"kind": "ema", "period": 20}})
+    assert indicator.condition_type == "indicator"
+    assert [a.alert_id for a in db.alerts.find_by_user("alice")] == [indicator.alert_id, alert.alert_id]
+    assert [a.alert_id for a in db.alerts.find_by_symbol("SPY")] == [alert.alert_id]
+    db.alerts.delete_alert(alert.alert_id)
+    with pytest.raises(NotFoundError):
+        db.alerts.get_alert(alert.alert_id)
+    with pytest.raises(NotFoundError):
+        db.alerts.delete_alert(alert.alert_id)
+
+
+@pytest.mark.parametrize(("condition", "field"), [
+    ({"operator": ">"}, "condition"),
+    ({"operator": "above", "threshold": "1"}, "condition.operator"),
+    ({"operator": ">", "threshold": "-1"}, "condition.threshold"),
+    ({"operator": ">", "threshold": "120", "indicator": {"kind": "rsi", "period": 14}}, "condition"),
+])
+def test_alerts_that_cannot_fire_are_refused_and_not_stored(db, condition, field):
+    with pytest.raises(ValidationError) as info:
+        db.alerts.create_alert("alice", "SPY", condition)
+    assert info.value.field == field
+    assert list(db.alerts.find_by_user("alice")) == []
+
+
+def test_alert_pages(db):
+    ids = [db.alerts.create_alert("bob", "SPY", {"operator": ">", "threshold": str(100 + n)}).alert_id for n in range(5)]
+    first = db.alerts.find_by_user("bob", limit=2)
+    rest = db.alerts.find_by_user("bob", limit=5, cursor=first.next_cursor)
+    assert [a.alert_id for a in first] + [a.alert_id for a in rest] == ids[::-1]
+
+
+def test_triggers_update_the_alert_and_the_history_together(db):
+    alert = db.alerts.create_alert("alice", "SPY", {"operator": ">", "threshold": "100"})
+    engine = AlertEngine()
+    engine.upsert(alert)
+    stamp = NOW_MS()
+    engine.process("SPY", Decimal("99"), stamp)
+    [trigger] = engine.process("SPY", Decimal("101"), stamp + 1)
+    first = db.alerts.record_trigger(trigger, "sent", message_id="ws-1")
+    second = db.alerts.record_trigger(trigger, "failed")  # the same millisecond: both kept
+    stored = db.alerts.get_alert(alert.alert_id)
+    assert stored.trigger_count == 2 and stored.last_triggered == first.triggered_at
+    history = db.notifications.find_by_user("alice")
+    assert {n.notification_id for n in history} == {first.notification_id, second.notification_id}
+    assert {n.delivery_status for n in history} == {"sent", "failed"}
+    assert history[0].current_price == Decimal("101") and history[0].threshold == Decimal("100")
+    with pytest.raises(ValidationError):
+        db.alerts.record_trigger(trigger, "lost")
+    ghost = Trigger(alert.alert_id.__class__(int=1), "alice", "SPY", Decimal(1), None, "close", "websocket", stamp)
+    with pytest.raises(NotFoundError):
+        db.alerts.record_trigger(ghost, "sent")
+    assert len(db.notifications.find_by_user("alice")) == 2
+
+
+def test_notifications_page_newest_first(db):
+    alert = db.alerts.create_alert("carol", "SPY", {"operator": ">", "threshold": "1"})
+    base = NOW_MS()
+    made = [db.alerts.record_trigger(Trigger(alert.alert_id, "carol", "SPY", Decimal(n + 2), Decimal(1), "close",
+                                             "websocket", base + n), "sent") for n in range(5)]
+    first = db.notifications.find_by_user("carol", limit=3)
+    rest = db.notifications.find_by_user("carol", limit=3, cursor=first.next_cursor)
+    assert [n.notification_id for n in first] + [n.notification_id for n in rest] == [
+        m.notification_id for m in reversed(made)]
+
+
+def test_ticks_latest_window_and_expiry(db):
+    now = NOW_MS()
+    db.ticks.record_ticks([
+        {"symbol": "SPY", "price": "500.10", "timestamp": now - TICK_TTL_MS - 5, "source": "test"},  # already expired
+        {"symbol": "SPY", "price": "500.20", "timestamp": now - 2000},
+        {"symbol": "SPY", "price": "500.30", "timestamp": now - 1000, "volume": "12.5"},
+        {"symbol": "QQQ", "price": "400.00", "timestamp": now},
+    ])
+    assert db.ticks.latest("spy").price == Decimal("500.30")
+    window = db.ticks.window("SPY", now - TICK_TTL_MS - 10, now)
+    assert [t.price for t in window] == [Decimal("500.20"), Decimal("500.30")]
+    assert window[1].volume == Decimal("12.5")
+    assert db.ticks.latest("IWM") is None
+    with pytest.raises(ValidationError):
+        db.ticks.record_ticks([{"symbol": "SPY", "price": "1", "timestamp": now}, {"symbol": "SPY", "price": "-1",
+                                                                                    "timestamp": now}])
+    assert db.ticks.latest("SPY").price == Decimal("500.30")
