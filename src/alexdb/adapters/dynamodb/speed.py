@@ -16,8 +16,8 @@ from alexdb.domain.errors import NotFoundError
 from alexdb.domain.instants import instant_text
 from alexdb.domain.models import normalise_symbol
 from alexdb.domain.paging import Page, check_limit
-from alexdb.domain.speed_rules import check_delivery, new_alert, updated_alert
-from alexdb.domain.validate import build, parse_id
+from alexdb.domain.speed_rules import check_delivery, new_alert, updated_alert, validate_ticks
+from alexdb.domain.validate import parse_id
 
 ALERT_KEY = ("alert_id",)
 NOTIFICATION_KEY = ("user_id", "triggered_at_id")
@@ -135,7 +135,7 @@ class DynamoTicks:
 
     def record_ticks(self, batch: Iterable[Any]) -> int:
         """Store ticks (validated first: a bad one refuses the batch); the last of a millisecond wins."""
-        ticks = [build(Tick, tick) for tick in batch]
+        ticks = validate_ticks(batch)
         items = {(t.symbol, t.timestamp): {**t.model_dump(), "ttl": (t.timestamp + TICK_TTL_MS) // 1000}
                  for t in ticks}
         self._dynamo.batch_write(self._table, puts=list(items.values()))

@@ -32,6 +32,33 @@ def text_instant_columns(conn: Connection, statement: Select[Any]) -> Columns:
     return keys, instants, list(map(Decimal, map(itemgetter(2), rows)))
 
 
+def raw_executemany(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """Run a Core INSERT for many rows on the DBAPI cursor of conn's transaction.
+
+    The statement is compiled once; each column's value goes through that column's bind processor, as
+    SQLAlchemy would do, but without building its per-row parameter machinery (3x the driver's cost).
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
+    names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+    processors = []
+    for name in names:
+        bind = compiled.binds[name]
+        processors.append((bind.key, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+    if compiled.positional:
+        arguments: list[Any] = [tuple(p(row[k]) if p else row[k] for k, p in processors) for row in rows]
+    else:
+        arguments = [{name: p(row[k]) if p else row[k] for name, (k, p) in zip(names, processors, strict=True)}
+                     for row in rows]
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(str(compiled), arguments)
+    finally:
+        cursor.close()
+
+
 def raw_rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
     """Run a Core SELECT on the DBAPI cursor of conn's transaction; rows come back as driver tuples.
 
