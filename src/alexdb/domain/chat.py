@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from alexdb.domain.errors import ValidationError
+from alexdb.domain.ids import new_id
+from alexdb.domain.instants import utcnow
 from alexdb.domain.models import ClerkUserId, Record
 from alexdb.domain.numbers import WholeNumber
 from alexdb.domain.validate import build
@@ -82,6 +84,15 @@ class _SessionFields(Record):
 def check_new_session(user_id: Any, title: Any, pedagogy_mode: Any) -> _SessionFields:
     """Validated fields of a new session."""
     return build(_SessionFields, {"user_id": user_id, "title": title, "pedagogy_mode": pedagogy_mode})
+
+
+def new_session(user_id: Any, title: Any, pedagogy_mode: Any, ttl: timedelta,
+                session_id: uuid.UUID | None = None) -> ChatSession:
+    """A validated new session, active now, expiring ttl from now."""
+    fields = check_new_session(user_id, title, pedagogy_mode)
+    now = utcnow()
+    return ChatSession(id=session_id or new_id(), user_id=fields.user_id, title=fields.title,
+                       pedagogy_mode=fields.pedagogy_mode, created_at=now, last_accessed=now, expires_at=now + ttl)
 
 
 def check_message(role: Any, content: Any, tokens: Any, context_ids: Any) -> _NewMessage:

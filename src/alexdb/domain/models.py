@@ -134,6 +134,17 @@ class Account(NewAccount):
     updated_at: AwareDatetime
 
 
+def new_account(fields: dict[str, Any]) -> Account:
+    """A validated new account with a time-ordered id, created now."""
+    # Imported here: validate imports this module, so a module-level import would be circular.
+    from alexdb.domain.ids import new_id
+    from alexdb.domain.instants import utcnow
+    from alexdb.domain.validate import build
+
+    now = utcnow()
+    return Account(**build(NewAccount, fields).model_dump(), id=new_id(), created_at=now, updated_at=now)
+
+
 class Position(Record):
     """A current holding, joined with what the instrument says about it."""
 

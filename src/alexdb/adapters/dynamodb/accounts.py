@@ -11,9 +11,8 @@ from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
 from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.adapters.dynamodb.paging import query_page
 from alexdb.domain.errors import NotFoundError
-from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
-from alexdb.domain.models import Account, NewAccount
+from alexdb.domain.models import Account, NewAccount, new_account
 from alexdb.domain.paging import Page
 from alexdb.domain.validate import build, check_fields, parse_id
 
@@ -46,12 +45,10 @@ class DynamoAccounts:
         cash_balance: Any = Decimal(0), cash_interest: Any = Decimal(0), account_type: str | None = None,
     ) -> Account:
         """Open an account for an existing user (one transaction: user check and both copies)."""
-        new = build(NewAccount, {
+        account = new_account({
             "clerk_user_id": clerk_user_id, "account_name": account_name, "account_purpose": account_purpose,
             "cash_balance": cash_balance, "cash_interest": cash_interest, "account_type": account_type,
         })
-        now = utcnow()
-        account = Account(**new.model_dump(), id=new_id(), created_at=now, updated_at=now)
         try:
             self._dynamo.transact([user_exists(self._table, clerk_user_id),
                                    *self._copies(account, "attribute_not_exists(PK)")])

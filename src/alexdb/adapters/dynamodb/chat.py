@@ -26,11 +26,10 @@ from alexdb.domain.chat import (
     check_keep_last,
     check_message,
     check_mode,
-    check_new_session,
     check_title,
+    new_session,
 )
 from alexdb.domain.errors import BackendError, ConflictError, NotFoundError
-from alexdb.domain.ids import new_id
 from alexdb.domain.instants import instant_text, utcnow
 from alexdb.domain.paging import Page, check_limit
 from alexdb.domain.validate import parse_id
@@ -80,11 +79,8 @@ class DynamoChat:
 
         ConflictError if session_id is taken.
         """
-        fields = check_new_session(user_id, title, pedagogy_mode)
-        now = utcnow()
-        session = ChatSession(id=session_id or new_id(), user_id=fields.user_id, title=fields.title,
-                              pedagogy_mode=fields.pedagogy_mode, created_at=now, last_accessed=now,
-                              expires_at=now + self.ttl)
+        session = new_session(user_id, title, pedagogy_mode, self.ttl, session_id)
+        now = session.created_at
         item = dump(session, PK=f"SESSION#{session.id}", SK=META, GSI1PK=f"USER#{session.user_id}",
                     GSI1SK=instant_text(now), last_seq=0, ttl=_epoch(session.expires_at),
                     messages_ttl=_epoch(now + 2 * self.ttl))

@@ -15,7 +15,7 @@ from alexdb.adapters.dynamodb.paging import query_page
 from alexdb.domain.errors import NotFoundError
 from alexdb.domain.ids import new_id
 from alexdb.domain.instants import instant_text, utcnow
-from alexdb.domain.jobs import check_job_type, check_status, transition
+from alexdb.domain.jobs import AgentPayloads, check_job_type, check_status, transition
 from alexdb.domain.models import Job, NewJob
 from alexdb.domain.paging import Page
 from alexdb.domain.payloads import check_payload
@@ -34,7 +34,7 @@ def _index_keys(clerk_user_id: str, status: str, created: str, job_id: str) -> d
             "GSI2PK": f"JOBS#{status}", "GSI2SK": f"{created}#{job_id}"}
 
 
-class DynamoJobs:
+class DynamoJobs(AgentPayloads):
     """db.jobs on DynamoDB."""
 
     def __init__(self, dynamo: Dynamo, table: str) -> None:
@@ -120,22 +120,6 @@ class DynamoJobs:
         except ConditionFailedError as exc:
             raise NotFoundError("job", job_id) from exc
         return _job(item)
-
-    def update_report(self, job_id: uuid.UUID | str, payload: dict[str, Any]) -> Job:
-        """Store the reporter agent's result."""
-        return self._set_payload(job_id, "report_payload", payload)
-
-    def update_charts(self, job_id: uuid.UUID | str, payload: dict[str, Any]) -> Job:
-        """Store the charter agent's result."""
-        return self._set_payload(job_id, "charts_payload", payload)
-
-    def update_retirement(self, job_id: uuid.UUID | str, payload: dict[str, Any]) -> Job:
-        """Store the retirement agent's result."""
-        return self._set_payload(job_id, "retirement_payload", payload)
-
-    def update_summary(self, job_id: uuid.UUID | str, payload: dict[str, Any]) -> Job:
-        """Store the planner's summary."""
-        return self._set_payload(job_id, "summary_payload", payload)
 
     def find_by_user(self, clerk_user_id: str, status: str | None = None, limit: int | None = None,
                      cursor: str | None = None) -> Page[Job]:

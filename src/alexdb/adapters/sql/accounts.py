@@ -12,9 +12,8 @@ from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import keyset_page
 from alexdb.adapters.sql.schema import accounts, users
 from alexdb.domain.errors import NotFoundError
-from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
-from alexdb.domain.models import Account, NewAccount
+from alexdb.domain.models import Account, NewAccount, new_account
 from alexdb.domain.paging import Page
 from alexdb.domain.validate import build, check_fields, parse_id
 
@@ -43,12 +42,10 @@ class SqlAccounts:
         cash_balance: Any = Decimal(0), cash_interest: Any = Decimal(0), account_type: str | None = None,
     ) -> Account:
         """Open an account for an existing user."""
-        new = build(NewAccount, {
+        account = new_account({
             "clerk_user_id": clerk_user_id, "account_name": account_name, "account_purpose": account_purpose,
             "cash_balance": cash_balance, "cash_interest": cash_interest, "account_type": account_type,
         })
-        now = utcnow()
-        account = Account(**new.model_dump(), id=new_id(), created_at=now, updated_at=now)
         with self._uow.begin(write=True) as conn:
             require_user(conn, clerk_user_id)
             conn.execute(insert(accounts).values(**account.model_dump()))

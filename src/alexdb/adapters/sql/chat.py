@@ -21,11 +21,10 @@ from alexdb.domain.chat import (
     check_keep_last,
     check_message,
     check_mode,
-    check_new_session,
     check_title,
+    new_session,
 )
 from alexdb.domain.errors import ConflictError, NotFoundError
-from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
 from alexdb.domain.paging import Page, check_limit
 from alexdb.domain.validate import parse_id
@@ -53,11 +52,8 @@ class SqlChat:
 
         ConflictError if session_id is taken.
         """
-        fields = check_new_session(user_id, title, pedagogy_mode)
-        now = utcnow()
-        session = ChatSession(id=session_id or new_id(), user_id=fields.user_id, title=fields.title,
-                              pedagogy_mode=fields.pedagogy_mode, created_at=now, last_accessed=now,
-                              expires_at=now + self.ttl)
+        session = new_session(user_id, title, pedagogy_mode, self.ttl, session_id)
+        now = session.created_at
         try:
             with self._uow.begin(write=True) as conn:
                 conn.execute(delete(chat_sessions).where(chat_sessions.c.expires_at <= now))  # purge as we go

@@ -14,7 +14,7 @@ from alexdb.adapters.sql.schema import jobs
 from alexdb.domain.errors import NotFoundError
 from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
-from alexdb.domain.jobs import check_job_type, check_status, transition
+from alexdb.domain.jobs import AgentPayloads, check_job_type, check_status, transition
 from alexdb.domain.models import Job, NewJob
 from alexdb.domain.paging import Page
 from alexdb.domain.payloads import check_payload
@@ -25,7 +25,7 @@ def _job(row: Row[Any]) -> Job:
     return Job.model_validate(dict(row._mapping))
 
 
-class SqlJobs:
+class SqlJobs(AgentPayloads):
     """db.jobs on SQLite and PostgreSQL."""
 
     def __init__(self, uow: UnitOfWork) -> None:
@@ -85,22 +85,6 @@ class SqlJobs:
                     {field: payload, "updated_at": utcnow()})).rowcount:
                 raise NotFoundError("job", job_id)
             return _job(conn.execute(select(jobs).where(jobs.c.id == key)).one())
-
-    def update_report(self, job_id: uuid.UUID | str, payload: dict[str, Any]) -> Job:
-        """Store the reporter agent's result."""
-        return self._set_payload(job_id, "report_payload", payload)
-
-    def update_charts(self, job_id: uuid.UUID | str, payload: dict[str, Any]) -> Job:
-        """Store the charter agent's result."""
-        return self._set_payload(job_id, "charts_payload", payload)
-
-    def update_retirement(self, job_id: uuid.UUID | str, payload: dict[str, Any]) -> Job:
-        """Store the retirement agent's result."""
-        return self._set_payload(job_id, "retirement_payload", payload)
-
-    def update_summary(self, job_id: uuid.UUID | str, payload: dict[str, Any]) -> Job:
-        """Store the planner's summary."""
-        return self._set_payload(job_id, "summary_payload", payload)
 
     def find_by_user(
         self, clerk_user_id: str, status: str | None = None, limit: int | None = None, cursor: str | None = None,
