@@ -61,10 +61,9 @@ class Condition(Record):
         return self
 
 
-class Alert(Record):
-    """A user's alert on one symbol, with its trigger bookkeeping."""
+class NewAlert(Record):
+    """The fields an alert is created with."""
 
-    alert_id: uuid.UUID
     user_id: ClerkUserId
     symbol: Symbol
     condition_type: ConditionType = "price"
@@ -72,16 +71,22 @@ class Alert(Record):
     notification_method: NotificationMethod = "websocket"
     enabled: bool = True
     cooldown_seconds: Annotated[WholeNumber, Field(ge=0, le=86_400 * 30)] = 0
+
+    @model_validator(mode="after")
+    def _type_matches(self) -> NewAlert:
+        if (self.condition_type == "indicator") != (self.condition.indicator is not None):
+            raise ValueError("condition_type indicator goes with an indicator condition, price without one")
+        return self
+
+
+class Alert(NewAlert):
+    """A user's alert on one symbol, with its trigger bookkeeping."""
+
+    alert_id: uuid.UUID
     created_at: AwareDatetime
     updated_at: AwareDatetime
     last_triggered: AwareDatetime | None = None
     trigger_count: Annotated[WholeNumber, Field(ge=0)] = 0
-
-    @model_validator(mode="after")
-    def _type_matches(self) -> Alert:
-        if (self.condition_type == "indicator") != (self.condition.indicator is not None):
-            raise ValueError("condition_type indicator goes with an indicator condition, price without one")
-        return self
 
 
 class Tick(Record):
@@ -114,18 +119,6 @@ class Trigger:
 
 DeliveryStatus = Literal["sent", "failed"]
 TICK_TTL_MS = 24 * 3600 * 1000  # ticks expire 24 hours after their timestamp
-
-
-class NewAlert(Record):
-    """The fields an alert is created with."""
-
-    user_id: ClerkUserId
-    symbol: Symbol
-    condition_type: ConditionType = "price"
-    condition: Condition
-    notification_method: NotificationMethod = "websocket"
-    enabled: bool = True
-    cooldown_seconds: Annotated[WholeNumber, Field(ge=0, le=86_400 * 30)] = 0
 
 
 class Notification(Record):
