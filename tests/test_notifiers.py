@@ -1,0 +1,97 @@
+"""Notifiers against real local peers: an HTTP server, an SMTP server (aiosmtpd); SNS through moto."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import boto3
+import pytest
+from aiosmtpd.controller import Controller
+from moto import mock_aws
+
+from alexdb.domain.alerts import Trigger
+from alexdb.speed.notifiers import Delivery, EmailNotifier, SnsNotifier, WebhookNotifier
+from tests.dynamodb_local import free_port
+
+TRIGGER = Trigger(uuid.uuid4(), "alice", "SPY", Decimal("500.10"), Decimal("500"), "close", "webhook", 1_700_000_000_000)
+
+
+class Hook(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict]] = []
+    fail_first = 0
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if Hook.fail_first > 0:
+            Hook.fail_first -= 1
+            self.send_response(503)
+            self.end_headers()
+            return
+        Hook.received.append(body)
+        self.send_response(200)
+        self.send_header("X-Request-Id", f"req-{len(Hook.received)}")
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook_url():
+    Hook.received, Hook.fail_first = [], 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/alerts"
+    server.shutdown()
+
+
+def test_webhook_delivers_exact_json_and_retries(webhook_url):
+    Hook.fail_first = 2
+    status, message_id = Delivery(attempts=3, base_delay=0).deliver(WebhookNotifier(webhook_url), TRIGGER)
+    assert (status, message_id) == ("sent", "req-1")
+    assert Hook.received == [{"alert_id": str(TRIGGER.alert_id), "user_id": "alice", "symbol": "SPY", "price": "500.10",
+                              "threshold": "500", "price_type": "close", "timestamp": 1_700_000_000_000}]
+
+
+def test_failures_are_reported_never_raised():
+    dead = WebhookNotifier(f"http://127.0.0.1:{free_port()}/nobody", timeout=0.5)
+    status, detail = Delivery(attempts=2, base_delay=0).deliver(dead, TRIGGER)
+    assert status == "failed" and "URLError" in (detail or "")
+    assert Delivery().deliver(None, TRIGGER) == ("failed", "no notifier for webhook")
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def test_email_goes_through_smtp():
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        notifier = EmailNotifier("127.0.0.1", controller.port, "alerts@alex.local", lambda user: f"{user}@example.com")
+        status, message_id = Delivery(base_delay=0).deliver(notifier, TRIGGER)
+    finally:
+        controller.stop()
+    assert status == "sent" and message_id and message_id.startswith("<")
+    [envelope] = box.messages
+    assert envelope.rcpt_tos == ["alice@example.com"] and b"500.10" in envelope.content
+
+
+def test_sns_publishes():
+    with mock_aws():
+        client = boto3.client("sns", region_name="us-east-1")
+        topic = client.create_topic(Name="alerts")["TopicArn"]
+        status, message_id = Delivery(base_delay=0).deliver(SnsNotifier(client, topic), TRIGGER)
+    assert status == "sent" and message_id
