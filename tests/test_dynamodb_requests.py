@@ -99,3 +99,21 @@ def test_chat_items_carry_ttl_and_messages_outlive_their_session(dynamo_db):
     parts = [i for i in items if i["SK"] != "METADATA"]
     assert len(parts) == 3 and all(int(i["ttl"]) >= int(meta["ttl"]) for i in parts)
     assert int(meta["ttl"]) == int(dynamo_db.chat.get_session(session.id, user_id="alice").expires_at.timestamp())
+
+
+def test_message_ttls_are_refreshed_before_they_could_outrun_an_active_session(dynamo_db):
+    import time
+    from datetime import timedelta
+
+    chat, table = dynamo_db.chat, dynamo_db.config.chat_table
+    chat.ttl = timedelta(seconds=4)
+    session = chat.create_session("alice")
+    chat.add_message(session.id, "user", "first", user_id="alice")
+    pk = f"SESSION#{session.id}"
+    first_key = {"PK": pk, "SK": "MESSAGE#000000000001#000"}
+    original = int(dynamo_db.dynamo.get(table, first_key)["ttl"])
+    time.sleep(3.2)  # well past half a window (TTLs are whole seconds): the next append must move every TTL
+    chat.add_message(session.id, "user", "second", user_id="alice")
+    meta = dynamo_db.dynamo.get(table, {"PK": pk, "SK": "METADATA"})
+    refreshed = int(dynamo_db.dynamo.get(table, first_key)["ttl"])
+    assert refreshed > original and refreshed == int(meta["messages_ttl"]) >= int(meta["ttl"]) + 4

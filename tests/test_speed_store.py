@@ -105,3 +105,16 @@ def test_ticks_latest_window_and_expiry(db):
         db.ticks.record_ticks([{"symbol": "SPY", "price": "1", "timestamp": now}, {"symbol": "SPY", "price": "-1",
                                                                                     "timestamp": now}])
     assert db.ticks.latest("SPY").price == Decimal("500.30")
+
+
+def test_sql_purges_expired_ticks(sql_url):
+    import alexdb
+
+    db = alexdb.connect(sql_url)
+    now = NOW_MS()
+    db.ticks.record_ticks([{"symbol": "SPY", "price": "1", "timestamp": now - TICK_TTL_MS - 10}])
+    assert db.counts()["realtime_ticks"] == 1 and db.ticks.latest("SPY") is None  # stored, never read
+    assert db.ticks.purge_expired() == 1 and db.counts()["realtime_ticks"] == 0
+    db.ticks.record_ticks([{"symbol": "SPY", "price": "1", "timestamp": now - TICK_TTL_MS - 10}])
+    db.ticks.record_ticks([{"symbol": "SPY", "price": "2", "timestamp": now}])  # purges as it goes
+    assert db.counts()["realtime_ticks"] == 1 and db.ticks.latest("SPY").price == Decimal("2")

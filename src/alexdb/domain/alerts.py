@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -17,7 +17,6 @@ PriceType = Literal["open", "high", "low", "close"]
 ConditionType = Literal["price", "indicator"]
 IndicatorKind = Literal["sma", "ema", "rsi"]
 NotificationMethod = Literal["websocket", "email", "sns", "webhook"]
-OPERATORS: tuple[str, ...] = get_args(Operator)
 LEVEL_OPERATORS = frozenset({">", ">=", "<", "<=", "=="})
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import uuid
+
+from alexdb.domain.instants import now_ms
 
 _lock = threading.Lock()
 _last = (0, 0)  # (milliseconds, 74-bit sequence) of the last id handed out
@@ -20,7 +21,7 @@ def new_id() -> uuid.UUID:
     """
     global _last
     with _lock:
-        millis = time.time_ns() // 1_000_000
+        millis = now_ms()
         if millis > _last[0]:
             # Top bit clear leaves 2^73 increments of headroom inside the millisecond.
             _last = (millis, int.from_bytes(os.urandom(10), "big") >> (80 - _SEQUENCE_BITS + 1))

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+import time
+from datetime import UTC, date, datetime
+from datetime import time as clock_time
 from typing import Any
 
 from alexdb.domain.errors import ValidationError
 
-END_OF_DAY = time(23, 59, 59, 999999)
+END_OF_DAY = clock_time(23, 59, 59, 999999)
+
+
+def now_ms() -> int:
+    """The current instant in epoch milliseconds (the speed layer's clock)."""
+    return time.time_ns() // 1_000_000
 
 
 def utcnow() -> datetime:

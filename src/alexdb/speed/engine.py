@@ -7,7 +7,6 @@ threshold list, so a tick costs O(log n + k): alerts that do not fire are never 
 
 from __future__ import annotations
 
-import time
 import uuid
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
@@ -16,39 +15,23 @@ from decimal import Decimal
 from typing import Any
 
 from alexdb.domain.alerts import LEVEL_OPERATORS, Alert, Trigger
+from alexdb.domain.instants import now_ms as current_ms
 from alexdb.speed.indicators import make_indicator
 
 MINUTE_MS = 60_000
 PRICE_TYPES = ("open", "high", "low", "close")
 
 
-def holds(operator: str, value: Decimal, threshold: Decimal) -> bool:
-    """Whether a level condition holds for value."""
-    if operator == ">":
-        return value > threshold
-    if operator == ">=":
-        return value >= threshold
-    if operator == "<":
-        return value < threshold
-    if operator == "<=":
-        return value <= threshold
-    return value == threshold
-
-
-def became_true(operator: str, before: Decimal | None, after: Decimal, threshold: Decimal) -> bool:
-    """Whether a move from before to after makes the condition true (edge-triggered)."""
-    if operator == "crosses_above":
-        return before is not None and before <= threshold < after
-    if operator == "crosses_below":
-        return before is not None and before >= threshold > after
-    return holds(operator, after, threshold) and (before is None or not holds(operator, before, threshold))
-
-
 Test = Callable[[Decimal | None, Decimal], bool]
 
 
 def compile_test(operator: str, threshold: Decimal) -> Test:
-    """became_true specialised to one operator and threshold: a closure with no dispatch per tick."""
+    """The one definition of every operator: whether a move from b to a makes the condition true.
+
+    Edge-triggered: a level condition becomes true when it holds after the move and did not before (or
+    nothing was seen before); a crossing needs a value on each side. A closure per alert, so a tick pays
+    no dispatch on the operator.
+    """
     t = threshold
     if operator == "crosses_above":
         return lambda b, a: b is not None and b <= t < a
@@ -63,6 +46,11 @@ def compile_test(operator: str, threshold: Decimal) -> Test:
     if operator == "<=":
         return lambda b, a: a <= t and (b is None or not b <= t)
     return lambda b, a: a == t and b != t
+
+
+def became_true(operator: str, before: Decimal | None, after: Decimal, threshold: Decimal) -> bool:
+    """compile_test, for a single evaluation (bar closes)."""
+    return compile_test(operator, threshold)(before, after)
 
 
 @dataclass(eq=False)
@@ -182,9 +170,9 @@ class AlertEngine:
         if condition.price_type == "close":
             state.close_index = index
         value = state.value(condition.price_type)
-        level = condition.operator in LEVEL_OPERATORS and condition.threshold is not None
-        if value is not None and level and holds(condition.operator, value, condition.threshold):  # type: ignore[arg-type]
-            return self._fire([live], value, now_ms if now_ms is not None else time.time_ns() // 1_000_000)
+        # A level condition that already holds has just become true for this alert (nothing seen before it).
+        if value is not None and condition.operator in LEVEL_OPERATORS and live.test(None, value):
+            return self._fire([live], value, now_ms if now_ms is not None else current_ms())
         return []
 
     def remove(self, alert_id: uuid.UUID) -> bool:

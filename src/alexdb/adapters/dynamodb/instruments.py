@@ -61,7 +61,7 @@ class DynamoInstruments:
 
     def create_instrument(self, data: NewInstrument | Mapping[str, Any]) -> Instrument:
         """Create an instrument; ConflictError if the symbol exists. A given price is recorded now."""
-        new = build_new(data)
+        new = build(NewInstrument, data)
         now = utcnow()
         instrument = Instrument(**new.model_dump(), current_price_at=now if new.current_price else None,
                                 created_at=now, updated_at=now)
@@ -80,7 +80,7 @@ class DynamoInstruments:
 
     def upsert_instrument(self, data: NewInstrument | Mapping[str, Any]) -> Instrument:
         """Create or replace an instrument's description; a changed price is recorded now."""
-        new = build_new(data)
+        new = build(NewInstrument, data)
         current = self.find_by_symbol(new.symbol)
         if current is None:
             try:
@@ -255,8 +255,3 @@ class DynamoInstruments:
         with ThreadPoolExecutor(max_workers=min(PARALLEL, len(symbols))) as pool:
             ordered = list(merge(*pool.map(points, symbols)))
         return [s for _, s, _ in ordered], [at for at, _, _ in ordered], [p for _, _, p in ordered]
-
-
-def build_new(data: NewInstrument | Mapping[str, Any]) -> NewInstrument:
-    """A validated NewInstrument from a model or mapping."""
-    return build(NewInstrument, data)

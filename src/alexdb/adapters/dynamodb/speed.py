@@ -3,7 +3,6 @@ realtime_ticks (symbol / timestamp, TTL 24 h) and alert_notifications_history (u
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -13,7 +12,7 @@ from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.adapters.dynamodb.paging import query_page
 from alexdb.domain.alerts import TICK_TTL_MS, Alert, Notification, Tick, Trigger
 from alexdb.domain.errors import NotFoundError
-from alexdb.domain.instants import instant_text
+from alexdb.domain.instants import instant_text, now_ms
 from alexdb.domain.models import normalise_symbol
 from alexdb.domain.paging import Page, check_limit
 from alexdb.domain.speed_rules import check_delivery, new_alert, updated_alert, validate_ticks
@@ -21,10 +20,6 @@ from alexdb.domain.validate import parse_id
 
 ALERT_KEY = ("alert_id",)
 NOTIFICATION_KEY = ("user_id", "triggered_at_id")
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _alert(item: dict[str, Any]) -> Alert:
@@ -149,7 +144,7 @@ class DynamoTicks:
     def window(self, symbol: str, start_ms: int, end_ms: int, limit: int | None = None,
                newest_first: bool = False) -> list[Tick]:
         """Live ticks with start_ms <= timestamp <= end_ms; the key condition leaves expired ones out."""
-        low = max(start_ms, _now_ms() - TICK_TTL_MS + 1)
+        low = max(start_ms, now_ms() - TICK_TTL_MS + 1)
         if low > end_ms:
             return []
         size = check_limit(limit or 1000)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -16,15 +15,11 @@ from alexdb.adapters.sql.schema import alert_configurations, alert_notifications
 from alexdb.adapters.sql.upsert import insert_for
 from alexdb.domain.alerts import TICK_TTL_MS, Alert, Notification, Tick, Trigger
 from alexdb.domain.errors import NotFoundError
+from alexdb.domain.instants import now_ms
 from alexdb.domain.models import normalise_symbol
 from alexdb.domain.paging import Page, check_limit
 from alexdb.domain.speed_rules import check_delivery, new_alert, updated_alert, validate_ticks
 from alexdb.domain.validate import parse_id
-
-
-def now_ms() -> int:
-    """The current instant in epoch milliseconds."""
-    return time.time_ns() // 1_000_000
 
 
 def _alert(row: Row[Any]) -> Alert:
