@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from alexdb.speed.notifiers import Delivery, WebhookNotifier
@@ -24,11 +25,11 @@ def test_ticks_to_recorded_notifications(db, webhook_url):  # noqa: F811
                      {"symbol": "SPY", "price": "500.25", "timestamp": now + 1},
                      {"symbol": "SPY", "price": "489.00", "timestamp": now + 2}])
     ingestor.ingest([{"symbol": "SPY", "price": "500", "timestamp": now + 3},
-                     {"symbol": "SPY", "price": "oops", "timestamp": now + 4}])  # rejected whole, named
+                     {"symbol": "SPY", "price": "oops", "timestamp": now + 4}])  # rejected alone, named
     counts = ingestor.close()
-    assert (counts.accepted, counts.rejected, counts.fired, counts.sent, counts.failed) == (3, 2, 2, 1, 1)
-    assert "ticks[1].price" in counts.errors[0]
-    assert db.ticks.latest("SPY").price == Decimal("489.00")
+    assert (counts.accepted, counts.rejected, counts.fired, counts.sent, counts.failed) == (4, 1, 2, 1, 1)
+    assert counts.errors == ["record 1: price='oops': not a number"]
+    assert db.ticks.latest("SPY").price == Decimal("500")
     assert db.alerts.get_alert(hooked.alert_id).trigger_count == 1
     assert db.alerts.get_alert(mailed.alert_id).trigger_count == 1
     [sent] = db.notifications.find_by_user("alice")
@@ -36,3 +37,38 @@ def test_ticks_to_recorded_notifications(db, webhook_url):  # noqa: F811
     [failed] = db.notifications.find_by_user("bob")
     assert failed.delivery_status == "failed" and failed.message_id is None
     assert [body["price"] for body in Hook.received] == ["500.25"]
+
+
+def test_one_minute_bars_become_price_history_and_current_price_follows(db):
+    from tests.conftest import instrument
+    db.instruments.create_instrument(instrument("QQQ"))
+    ingestor = Ingestor(db, {})
+    start = (time.time_ns() // 1_000_000 // 60_000 - 5) * 60_000  # the start of a minute, five minutes ago
+    ingestor.ingest([{"symbol": "QQQ", "price": p, "timestamp": start + n * 1000}
+                     for n, p in enumerate(["400", "402", "399", "401"])])
+    assert db.instruments.get_instrument("QQQ").current_price == Decimal("401")
+    ingestor.ingest([{"symbol": "QQQ", "price": "403.5", "timestamp": start + 5_000},
+                     {"symbol": "QQQ", "price": "410", "timestamp": start + 60_000},  # the next minute
+                     {"symbol": "NOPE", "price": "1", "timestamp": start}])  # ticks of no instrument: no bars
+    ingestor.close()
+    assert db.instruments.get_instrument("QQQ").current_price == Decimal("410")
+    first_close = datetime.fromtimestamp((start + 59_999) / 1000, UTC)
+    assert db.instruments.get_price_at("QQQ", first_close).price == Decimal("403.5")  # one point per bar
+    assert db.instruments.get_price_at("QQQ", first_close - timedelta(milliseconds=1)) is None  # no look-ahead
+    assert db.instruments.get_price_at("QQQ", first_close + timedelta(minutes=1)).price == Decimal("410")
+    assert db.ticks.latest("NOPE").price == Decimal("1")
+
+
+def test_each_bad_record_is_rejected_alone_and_named(db):
+    ingestor = Ingestor(db, {})
+    now = time.time_ns() // 1_000_000
+    result = ingestor.ingest([{"symbol": "SPY", "price": "1.5", "timestamp": now},
+                              {"symbol": "SPY", "price": 1.5, "timestamp": now + 1},
+                              "not a tick",
+                              {"symbol": "SPY", "price": "2", "timestamp": now + 2, "colour": "red"},
+                              {"symbol": "SPY", "price": "2.5", "timestamp": now + 3}],
+                             label=lambda i: f"line {i + 10}")
+    assert result.accepted == 2 and [r.index for r in result.rejections] == [1, 2, 3]
+    assert [r.error.field for r in result.rejections] == ["price", "tick", "colour"]
+    assert ingestor.counts.errors[0].startswith("line 11: price=1.5: floats are inexact")
+    assert [t.price for t in db.ticks.window("SPY", now, now + 3)] == [Decimal("1.5"), Decimal("2.5")]

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from alexdb.domain.models import ClerkUserId, Record, Symbol
-from alexdb.domain.numbers import Price, WholeNumber
+from alexdb.domain.numbers import Price, Volume, WholeNumber
 
 Operator = Literal[">", ">=", "<", "<=", "==", "crosses_above", "crosses_below"]
 PriceType = Literal["open", "high", "low", "close"]
@@ -94,7 +94,7 @@ class Tick(Record):
     symbol: Symbol
     price: Price
     timestamp: Annotated[WholeNumber, Field(ge=0)]
-    volume: Annotated[Decimal, Field(ge=0)] = Decimal(0)
+    volume: Volume = Decimal(0)
     source: Annotated[str, Field(max_length=50)] = "unknown"
 
 

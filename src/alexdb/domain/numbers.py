@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 # LLM-tagged allocation data is imprecise; the original Alex loosened its check to this tolerance.
 ALLOCATION_TOLERANCE = Decimal("3")
@@ -42,25 +42,51 @@ def whole_number(value: Any) -> Any:
     return value
 
 
+def digits(max_digits: int | None, places: int) -> AfterValidator:
+    """At most places digits after the point and max_digits in all (so max_digits - places before it).
+
+    Pydantic's own max_digits/decimal_places run in Python and take the digits apart twice per value;
+    on the tick path (10^5 prices a second) that was half of all validation. Two C-level comparisons do.
+    """
+    unit = Decimal(1).scaleb(-places)
+    limit = None if max_digits is None else Decimal(10) ** (max_digits - places)
+
+    def check(value: Decimal) -> Decimal:
+        if limit is not None and abs(value) >= limit:
+            raise ValueError(f"has more than {max_digits - places} digits before the point")  # type: ignore[operator]
+        try:
+            exact = value == value.quantize(unit)
+        except InvalidOperation:  # more digits than the context holds: certainly too many places
+            exact = False
+        if not exact:
+            raise ValueError(f"has more than {places} decimal places")
+        return value
+
+    return AfterValidator(check)
+
+
 WholeNumber = Annotated[int, BeforeValidator(whole_number)]
 """An integer that may arrive as an integral Decimal."""
 
-Money = Annotated[Decimal, _Exact, Field(ge=0, max_digits=18, decimal_places=2)]
+Money = Annotated[Decimal, _Exact, Field(ge=0), digits(18, 2)]
 """A non-negative amount of money with at most 2 decimal places."""
 
-Price = Annotated[Decimal, _Exact, Field(gt=0, max_digits=20, decimal_places=8)]
+Price = Annotated[Decimal, _Exact, Field(gt=0), digits(20, 8)]
 """A strictly positive price with at most 8 decimal places."""
 
-Quantity = Annotated[Decimal, _Exact, Field(gt=0, max_digits=24, decimal_places=8)]
+Volume = Annotated[Decimal, _Exact, Field(ge=0), digits(24, 8)]
+"""A traded volume: exact, >= 0, at most 8 decimal places."""
+
+Quantity = Annotated[Decimal, _Exact, Field(gt=0), digits(24, 8)]
 """A strictly positive traded or held quantity with at most 8 decimal places."""
 
-Holding = Annotated[Decimal, _Exact, Field(ge=0, max_digits=24, decimal_places=8)]
+Holding = Annotated[Decimal, _Exact, Field(ge=0), digits(24, 8)]
 """A held quantity, which may have reached zero."""
 
-Rate = Annotated[Decimal, _Exact, Field(ge=0, le=1, decimal_places=4)]
+Rate = Annotated[Decimal, _Exact, Field(ge=0, le=1), digits(None, 4)]
 """An interest rate as a fraction between 0 and 1 with at most 4 decimal places."""
 
-Percent = Annotated[Decimal, _Exact, Field(ge=0, le=100, decimal_places=4)]
+Percent = Annotated[Decimal, _Exact, Field(ge=0, le=100), digits(None, 4)]
 """One share of an allocation map, in percent."""
 
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-import pydantic
-from pydantic import TypeAdapter
-
-from alexdb.domain.alerts import Alert, NewAlert, Notification, Tick, Trigger
+from alexdb.domain.alerts import Alert, NewAlert, Notification, Trigger
 from alexdb.domain.errors import ValidationError
 from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
@@ -33,20 +29,6 @@ def updated_alert(current: Alert, fields: dict[str, Any]) -> Alert:
     """current with fields changed, validated as a whole."""
     check_fields(NewAlert, fields, UPDATABLE)
     return build(Alert, {**current.model_dump(), **fields, "updated_at": utcnow()})
-
-
-_TICKS = TypeAdapter(list[Tick])
-
-
-def validate_ticks(batch: Iterable[Any]) -> list[Tick]:
-    """A batch of ticks validated in one pass; the first bad one is named by its record number."""
-    try:
-        return _TICKS.validate_python(list(batch))
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        number, *path = first["loc"]
-        field = f"ticks[{number}]" + "".join(f".{part}" for part in path)
-        raise ValidationError(field, first.get("input"), first["msg"].removeprefix("Value error, ")) from exc
 
 
 def check_delivery(trigger: Trigger, delivery_status: str, message_id: str | None) -> Notification:

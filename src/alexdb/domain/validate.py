@@ -34,7 +34,9 @@ def translate(exc: pydantic.ValidationError) -> ValidationError:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"] if part != "[key]") or exc.title
     reason = first["msg"].removeprefix("Value error, ")
-    return ValidationError(field, first.get("input"), reason)
+    # A missing field has no value of its own (Pydantic reports the whole record as the input).
+    value = None if first["type"] == "missing" else first.get("input")
+    return ValidationError(field, value, reason)
 
 
 def check_fields(model: type[pydantic.BaseModel], fields: dict[str, Any], allowed: set[str]) -> None:

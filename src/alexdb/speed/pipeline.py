@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from alexdb.domain.alerts import Trigger
-from alexdb.domain.speed_rules import validate_ticks
+from alexdb.domain.alerts import Alert, Trigger
+from alexdb.domain.errors import NotFoundError
+from alexdb.domain.ticks import Rejection, TickRow, sort_ticks
+from alexdb.speed.bars import BarBuilder
 from alexdb.speed.engine import AlertEngine
 from alexdb.speed.notifiers import Delivery, Notifier
+
+MAX_KEPT_ERRORS = 1000
+UNKNOWN_SYMBOL_RECHECK_S = 60.0
 
 
 @dataclass
 class Counts:
-    """What a run did."""
+    """What a run did; errors keeps the first MAX_KEPT_ERRORS rejections, worded."""
 
     accepted: int = 0
     rejected: int = 0
@@ -25,66 +34,137 @@ class Counts:
     errors: list[str] = field(default_factory=list)
 
 
-class Ingestor:
-    """Stores ticks, runs them through the engine, and delivers and records every trigger.
+@dataclass
+class BatchResult:
+    """One batch: how many ticks were accepted, and each rejected record with its position and reason."""
 
-    Deliveries run on a small thread pool, so a slow or failing notifier never blocks ingestion; each
-    delivery is recorded (delivery_status and message id) together with the alert's trigger bookkeeping.
+    accepted: int
+    rejections: list[Rejection]
+    triggers: list[Trigger]
+
+
+class Ingestor:
+    """Stores ticks, runs them through the engine, writes one-minute bars as price history, and delivers
+    and records every trigger.
+
+    A bad record is rejected on its own and the rest of its batch goes on. Alerts of a symbol are loaded
+    the first time the symbol is seen. Deliveries run on a small thread pool, so a slow or failing notifier
+    never blocks ingestion; each is recorded (delivery_status and message id) with the alert's bookkeeping.
     """
 
     def __init__(self, db: Any, notifiers: Mapping[str, Notifier], delivery: Delivery | None = None,
-                 engine: AlertEngine | None = None, workers: int = 4) -> None:
+                 engine: AlertEngine | None = None, workers: int = 4, bars: bool = True) -> None:
         self.db, self.notifiers = db, dict(notifiers)
         self.delivery = delivery or Delivery()
         self.engine = engine or AlertEngine()
         self.counts = Counts()
+        self.bars = BarBuilder() if bars else None
         self._pool = ThreadPoolExecutor(max_workers=workers)
         self._pending: list[Future[str]] = []
+        self._lock = threading.Lock()
+        self._engine_lock = threading.RLock()  # the engine and the bars are shared by every caller's thread
+        self._loaded: set[str] = set()
+        self._instruments: set[str] = set()
+        self._not_instruments: dict[str, float] = {}
+
+    def track(self, alert: Alert) -> None:
+        """Keep the engine in step with a created or changed alert (one already true fires now)."""
+        with self._engine_lock:
+            if alert.symbol in self._loaded:
+                self._submit(self.engine.upsert(alert))
+
+    def forget(self, alert_id: uuid.UUID) -> None:
+        """Keep the engine in step with a deleted alert."""
+        with self._engine_lock:
+            self.engine.remove(alert_id)
 
     def load_alerts(self, symbols: Iterable[str]) -> int:
         """Hold the enabled alerts of these symbols in the engine; returns how many."""
         loaded = 0
-        for symbol in symbols:
-            cursor = None
-            while True:
-                page = self.db.alerts.find_by_symbol(symbol, cursor=cursor)
-                for alert in page:
-                    if alert.enabled:
-                        self.engine.upsert(alert)
-                        loaded += 1
-                if page.next_cursor is None:
-                    break
-                cursor = page.next_cursor
+        with self._engine_lock:
+            for symbol in symbols:
+                self._loaded.add(symbol)
+                cursor = None
+                while True:
+                    page = self.db.alerts.find_by_symbol(symbol, cursor=cursor)
+                    for alert in page:
+                        if alert.enabled:
+                            self._submit(self.engine.upsert(alert))
+                            loaded += 1
+                    if page.next_cursor is None:
+                        break
+                    cursor = page.next_cursor
         return loaded
 
-    def ingest(self, ticks: Iterable[Any]) -> Counts:
-        """One batch: a malformed batch is rejected whole with its first bad record named; ingestion goes on."""
-        batch = list(ticks)
-        try:
-            valid = validate_ticks(batch)
-        except Exception as exc:
-            self.counts.rejected += len(batch)
-            self.counts.errors.append(str(exc))
-            return self.counts
-        self.db.ticks.record_ticks(valid)
-        self.counts.accepted += len(valid)
-        for trigger in self.engine.process_many((t.symbol, t.price, t.timestamp) for t in valid):
-            self.counts.fired += 1
-            self._pending.append(self._pool.submit(self._deliver, trigger))
-        return self.counts
+    def ingest(self, records: Iterable[Any], label: Callable[[int], str] = "record {}".format) -> BatchResult:
+        """One batch: the good ticks are stored, evaluated and folded into bars; each bad record is
+        counted and worded with label(its index in the batch)."""
+        rows, rejections = sort_ticks(records)
+        self.counts.rejected += len(rejections)
+        for rejection in rejections:
+            if len(self.counts.errors) < MAX_KEPT_ERRORS:
+                self.counts.errors.append(f"{label(rejection.index)}: {rejection.error}")
+        if not rows:
+            return BatchResult(0, rejections, [])
+        with self._engine_lock:
+            self.db.ticks.record_ticks(rows)
+            self.counts.accepted += len(rows)
+            new = {row.symbol for row in rows} - self._loaded
+            if new:
+                self.load_alerts(sorted(new))
+            triggers = self.engine.process_many((row.symbol, row.price, row.timestamp) for row in rows)
+            self._submit(triggers)
+            if self.bars is not None:
+                self._write_bars(rows)
+        return BatchResult(len(rows), rejections, triggers)
+
+    def _write_bars(self, rows: list[TickRow]) -> None:
+        assert self.bars is not None
+        self.bars.add(rows)
+        points = [{"symbol": bar.symbol, "price": bar.close, "at": bar.closes_at}
+                  for bar in self.bars.drain() if self._is_instrument(bar.symbol)]
+        if points:
+            # Each bar's close is one price-history point; the newest also moves current_price.
+            self.db.instruments.record_prices(points)
+
+    def _is_instrument(self, symbol: str) -> bool:
+        """Bars are kept for known instruments only; an unknown symbol is looked up again after a while."""
+        if symbol in self._instruments:
+            return True
+        checked = self._not_instruments.get(symbol)
+        if checked is not None and time.monotonic() - checked < UNKNOWN_SYMBOL_RECHECK_S:
+            return False
+        if self.db.instruments.find_by_symbol(symbol) is not None:
+            self._instruments.add(symbol)
+            return True
+        self._not_instruments[symbol] = time.monotonic()
+        return False
+
+    def _submit(self, triggers: list[Trigger]) -> None:
+        with self._lock:
+            self.counts.fired += len(triggers)
+            self._pending += [self._pool.submit(self._deliver, trigger) for trigger in triggers]
 
     def _deliver(self, trigger: Trigger) -> str:
         status, detail = self.delivery.deliver(self.notifiers.get(trigger.notification_method), trigger)
-        self.db.alerts.record_trigger(trigger, status, detail if status == "sent" else None)
+        # The alert may have been deleted while its notification was on the way; its history goes with it.
+        with contextlib.suppress(NotFoundError):
+            self.db.alerts.record_trigger(trigger, status, detail if status == "sent" else None)
         return status
 
-    def close(self) -> Counts:
-        """Wait for every delivery; the counts are then final."""
-        for future in self._pending:
+    def settle(self) -> Counts:
+        """Wait for the deliveries under way; sent and failed then count them."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for future in pending:
             if future.result() == "sent":
                 self.counts.sent += 1
             else:
                 self.counts.failed += 1
-        self._pending.clear()
+        return self.counts
+
+    def close(self) -> Counts:
+        """Wait for every delivery and stop the pool; the counts are then final."""
+        self.settle()
         self._pool.shutdown()
         return self.counts

@@ -15,7 +15,8 @@ from alexdb.domain.errors import NotFoundError
 from alexdb.domain.instants import instant_text, now_ms
 from alexdb.domain.models import normalise_symbol
 from alexdb.domain.paging import Page, check_limit
-from alexdb.domain.speed_rules import check_delivery, new_alert, updated_alert, validate_ticks
+from alexdb.domain.speed_rules import check_delivery, new_alert, updated_alert
+from alexdb.domain.ticks import parse_ticks
 from alexdb.domain.validate import parse_id
 
 ALERT_KEY = ("alert_id",)
@@ -130,8 +131,8 @@ class DynamoTicks:
 
     def record_ticks(self, batch: Iterable[Any]) -> int:
         """Store ticks (validated first: a bad one refuses the batch); the last of a millisecond wins."""
-        ticks = validate_ticks(batch)
-        items = {(t.symbol, t.timestamp): {**t.model_dump(), "ttl": (t.timestamp + TICK_TTL_MS) // 1000}
+        ticks = parse_ticks(batch)
+        items = {(t.symbol, t.timestamp): {**t._asdict(), "ttl": (t.timestamp + TICK_TTL_MS) // 1000}
                  for t in ticks}
         self._dynamo.batch_write(self._table, puts=list(items.values()))
         return len(ticks)

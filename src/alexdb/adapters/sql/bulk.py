@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
@@ -32,26 +33,27 @@ def text_instant_columns(conn: Connection, statement: Select[Any]) -> Columns:
     return keys, instants, list(map(Decimal, map(itemgetter(2), rows)))
 
 
-def raw_executemany(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
-    """Run a Core INSERT for many rows on the DBAPI cursor of conn's transaction.
+def raw_executemany(conn: Connection, statement: Any, columns: Mapping[str, Sequence[Any]]) -> None:
+    """Run a Core INSERT for many rows, given column by column, on the DBAPI cursor of conn's transaction.
 
-    The statement is compiled once; each column's value goes through that column's bind processor, as
-    SQLAlchemy would do, but without building its per-row parameter machinery (3x the driver's cost).
+    The statement is compiled once and each column goes through its bind processor as SQLAlchemy would
+    do, but whole columns at a time (map and zip run in C) instead of SQLAlchemy's per-row parameter
+    machinery, which costs three times the driver's own work.
     """
-    if not rows:
+    if not columns or not next(iter(columns.values())):
         return
     dialect = conn.dialect
-    compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
     names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
-    processors = []
+    converted = []
     for name in names:
         bind = compiled.binds[name]
-        processors.append((bind.key, bind.type.dialect_impl(dialect).bind_processor(dialect)))
-    if compiled.positional:
-        arguments: list[Any] = [tuple(p(row[k]) if p else row[k] for k, p in processors) for row in rows]
-    else:
-        arguments = [{name: p(row[k]) if p else row[k] for name, (k, p) in zip(names, processors, strict=True)}
-                     for row in rows]
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        values = columns[bind.key]
+        converted.append(list(map(processor, values)) if processor else values)
+    arguments: list[Any] = list(zip(*converted, strict=True))
+    if not compiled.positional:
+        arguments = [dict(zip(names, row, strict=True)) for row in arguments]
     cursor = conn.connection.cursor()
     try:
         cursor.executemany(str(compiled), arguments)

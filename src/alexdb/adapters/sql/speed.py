@@ -18,7 +18,8 @@ from alexdb.domain.errors import NotFoundError
 from alexdb.domain.instants import now_ms
 from alexdb.domain.models import normalise_symbol
 from alexdb.domain.paging import Page, check_limit
-from alexdb.domain.speed_rules import check_delivery, new_alert, updated_alert, validate_ticks
+from alexdb.domain.speed_rules import check_delivery, new_alert, updated_alert
+from alexdb.domain.ticks import parse_ticks
 from alexdb.domain.validate import parse_id
 
 
@@ -128,19 +129,20 @@ class SqlTicks:
     def record_ticks(self, batch: Iterable[Any]) -> int:
         """Store ticks (validated first: a bad one refuses the batch, naming its record number); the last
         tick of a symbol in one millisecond wins."""
-        ticks = validate_ticks(batch)
-        rows = {(t.symbol, t.timestamp): {"symbol": t.symbol, "timestamp": t.timestamp, "price": t.price,
-                                          "volume": t.volume, "source": t.source,
-                                          "expires_at": t.timestamp + TICK_TTL_MS} for t in ticks}
-        if not rows:
+        ticks = parse_ticks(batch)
+        if not ticks:
             return 0
+        # Rows are inserted one by one in order, so a later tick of the same millisecond updates the earlier.
+        symbol, price, timestamp, volume, source = map(list, zip(*ticks, strict=True))
+        columns = {"symbol": symbol, "timestamp": timestamp, "price": price, "volume": volume, "source": source,
+                   "expires_at": [at + TICK_TTL_MS for at in timestamp]}
         with self._uow.begin(write=True) as conn:
             conn.execute(delete(realtime_ticks).where(realtime_ticks.c.expires_at <= now_ms()))  # purge as we go
             statement = insert_for(conn, realtime_ticks)
             statement = statement.on_conflict_do_update(
                 index_elements=["symbol", "timestamp"],
                 set_={c: statement.excluded[c] for c in ("price", "volume", "source", "expires_at")})
-            raw_executemany(conn, statement, list(rows.values()))
+            raw_executemany(conn, statement, columns)
         return len(ticks)
 
     def latest(self, symbol: str) -> Tick | None:

@@ -1,0 +1,69 @@
+"""One-minute bars built from ticks: what the portfolio store keeps as price history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from alexdb.domain.ticks import TickRow
+
+MINUTE_MS = 60_000
+
+
+@dataclass(slots=True)
+class Bar:
+    """Open, high, low, close and volume of one symbol over one UTC minute."""
+
+    symbol: str
+    minute: int  # epoch minutes
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+    @property
+    def closes_at(self) -> datetime:
+        """The bar's last millisecond: its close is the price as of then (nothing later leaks into it)."""
+        return datetime.fromtimestamp(((self.minute + 1) * MINUTE_MS - 1) / 1000, UTC)
+
+
+class BarBuilder:
+    """Folds ticks into per-symbol one-minute bars.
+
+    A tick of a later minute closes the symbol's bar; a late tick of a minute already closed is left out
+    of the bars (the tick itself is still stored). `drain()` hands over every bar that changed since the
+    last call, closed or still open, so the open bar's close (the latest price) is written as it moves.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[str, Bar] = {}
+        self._changed: dict[tuple[str, int], Bar] = {}
+        self.late = 0
+
+    def add(self, ticks: Iterable[TickRow]) -> None:
+        """Fold ticks in, in order."""
+        for symbol, price, timestamp, volume, _ in ticks:
+            minute = timestamp // MINUTE_MS
+            bar = self._open.get(symbol)
+            if bar is None or minute > bar.minute:
+                bar = self._open[symbol] = Bar(symbol, minute, price, price, price, price, volume)
+            elif minute < bar.minute:
+                self.late += 1
+                continue
+            else:
+                if price > bar.high:
+                    bar.high = price
+                elif price < bar.low:
+                    bar.low = price
+                bar.close = price
+                bar.volume += volume
+            self._changed[(symbol, minute)] = bar
+
+    def drain(self) -> list[Bar]:
+        """The bars changed since the last drain, oldest minute first."""
+        bars = sorted(self._changed.values(), key=lambda bar: bar.minute)
+        self._changed.clear()
+        return bars

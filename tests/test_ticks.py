@@ -1,0 +1,82 @@
+"""Tick parsing: the fast path accepts only what the Tick model accepts, with the same values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pydantic
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alexdb.domain.alerts import Tick
+from alexdb.domain.errors import ValidationError
+from alexdb.domain.ticks import TickRow, _fast, parse_ticks, sort_ticks
+
+numbers = st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True), st.integers(min_value=-10, max_value=10**30),
+    st.decimals(min_value=-10, max_value=10**13, places=9).map(str), st.from_regex(r"\s?-?[0-9_]{0,14}(\.[0-9]{0,10})?(e-?[0-9])?\s?", fullmatch=True),
+    st.floats(), st.booleans(), st.none(), st.sampled_from(["NaN", "Infinity", "-0", "1e-9", "1E+3", "0.00000001"]))
+records = st.fixed_dictionaries(
+    {"symbol": st.one_of(st.sampled_from(["SPY", "spy", " SPY", "BRK.B", "", "A" * 21, "^GSPC", "A#B"]), st.text(max_size=22),
+                         st.integers()),
+     "price": numbers,
+     "timestamp": st.one_of(st.integers(min_value=-5, max_value=2**63), st.booleans(), st.decimals(), st.text(max_size=5))},
+    optional={"volume": numbers, "source": st.one_of(st.text(max_size=60), st.integers()), "colour": st.text()})
+
+plausible_numbers = st.one_of(
+    st.decimals(min_value=0, max_value=10**13, places=9),
+    st.decimals(min_value=0, max_value=10**12, places=8).map(str), st.integers(min_value=0, max_value=10**17),
+    st.sampled_from(["1e-9", "1E+3", "0.00000001", " 2.5 ", "1_000", "1.000000000", "999999999999.99999999", "1e12"]))
+plausible = st.fixed_dictionaries(
+    {"symbol": st.from_regex(r"[A-Za-z0-9][A-Z0-9.\-^=/]{0,20}", fullmatch=True),
+     "price": plausible_numbers, "timestamp": st.integers(min_value=-1, max_value=2**62)},
+    optional={"volume": plausible_numbers, "source": st.text(max_size=52)})
+
+
+@settings(max_examples=2000)
+@given(st.one_of(records, plausible))
+def test_the_fast_path_never_accepts_what_the_model_refuses(record):
+    fast = _fast(record)
+    if fast is None:
+        return
+    model = Tick.model_validate(record)
+    assert fast == TickRow(model.symbol, model.price, model.timestamp, model.volume, model.source)
+    assert str(fast.price) == str(model.price) and str(fast.volume) == str(model.volume)  # same digits, same scale
+
+
+@pytest.mark.parametrize("record", [
+    {"symbol": "SPY", "price": "501.25", "timestamp": 1_700_000_000_000},
+    {"symbol": "BRK.B", "price": Decimal("0.00000001"), "timestamp": 0, "volume": 100, "source": "polygon"},
+    {"symbol": "SPY", "price": 501, "timestamp": 1, "volume": "0.5"},
+])
+def test_the_fast_path_takes_the_common_records(record):
+    assert _fast(record) is not None
+
+
+@pytest.mark.parametrize(("record", "field"), [
+    ({"symbol": "SPY", "price": 1.5, "timestamp": 1}, "price"),
+    ({"symbol": "SPY", "price": "1.123456789", "timestamp": 1}, "price"),
+    ({"symbol": "SPY", "price": "0", "timestamp": 1}, "price"),
+    ({"symbol": "S P Y", "price": "1", "timestamp": 1}, "symbol"),
+    ({"symbol": "SPY", "price": "1", "timestamp": "soon"}, "timestamp"),
+    ({"symbol": "SPY", "price": "1", "timestamp": 1, "volume": "-1"}, "volume"),
+    ({"symbol": "SPY", "price": "1", "timestamp": 1, "volume": 2.5}, "volume"),
+    ({"symbol": "SPY", "price": "1", "timestamp": 1, "source": "x" * 51}, "source"),
+    ({"symbol": "SPY", "price": "1", "timestamp": 1, "colour": "red"}, "colour"),
+    (["SPY", "1", 1], "tick"),
+])
+def test_a_bad_record_is_named_by_its_position_and_field(record, field):
+    with pytest.raises(ValidationError) as raised:
+        parse_ticks([{"symbol": "SPY", "price": "1", "timestamp": 1}, record])
+    assert raised.value.field == f"ticks[1].{field}"
+    good, [rejection] = sort_ticks([record, {"symbol": "spy", "price": "2", "timestamp": 2}])
+    assert rejection.index == 0 and rejection.error.field == field
+    assert good == [TickRow("SPY", Decimal("2"), 2, Decimal(0), "unknown")]
+
+
+def test_a_tick_row_is_checked_like_any_record():
+    with pytest.raises(ValidationError):
+        parse_ticks([TickRow("SPY", Decimal("-1"), 1, Decimal(0), "x")])
+    with pytest.raises(pydantic.ValidationError):
+        Tick.model_validate({"symbol": "SPY", "price": "-1", "timestamp": 1})
