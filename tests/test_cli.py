@@ -75,3 +75,21 @@ def test_unexpected_failures_are_one_line_too(tmp_path):
                             timeout=120, stdin=subprocess.DEVNULL)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_ticks_replay_and_simulate(cli, tmp_path: Path):
+    import time
+
+    now = time.time_ns() // 1_000_000
+    ticks = tmp_path / "ticks.csv"
+    ticks.write_text("symbol,price,timestamp\n" + "".join(f"SPY,{500 + n}.25,{now + n}\n" for n in range(50))
+                     + "SPY,1.5.5,1\n")
+    replay = cli("ticks", "replay", str(ticks), "--batch-size", "7")
+    assert replay.returncode == 0, replay.stderr
+    assert "rejected line 52: price='1.5.5': not a number" in replay.stderr
+    assert "│       50 │        1 │" in replay.stdout  # accepted, rejected
+    simulate = cli("ticks", "simulate", "--symbols", "3", "--count", "500", "--seed", "1")
+    assert simulate.returncode == 0, simulate.stderr
+    assert "│      500 │        0 │" in simulate.stdout
+    missing = cli("ticks", "replay", str(tmp_path / "nope.csv"))
+    assert missing.returncode != 0 and "nope.csv" in missing.stderr

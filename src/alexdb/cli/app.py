@@ -17,12 +17,14 @@ import alexdb
 from alexdb.cli import cost as cost_cli
 from alexdb.cli import dynamodb as dynamodb_cli
 from alexdb.cli import render
+from alexdb.cli import ticks as ticks_cli
 from alexdb.domain.errors import AlexdbError, NotFoundError
 from alexdb.domain.instants import to_instant, utcnow
 from alexdb.services import seeding
 
 app = typer.Typer(help="alexdb: the Alex portfolio store.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(dynamodb_cli.app, name="dynamodb")
+app.add_typer(ticks_cli.app, name="ticks")
 app.command("cost")(cost_cli.cost)
 out = Console()
 err = Console(stderr=True)
@@ -227,6 +229,20 @@ def demo(url: UrlOption = None) -> None:
             out.print(render.valuation_table("401(k)", db.positions.get_account_value_at_date(account.id, moment)))
         user_total = db.positions.get_user_value_at_date(seeding.TEST_USER, utcnow()).total
         out.print(f"[bold]All three accounts of {seeding.TEST_USER} now: {render.money(user_total)}[/]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    url: UrlOption = None,
+) -> None:
+    """Run the HTTP service: alerts, ticks and notifications over HTTP, live alerts at /ws/{user_id}."""
+    import uvicorn
+
+    from alexdb.api.app import service
+
+    uvicorn.run(service(url), host=host, port=port)
 
 
 def main() -> None:

@@ -1,0 +1,169 @@
+"""The FastAPI application: a thin layer over the library, like the CLI.
+
+Request bodies are parsed with Decimal for every JSON number with a fraction, so a price sent as 501.25
+stays exact; the domain validates and names the field of any bad input. Store calls run on the thread
+pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from alexdb.domain.errors import AlexdbError, BackendError, ConflictError, NotFoundError, ValidationError
+from alexdb.speed.broadcast import WebSocketBroadcaster
+from alexdb.speed.pipeline import Ingestor
+
+T = TypeVar("T")
+STATUS = [(ValidationError, 422), (NotFoundError, 404), (ConflictError, 409), (BackendError, 503)]
+
+
+def _status(exc: AlexdbError) -> int:
+    return next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+
+
+def _error(exc: AlexdbError) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, ValidationError):
+        body |= {"field": exc.field, "value": exc.value if isinstance(exc.value, str | int | None) else repr(exc.value),
+                 "reason": exc.reason}
+    return body
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw or b"null", parse_float=Decimal)
+    except ValueError as exc:
+        raise ValidationError("body", raw[:200].decode("utf-8", "replace"), f"not JSON: {exc}") from exc
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ValidationError("body", body, "expected a JSON object")
+    return body
+
+
+def _page(page: Any) -> dict[str, Any]:
+    return {"items": [item.model_dump(mode="json") for item in page], "next_cursor": page.next_cursor}
+
+
+def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, lifespan: Any = None) -> FastAPI:
+    """The service over db; ticks posted go through ingestor, whose websocket notifier is broadcaster."""
+    app = FastAPI(title="alexdb", summary="Alex's speed layer: price alerts, ticks, notifications", lifespan=lifespan)
+
+    async def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await run_in_threadpool(function, *args, **kwargs)
+
+    @app.exception_handler(AlexdbError)
+    async def alexdb_error(request: Request, exc: AlexdbError) -> JSONResponse:
+        return JSONResponse(_error(exc), status_code=_status(exc))
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        """The service is up."""
+        return {"status": "ok"}
+
+    @app.post("/users/{user_id}/alerts", status_code=201)
+    async def create_alert(user_id: str, request: Request) -> dict[str, Any]:
+        """Create an alert: {"symbol", "condition", "notification_method"?, "enabled"?, "cooldown_seconds"?}."""
+        fields = _object(await _body(request))
+        symbol, condition = fields.pop("symbol", None), fields.pop("condition", None)
+        alert = await call(db.alerts.create_alert, user_id, symbol, condition, **fields)
+        await call(ingestor.track, alert)
+        return alert.model_dump(mode="json")  # type: ignore[no-any-return]
+
+    @app.get("/users/{user_id}/alerts")
+    async def user_alerts(user_id: str, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """A user's alerts, newest first."""
+        return _page(await call(db.alerts.find_by_user, user_id, limit=limit, cursor=cursor))
+
+    @app.get("/alerts/{alert_id}")
+    async def get_alert(alert_id: str) -> dict[str, Any]:
+        """One alert."""
+        return (await call(db.alerts.get_alert, alert_id)).model_dump(mode="json")  # type: ignore[no-any-return]
+
+    @app.patch("/alerts/{alert_id}")
+    async def update_alert(alert_id: str, request: Request) -> dict[str, Any]:
+        """Change an alert's condition, method, cooldown or enabled flag."""
+        alert = await call(db.alerts.update_alert, alert_id, **_object(await _body(request)))
+        await call(ingestor.track, alert)
+        return alert.model_dump(mode="json")  # type: ignore[no-any-return]
+
+    @app.delete("/alerts/{alert_id}", status_code=204)
+    async def delete_alert(alert_id: str) -> Response:
+        """Delete an alert."""
+        await call(db.alerts.delete_alert, alert_id)
+        await call(ingestor.forget, uuid.UUID(alert_id))
+        return Response(status_code=204)
+
+    @app.get("/users/{user_id}/notifications")
+    async def notifications(user_id: str, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+        """A user's notification history, newest first."""
+        return _page(await call(db.notifications.find_by_user, user_id, limit=limit, cursor=cursor))
+
+    @app.post("/ticks")
+    async def post_ticks(request: Request) -> dict[str, Any]:
+        """Ingest a JSON array of ticks; each bad one is answered with its index and reason."""
+        body = await _body(request)
+        if not isinstance(body, list):
+            raise ValidationError("body", body, "expected a JSON array of ticks")
+        result = await call(ingestor.ingest, body)
+        return {"accepted": result.accepted, "fired": len(result.triggers),
+                "rejected": [{"index": r.index, **_error(r.error)} for r in result.rejections]}
+
+    @app.get("/ticks/{symbol}/latest")
+    async def latest_tick(symbol: str) -> Any:
+        """The newest live tick of a symbol."""
+        tick = await call(db.ticks.latest, symbol)
+        if tick is None:
+            raise NotFoundError("tick", symbol)
+        return tick.model_dump(mode="json")
+
+    @app.websocket("/ws/{user_id}")
+    async def live_notifications(socket: WebSocket, user_id: str) -> None:
+        """The user's price alerts as they fire, one JSON message each."""
+        await socket.accept()
+        subscription = broadcaster.subscribe(user_id, asyncio.get_running_loop())
+
+        async def pump() -> None:
+            while True:
+                await socket.send_json(await subscription.queue.get())
+
+        sender = asyncio.create_task(pump())
+        try:
+            while (await socket.receive())["type"] != "websocket.disconnect":
+                pass  # nothing is expected from the client; reading notices when it goes
+        finally:
+            sender.cancel()
+            broadcaster.unsubscribe(subscription)
+
+    return app
+
+
+def service(url: str | None = None, env: Mapping[str, str] | None = None) -> FastAPI:
+    """The service as deployed: connect(url), notifiers from the environment, WebSocket included."""
+    import alexdb
+    from alexdb.speed.wiring import notifiers_from_env
+
+    db = alexdb.connect(url)
+    broadcaster = WebSocketBroadcaster()
+    ingestor = Ingestor(db, notifiers_from_env(os.environ if env is None else env, websocket=broadcaster))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ingestor.close()  # every delivery under way is made and recorded before the process goes
+        db.close()
+
+    return create_app(db, ingestor, broadcaster, lifespan)

@@ -1,0 +1,61 @@
+"""The AWS Lambda handler for Kinesis: each record one tick, base64 JSON; bad records reported alone.
+
+Wire the event source mapping with FunctionResponseTypes ["ReportBatchItemFailures"]. A malformed
+record is returned in batchItemFailures and never fails its batch; give the mapping a retry limit and an
+on-failure destination so such a record ends there instead of being retried for its whole retention.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from decimal import Decimal
+from typing import Any
+
+from alexdb.domain.errors import AlexdbError
+from alexdb.domain.ticks import Unreadable
+from alexdb.speed.feeds import epoch_ms
+from alexdb.speed.pipeline import Ingestor
+
+
+def decode(data: str) -> Any:
+    """A Kinesis record's data as a tick record (or Unreadable, with the reason)."""
+    try:
+        text = base64.b64decode(data, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        return Unreadable(data[:200], f"not base64 UTF-8: {exc}")
+    try:
+        record = json.loads(text, parse_float=Decimal)  # exact from the first byte: never a float price
+    except ValueError as exc:
+        return Unreadable(text[:200], f"not JSON: {exc}")
+    return epoch_ms(record) if isinstance(record, dict) else record
+
+
+def handle(event: dict[str, Any], ingestor: Ingestor) -> dict[str, list[dict[str, str]]]:
+    """Ingest a Kinesis event; the answer names each record that was not taken by sequence number."""
+    records = event.get("Records", [])
+    numbers = [record["kinesis"]["sequenceNumber"] for record in records]
+    try:
+        result = ingestor.ingest([decode(record["kinesis"]["data"]) for record in records],
+                                 label=lambda i: f"kinesis record {numbers[i]}")
+        failed = {numbers[rejection.index] for rejection in result.rejections}
+    except AlexdbError:
+        failed = set(numbers)  # the store refused the batch: every record is retried, none is lost
+    ingestor.settle()
+    return {"batchItemFailures": [{"itemIdentifier": number} for number in numbers if number in failed]}
+
+
+_ingestor: Ingestor | None = None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+    """The Lambda entry point: one Ingestor per container, on ALEXDB_URL, notifiers from the environment."""
+    global _ingestor
+    if _ingestor is None:
+        import alexdb
+        from alexdb.speed.wiring import notifiers_from_env
+
+        _ingestor = Ingestor(alexdb.connect(os.environ.get("ALEXDB_URL")), notifiers_from_env(os.environ))
+    return handle(event, _ingestor)

@@ -1,0 +1,118 @@
+"""The HTTP service on every backend: alerts, ticks, history over HTTP; live alerts over a real WebSocket."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from decimal import Decimal
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from websockets.sync.client import connect
+
+from alexdb.api.app import create_app
+from alexdb.speed.broadcast import WebSocketBroadcaster
+from alexdb.speed.notifiers import Delivery
+from alexdb.speed.pipeline import Ingestor
+from tests.dynamodb_local import free_port
+
+NOW = time.time_ns() // 1_000_000
+
+
+@pytest.fixture
+def service(db):
+    broadcaster = WebSocketBroadcaster()
+    ingestor = Ingestor(db, {"websocket": broadcaster}, Delivery(attempts=1))
+    yield create_app(db, ingestor, broadcaster), ingestor, broadcaster
+    ingestor.close()
+
+
+def test_alerts_over_http(service):
+    app, ingestor, _ = service
+    client = TestClient(app)
+    created = client.post("/users/alice/alerts", content=b'{"symbol": "spy", "condition": {"operator": ">", "threshold": 500.10}}')
+    assert created.status_code == 201, created.text
+    alert = created.json()
+    assert (alert["symbol"], alert["condition"]["threshold"], alert["notification_method"]) == ("SPY", "500.10", "websocket")
+    assert client.get(f"/alerts/{alert['alert_id']}").json() == alert
+    changed = client.patch(f"/alerts/{alert['alert_id']}", json={"cooldown_seconds": 60})
+    assert changed.status_code == 200 and changed.json()["cooldown_seconds"] == 60
+    client.post("/users/alice/alerts", json={"symbol": "QQQ", "condition": {"operator": "<", "threshold": "300"}})
+    page = client.get("/users/alice/alerts", params={"limit": 1}).json()
+    assert [a["symbol"] for a in page["items"]] == ["QQQ"] and page["next_cursor"]
+    rest = client.get("/users/alice/alerts", params={"cursor": page["next_cursor"]}).json()
+    assert [a["symbol"] for a in rest["items"]] == ["SPY"] and rest["next_cursor"] is None
+    assert client.delete(f"/alerts/{alert['alert_id']}").status_code == 204
+    assert client.get(f"/alerts/{alert['alert_id']}").status_code == 404
+    assert len(ingestor.engine) == 0  # nothing was loaded yet: only QQQ is stored, the engine holds no stale SPY
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "field"), [
+    ("post", "/users/alice/alerts", b'{"symbol": "SPY", "condition": {"operator": "~", "threshold": "1"}}', 422, "condition.operator"),
+    ("post", "/users/alice/alerts", b'{"symbol": "SPY", "condition": {"operator": ">"}}', 422, "condition"),
+    ("post", "/users/alice/alerts", b'{"symbol": "SPY", "condition": {"operator": ">", "threshold": 1}, "colour": 1}', 422, "colour"),
+    ("post", "/users/alice/alerts", b"[1, 2", 422, "body"),
+    ("post", "/ticks", b'{"symbol": "SPY"}', 422, "body"),
+    ("patch", "/alerts/not-an-id", b"{}", 404, None),
+    ("get", "/alerts/0190a1f4-0000-7000-8000-000000000000", None, 404, None),
+])
+def test_bad_requests_get_typed_answers_naming_the_field(service, method, path, body, status, field):
+    client = TestClient(service[0])
+    answer = client.request(method.upper(), path, content=body)
+    assert answer.status_code == status, answer.text
+    if field:
+        assert answer.json()["field"] == field
+    assert client.get("/users/alice/alerts").json()["items"] == []  # nothing half-written
+
+
+def test_ticks_over_http_are_answered_per_record(service, db):
+    client = TestClient(service[0])
+    answer = client.post("/ticks", content=json.dumps([{"symbol": "SPY", "price": "500.5", "timestamp": NOW},
+                                                       {"symbol": "SPY", "price": "x", "timestamp": NOW + 1}]))
+    body = answer.json()
+    assert answer.status_code == 200 and body["accepted"] == 1
+    assert body["rejected"] == [{"index": 1, "error": "ValidationError", "field": "price", "value": "x",
+                                 "reason": "not a number", "message": "price='x': not a number"}]
+    assert client.get("/ticks/spy/latest").json()["price"] == "500.5"
+    assert client.get("/ticks/NONE/latest").status_code == 404
+
+
+@pytest.fixture
+def live(service):
+    app, ingestor, broadcaster = service
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    yield f"127.0.0.1:{server.config.port}", ingestor, broadcaster
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_a_fired_alert_reaches_the_users_websocket_and_is_recorded(live, db):
+    address, ingestor, broadcaster = live
+    http = httpx.Client(base_url=f"http://{address}")
+    alert = http.post("/users/alice/alerts", json={"symbol": "SPY", "condition": {"operator": "crosses_above",
+                                                                                 "threshold": "500"}}).json()
+    http.post("/users/bob/alerts", json={"symbol": "SPY", "condition": {"operator": ">", "threshold": "100"}})
+    with connect(f"ws://{address}/ws/alice") as alice, connect(f"ws://{address}/ws/carol") as carol:
+        while broadcaster.connections("alice") < 1 or broadcaster.connections("carol") < 1:
+            time.sleep(0.01)
+        posted = http.post("/ticks", json=[{"symbol": "SPY", "price": "499.99", "timestamp": NOW},
+                                           {"symbol": "SPY", "price": "500.01", "timestamp": NOW + 1}]).json()
+        assert posted["accepted"] == 2 and posted["fired"] == 2  # alice's crossing, and bob's level at first sight
+        message = json.loads(alice.recv(timeout=10))
+        with pytest.raises(TimeoutError):
+            carol.recv(timeout=0.3)  # another user's alert never reaches carol
+    assert (message["type"], message["alert_id"], message["price"]) == ("price_alert", alert["alert_id"], "500.01")
+    ingestor.settle()
+    [sent] = db.notifications.find_by_user("alice")
+    assert (sent.delivery_status, sent.message_id, sent.current_price) == ("sent", message["message_id"], Decimal("500.01"))
+    [unseen] = db.notifications.find_by_user("bob")  # bob has no connection open
+    assert unseen.delivery_status == "failed"
