@@ -172,5 +172,8 @@ def test_kinesis_reports_every_record_when_the_store_fails(sql_url):
     db = alexdb.connect(sql_url, migrate=True)
     db.drop_all()  # the tables are gone: the store refuses the batch
     event = kinesis_event([json.dumps({"symbol": "SPY", "price": "1", "timestamp": NOW + n}).encode() for n in range(3)])
-    answer = handle(event, Ingestor(db, {}))
+    try:
+        answer = handle(event, Ingestor(db, {}))
+    finally:
+        db.migrate()  # the server's schema back for the tests that follow
     assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == ["49600000", "49600001", "49600002"]

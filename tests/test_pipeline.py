@@ -46,6 +46,7 @@ def test_one_minute_bars_become_price_history_and_current_price_follows(db):
     start = (time.time_ns() // 1_000_000 // 60_000 - 5) * 60_000  # the start of a minute, five minutes ago
     ingestor.ingest([{"symbol": "QQQ", "price": p, "timestamp": start + n * 1000}
                      for n, p in enumerate(["400", "402", "399", "401"])])
+    ingestor.settle()  # the open bar is written at least once a second, and when settling
     assert db.instruments.get_instrument("QQQ").current_price == Decimal("401")
     ingestor.ingest([{"symbol": "QQQ", "price": "403.5", "timestamp": start + 5_000},
                      {"symbol": "QQQ", "price": "410", "timestamp": start + 60_000},  # the next minute

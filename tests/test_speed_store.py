@@ -111,6 +111,7 @@ def test_sql_purges_expired_ticks(sql_url):
     import alexdb
 
     db = alexdb.connect(sql_url)
+    db.ticks.purge_every_s = 0  # purge on every write (the default is once a minute)
     now = NOW_MS()
     db.ticks.record_ticks([{"symbol": "SPY", "price": "1", "timestamp": now - TICK_TTL_MS - 10}])
     assert db.counts()["realtime_ticks"] == 1 and db.ticks.latest("SPY") is None  # stored, never read
@@ -118,3 +119,20 @@ def test_sql_purges_expired_ticks(sql_url):
     db.ticks.record_ticks([{"symbol": "SPY", "price": "1", "timestamp": now - TICK_TTL_MS - 10}])
     db.ticks.record_ticks([{"symbol": "SPY", "price": "2", "timestamp": now}])  # purges as it goes
     assert db.counts()["realtime_ticks"] == 1 and db.ticks.latest("SPY").price == Decimal("2")
+
+
+def test_record_triggers_in_one_go_skips_deleted_alerts(db):
+    kept = db.alerts.create_alert("dave", "SPY", {"operator": ">", "threshold": "1"})
+    gone = db.alerts.create_alert("dave", "SPY", {"operator": ">", "threshold": "2"})
+    db.alerts.delete_alert(gone.alert_id)
+    stamp = NOW_MS()
+    fired = [Trigger(alert.alert_id, "dave", "SPY", Decimal(5), Decimal(1), "close", "websocket", stamp + n)
+             for n, alert in enumerate([kept, gone, kept])]
+    with pytest.raises(ValidationError):
+        db.alerts.record_triggers([(fired[0], "sent", "m-1"), (fired[2], "maybe", None)])
+    assert db.alerts.get_alert(kept.alert_id).trigger_count == 0  # a bad batch writes nothing
+    recorded = db.alerts.record_triggers([(fired[0], "sent", "m-1"), (fired[1], "sent", "m-2"), (fired[2], "failed", None)])
+    assert [(n.alert_id, n.message_id) for n in recorded] == [(kept.alert_id, "m-1"), (kept.alert_id, None)]
+    stored = db.alerts.get_alert(kept.alert_id)
+    assert stored.trigger_count == 2 and stored.last_triggered == recorded[-1].triggered_at
+    assert len(db.notifications.find_by_user("dave")) == 2

@@ -11,6 +11,9 @@ from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
 from alexdb.domain.validate import build, check_fields
 
+Delivered = tuple[Trigger, str, str | None]
+"""A trigger as delivered: (trigger, delivery_status, message_id)."""
+
 UPDATABLE = {"condition", "condition_type", "notification_method", "enabled", "cooldown_seconds"}
 DELIVERY = ("sent", "failed")
 

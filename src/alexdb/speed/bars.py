@@ -62,8 +62,14 @@ class BarBuilder:
                 bar.volume += volume
             self._changed[(symbol, minute)] = bar
 
-    def drain(self) -> list[Bar]:
-        """The bars changed since the last drain, oldest minute first."""
-        bars = sorted(self._changed.values(), key=lambda bar: bar.minute)
-        self._changed.clear()
-        return bars
+    def drain(self, include_open: bool = True) -> list[Bar]:
+        """The bars changed since the last drain, oldest minute first: closed ones always, open ones if asked
+        (those left out stay pending)."""
+        out, pending = [], {}
+        for key, bar in self._changed.items():
+            if include_open or self._open.get(bar.symbol) is not bar:
+                out.append(bar)
+            else:
+                pending[key] = bar
+        self._changed = pending
+        return sorted(out, key=lambda bar: bar.minute)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import queue
 import threading
 import time
 import uuid
@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alexdb.domain.alerts import Alert, Trigger
-from alexdb.domain.errors import NotFoundError
+from alexdb.domain.errors import AlexdbError
+from alexdb.domain.speed_rules import Delivered
 from alexdb.domain.ticks import Rejection, TickRow, sort_ticks
 from alexdb.speed.bars import BarBuilder
 from alexdb.speed.engine import AlertEngine
@@ -20,6 +21,8 @@ from alexdb.speed.notifiers import Delivery, Notifier
 
 MAX_KEPT_ERRORS = 1000
 UNKNOWN_SYMBOL_RECHECK_S = 60.0
+OPEN_BAR_WRITE_S = 1.0  # current_price trails the latest tick by at most this (closed bars are written at once)
+RECORD_BATCH = 500
 
 
 @dataclass
@@ -49,7 +52,9 @@ class Ingestor:
 
     A bad record is rejected on its own and the rest of its batch goes on. Alerts of a symbol are loaded
     the first time the symbol is seen. Deliveries run on a small thread pool, so a slow or failing notifier
-    never blocks ingestion; each is recorded (delivery_status and message id) with the alert's bookkeeping.
+    never blocks ingestion. One recorder thread then writes the deliveries (delivery_status and message
+    id, with each alert's bookkeeping) many to a transaction: a transaction per trigger would queue the
+    notifications behind the database when alerts fire in bursts.
     """
 
     def __init__(self, db: Any, notifiers: Mapping[str, Notifier], delivery: Delivery | None = None,
@@ -66,6 +71,10 @@ class Ingestor:
         self._loaded: set[str] = set()
         self._instruments: set[str] = set()
         self._not_instruments: dict[str, float] = {}
+        self._open_bars_written = 0.0
+        self._deliveries: queue.Queue[Delivered | None] = queue.Queue()
+        self._recorder = threading.Thread(target=self._record, name="alexdb-recorder", daemon=True)
+        self._recorder.start()
 
     def track(self, alert: Alert) -> None:
         """Keep the engine in step with a created or changed alert (one already true fires now)."""
@@ -114,15 +123,18 @@ class Ingestor:
                 self.load_alerts(sorted(new))
             triggers = self.engine.process_many((row.symbol, row.price, row.timestamp) for row in rows)
             self._submit(triggers)
-            if self.bars is not None:
-                self._write_bars(rows)
+            self._write_bars(rows)
         return BatchResult(len(rows), rejections, triggers)
 
-    def _write_bars(self, rows: list[TickRow]) -> None:
-        assert self.bars is not None
+    def _write_bars(self, rows: list[TickRow], force: bool = False) -> None:
+        if self.bars is None:
+            return
         self.bars.add(rows)
+        include_open = force or time.monotonic() - self._open_bars_written >= OPEN_BAR_WRITE_S
+        if include_open:
+            self._open_bars_written = time.monotonic()
         points = [{"symbol": bar.symbol, "price": bar.close, "at": bar.closes_at}
-                  for bar in self.bars.drain() if self._is_instrument(bar.symbol)]
+                  for bar in self.bars.drain(include_open) if self._is_instrument(bar.symbol)]
         if points:
             # Each bar's close is one price-history point; the newest also moves current_price.
             self.db.instruments.record_prices(points)
@@ -147,13 +159,36 @@ class Ingestor:
 
     def _deliver(self, trigger: Trigger) -> str:
         status, detail = self.delivery.deliver(self.notifiers.get(trigger.notification_method), trigger)
-        # The alert may have been deleted while its notification was on the way; its history goes with it.
-        with contextlib.suppress(NotFoundError):
-            self.db.alerts.record_trigger(trigger, status, detail if status == "sent" else None)
+        self._deliveries.put((trigger, status, detail if status == "sent" else None))
         return status
 
+    def _record(self) -> None:
+        """The recorder thread: deliveries written in batches until the None that close() sends."""
+        while True:
+            batch = [self._deliveries.get()]
+            while len(batch) < RECORD_BATCH:
+                try:
+                    batch.append(self._deliveries.get_nowait())
+                except queue.Empty:
+                    break
+            deliveries = [delivered for delivered in batch if delivered is not None]
+            try:
+                if deliveries:  # deliveries of alerts deleted meanwhile are skipped: their history goes too
+                    self.db.alerts.record_triggers(deliveries)
+            except AlexdbError as exc:  # kept and reported; the thread must outlive a failing database
+                with self._lock:
+                    self.counts.errors.append(f"recording {len(deliveries)} deliveries failed: {exc}")
+            finally:
+                for _ in batch:
+                    self._deliveries.task_done()
+            if len(deliveries) < len(batch):
+                return
+
     def settle(self) -> Counts:
-        """Wait for the deliveries under way; sent and failed then count them."""
+        """Write the open bars, and wait for the deliveries under way and their records; sent and failed
+        then count them."""
+        with self._engine_lock:
+            self._write_bars([], force=True)
         with self._lock:
             pending, self._pending = self._pending, []
         for future in pending:
@@ -161,10 +196,14 @@ class Ingestor:
                 self.counts.sent += 1
             else:
                 self.counts.failed += 1
+        self._deliveries.join()
         return self.counts
 
     def close(self) -> Counts:
-        """Wait for every delivery and stop the pool; the counts are then final."""
+        """Settle, then stop the pool and the recorder; the counts are then final."""
         self.settle()
         self._pool.shutdown()
+        if self._recorder.is_alive():
+            self._deliveries.put(None)
+            self._recorder.join()
         return self.counts

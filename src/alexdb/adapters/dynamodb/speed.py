@@ -3,8 +3,9 @@ realtime_ticks (symbol / timestamp, TTL 24 h) and alert_notifications_history (u
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo, TransactionCanceledError
@@ -15,7 +16,7 @@ from alexdb.domain.errors import NotFoundError
 from alexdb.domain.instants import instant_text, now_ms
 from alexdb.domain.models import normalise_symbol
 from alexdb.domain.paging import Page, check_limit
-from alexdb.domain.speed_rules import check_delivery, new_alert, updated_alert
+from alexdb.domain.speed_rules import Delivered, check_delivery, new_alert, updated_alert
 from alexdb.domain.ticks import parse_ticks
 from alexdb.domain.validate import parse_id
 
@@ -108,6 +109,16 @@ class DynamoAlerts:
         except TransactionCanceledError as exc:
             raise NotFoundError("alert", str(trigger.alert_id)) from exc
         return notification
+
+    def record_triggers(self, deliveries: Sequence[Delivered]) -> list[Notification]:
+        """Each delivery in its own transaction (alert and history together); deleted alerts are skipped."""
+        for delivered in deliveries:
+            check_delivery(*delivered)  # refuse a bad batch before writing any of it
+        recorded = []
+        for delivered in deliveries:
+            with contextlib.suppress(NotFoundError):
+                recorded.append(self.record_trigger(*delivered))
+        return recorded
 
 
 class DynamoNotifications:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
-from alexdb.adapters.sql.bulk import raw_executemany
+from alexdb.adapters.sql.bulk import PreparedInsert
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import keyset_page
 from alexdb.adapters.sql.schema import alert_configurations, alert_notifications_history, realtime_ticks
@@ -18,7 +19,7 @@ from alexdb.domain.errors import NotFoundError
 from alexdb.domain.instants import now_ms
 from alexdb.domain.models import normalise_symbol
 from alexdb.domain.paging import Page, check_limit
-from alexdb.domain.speed_rules import check_delivery, new_alert, updated_alert
+from alexdb.domain.speed_rules import Delivered, check_delivery, new_alert, updated_alert
 from alexdb.domain.ticks import parse_ticks
 from alexdb.domain.validate import parse_id
 
@@ -104,6 +105,21 @@ class SqlAlerts:
             conn.execute(insert(alert_notifications_history).values(**notification.model_dump()))
         return notification
 
+    def record_triggers(self, deliveries: Sequence[Delivered]) -> list[Notification]:
+        """Many deliveries in one transaction; those of alerts deleted meanwhile are skipped."""
+        notifications = [check_delivery(*delivered) for delivered in deliveries]
+        a = alert_configurations
+        with self._uow.begin(write=True) as conn:
+            keys = list({n.alert_id for n in notifications})
+            live = set(conn.execute(select(a.c.alert_id).where(a.c.alert_id.in_(keys)).with_for_update()).scalars())
+            kept = [n for n in notifications if n.alert_id in live]
+            if kept:
+                conn.execute(update(a).where(a.c.alert_id == bindparam("key")).values(
+                    last_triggered=bindparam("at"), trigger_count=a.c.trigger_count + 1),
+                    [{"key": n.alert_id, "at": n.triggered_at} for n in kept])
+                conn.execute(insert(alert_notifications_history), [n.model_dump() for n in kept])
+        return kept
+
 
 class SqlNotifications:
     """db.notifications on SQLite and PostgreSQL."""
@@ -120,11 +136,21 @@ class SqlNotifications:
                                descending=True)
 
 
-class SqlTicks:
-    """db.ticks on SQLite and PostgreSQL: ticks expire 24 hours after their timestamp."""
+TICK_COLUMNS = ("symbol", "timestamp", "price", "volume", "source", "expires_at")
 
-    def __init__(self, uow: UnitOfWork) -> None:
+
+class SqlTicks:
+    """db.ticks on SQLite and PostgreSQL: ticks expire 24 hours after their timestamp.
+
+    Writes purge expired ticks as they go, at most every purge_every_s seconds (reads never return an
+    expired tick either way).
+    """
+
+    def __init__(self, uow: UnitOfWork, purge_every_s: float = 60.0) -> None:
         self._uow = uow
+        self.purge_every_s = purge_every_s
+        self._next_purge = 0.0
+        self._insert: PreparedInsert | None = None
 
     def record_ticks(self, batch: Iterable[Any]) -> int:
         """Store ticks (validated first: a bad one refuses the batch, naming its record number); the last
@@ -137,13 +163,20 @@ class SqlTicks:
         columns = {"symbol": symbol, "timestamp": timestamp, "price": price, "volume": volume, "source": source,
                    "expires_at": [at + TICK_TTL_MS for at in timestamp]}
         with self._uow.begin(write=True) as conn:
-            conn.execute(delete(realtime_ticks).where(realtime_ticks.c.expires_at <= now_ms()))  # purge as we go
+            if time.monotonic() >= self._next_purge:
+                conn.execute(delete(realtime_ticks).where(realtime_ticks.c.expires_at <= now_ms()))
+                self._next_purge = time.monotonic() + self.purge_every_s
+            self._prepared(conn).run(conn, columns)
+        return len(ticks)
+
+    def _prepared(self, conn: Connection) -> PreparedInsert:
+        if self._insert is None:
             statement = insert_for(conn, realtime_ticks)
             statement = statement.on_conflict_do_update(
                 index_elements=["symbol", "timestamp"],
                 set_={c: statement.excluded[c] for c in ("price", "volume", "source", "expires_at")})
-            raw_executemany(conn, statement, columns)
-        return len(ticks)
+            self._insert = PreparedInsert.compile(conn.dialect, statement, TICK_COLUMNS)
+        return self._insert
 
     def latest(self, symbol: str) -> Tick | None:
         """The newest live tick of a symbol."""
