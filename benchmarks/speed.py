@@ -172,7 +172,7 @@ def notification_latency(batches: int = 400, batch_size: int = 100) -> tuple[lis
             message = await subscription.queue.get()
             arrivals.setdefault(message["timestamp"], time.perf_counter())
 
-    asyncio.run_coroutine_threadsafe(consume(), loop)
+    consumer = asyncio.run_coroutine_threadsafe(consume(), loop)
     rng = random.Random(11)
     symbols = SYMBOLS[:10]
     with tempfile.TemporaryDirectory() as workdir:
@@ -201,6 +201,7 @@ def notification_latency(batches: int = 400, batch_size: int = 100) -> tuple[lis
         counts = ingestor.close()
         rate = batches * batch_size / (time.perf_counter() - started)
         db.close()
+    consumer.cancel()
     loop.call_soon_threadsafe(loop.stop)
     latencies = [(arrivals[ts] - began_at[ts]) * 1e6 for ts in arrivals if ts in began_at]
     assert counts.sent == len(latencies), (counts, len(latencies))

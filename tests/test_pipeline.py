@@ -73,3 +73,23 @@ def test_each_bad_record_is_rejected_alone_and_named(db):
     assert [r.error.field for r in result.rejections] == ["price", "tick", "colour"]
     assert ingestor.counts.errors[0].startswith("line 11: price=1.5: floats are inexact")
     assert [t.price for t in db.ticks.window("SPY", now, now + 3)] == [Decimal("1.5"), Decimal("2.5")]
+
+
+def test_fundamental_alerts_fire_when_the_instrument_changes(db):
+    from tests.conftest import instrument
+    db.instruments.create_instrument(instrument("VTI", allocation_sectors={"technology": 30, "healthcare": 70}))
+    tech = db.alerts.create_alert("frank", "VTI", {"operator": "crosses_above", "threshold": "40",
+                                                   "field": "allocation_sectors.technology"})
+    energy = db.alerts.create_alert("frank", "VTI", {"operator": ">=", "threshold": "5", "field": "allocation_sectors.energy"})
+    ingestor = Ingestor(db, {})
+    ingestor.ingest([{"symbol": "VTI", "price": "250", "timestamp": time.time_ns() // 1_000_000}])  # reads the instrument
+    ingestor.settle()
+    assert ingestor.counts.fired == 0
+    changed = db.instruments.upsert_instrument(instrument("VTI", allocation_sectors={"technology": 45, "energy": 55}))
+    ingestor.instrument_changed(changed)
+    ingestor.instrument_changed(changed)  # still true: edge-triggered, no second notification
+    counts = ingestor.close()
+    assert counts.fired == 2
+    assert db.alerts.get_alert(tech.alert_id).trigger_count == 1 and db.alerts.get_alert(energy.alert_id).trigger_count == 1
+    values = sorted(n.current_price for n in db.notifications.find_by_user("frank"))
+    assert values == [Decimal("45"), Decimal("55")]

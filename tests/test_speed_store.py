@@ -39,6 +39,10 @@ def test_alert_lifecycle(db):
     ({"operator": "above", "threshold": "1"}, "condition.operator"),
     ({"operator": ">", "threshold": "-1"}, "condition.threshold"),
     ({"operator": ">", "threshold": "120", "indicator": {"kind": "rsi", "period": 14}}, "condition"),
+    ({"operator": ">", "threshold": "1", "field": "pe_ratio"}, "condition"),  # no such instrument field
+    ({"operator": ">", "threshold": "100", "field": "allocation_sectors.technology"}, "condition"),  # at most 100
+    ({"operator": ">=", "threshold": "101", "field": "allocation_regions.europe"}, "condition"),
+    ({"operator": ">", "field": "current_price"}, "condition"),
 ])
 def test_alerts_that_cannot_fire_are_refused_and_not_stored(db, condition, field):
     with pytest.raises(ValidationError) as info:
@@ -136,3 +140,13 @@ def test_record_triggers_in_one_go_skips_deleted_alerts(db):
     stored = db.alerts.get_alert(kept.alert_id)
     assert stored.trigger_count == 2 and stored.last_triggered == recorded[-1].triggered_at
     assert len(db.notifications.find_by_user("dave")) == 2
+
+
+def test_fundamental_alerts_are_stored_and_the_seeds_condition_type_is_understood(db):
+    alert = db.alerts.create_alert("erin", "SPY", {"operator": ">", "threshold": "40", "field": "allocation_sectors.technology"})
+    assert alert.condition_type == "fundamental" and db.alerts.get_alert(alert.alert_id) == alert
+    seeded = db.alerts.create_alert("erin", "SPY", {"operator": ">", "threshold": "200.00", "price_type": "close"},
+                                    condition_type="price_threshold")  # seed 002's spelling
+    assert seeded.condition_type == "price"
+    with pytest.raises(ValidationError):
+        db.alerts.create_alert("erin", "SPY", {"operator": ">", "threshold": "1"}, condition_type="fundamental")

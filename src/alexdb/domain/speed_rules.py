@@ -21,8 +21,11 @@ DELIVERY = ("sent", "failed")
 def new_alert(user_id: str, symbol: str, condition: Any, **fields: Any) -> Alert:
     """A validated new alert; condition_type follows the condition unless given."""
     check_fields(NewAlert, fields, UPDATABLE - {"condition"})
-    if "condition_type" not in fields and isinstance(condition, dict) and condition.get("indicator"):
-        fields["condition_type"] = "indicator"
+    if "condition_type" not in fields and isinstance(condition, dict):
+        if condition.get("indicator"):
+            fields["condition_type"] = "indicator"
+        elif condition.get("field"):
+            fields["condition_type"] = "fundamental"
     new = build(NewAlert, {"user_id": user_id, "symbol": symbol, "condition": condition, **fields})
     now = utcnow()
     return build(Alert, {**new.model_dump(), "alert_id": new_id(), "created_at": now, "updated_at": now})

@@ -132,6 +132,7 @@ class _Symbol:
     indexes: dict[str, _ThresholdIndex] = field(default_factory=dict)
     close_index: _ThresholdIndex | None = None  # the common case, kept out of the dict for speed
     indicator_alerts: list[_Live] = field(default_factory=list)
+    fundamental_alerts: list[_Live] = field(default_factory=list)
 
     def value(self, price_type: str) -> Decimal | None:
         """The current bar's open, high, low or close."""
@@ -164,6 +165,10 @@ class AlertEngine:
             live.indicator = make_indicator(condition.indicator.kind, condition.indicator.period)
             state.indicator_alerts.append(live)
             return []
+        if condition.field is not None:
+            live.test = compile_test(condition.operator, condition.threshold)  # type: ignore[arg-type]
+            state.fundamental_alerts.append(live)
+            return []
         live.test = compile_test(condition.operator, condition.threshold)  # type: ignore[arg-type]
         index = state.indexes.setdefault(condition.price_type, _ThresholdIndex())
         index.add(live)
@@ -183,9 +188,38 @@ class AlertEngine:
         state = self._symbols[live.alert.symbol]
         if live.indicator is not None:
             state.indicator_alerts.remove(live)
+        elif live.alert.condition.field is not None:
+            state.fundamental_alerts.remove(live)
         else:
             state.indexes[live.alert.condition.price_type].remove(live)
         return True
+
+    def watches_fundamentals(self, symbol: str) -> bool:
+        """Whether any alert of symbol compares an instrument field."""
+        state = self._symbols.get(symbol)
+        return state is not None and bool(state.fundamental_alerts)
+
+    def fundamentals(self, instrument: Any, timestamp: int) -> list[Trigger]:
+        """Evaluate the fundamental alerts of an instrument as it is now (edge-triggered, like prices).
+
+        A trigger's price is the field's value and its price_type the field's name.
+        """
+        state = self._symbols.get(instrument.symbol)
+        if state is None:
+            return []
+        triggers: list[Trigger] = []
+        for live in state.fundamental_alerts:
+            name = live.alert.condition.field
+            container, _, key = name.partition(".")  # type: ignore[union-attr]
+            value = getattr(instrument, container)
+            value = value.get(key, Decimal(0)) if key else value  # a share not listed is 0%
+            if value is None:
+                continue  # no current price yet: nothing to compare
+            before = live.previous[0] if live.previous else None
+            live.previous = (value, value)
+            if before != value and live.test(before, value):  # type: ignore[misc]
+                triggers += self._fire([live], value, timestamp, price_type=name)
+        return triggers
 
     def process(self, symbol: str, price: Decimal, timestamp: int) -> list[Trigger]:
         """One tick: update the symbol's bar, evaluate the alerts whose thresholds the move crossed."""
@@ -266,7 +300,7 @@ class AlertEngine:
                 triggers += self._fire([live], value if condition.indicator.kind == "rsi" else close, timestamp)  # type: ignore[union-attr]
         return triggers
 
-    def _fire(self, fired: list[_Live], price: Decimal, timestamp: int) -> list[Trigger]:
+    def _fire(self, fired: list[_Live], price: Decimal, timestamp: int, price_type: str | None = None) -> list[Trigger]:
         out = []
         for live in fired:
             if live.last_fired_ms is not None and timestamp - live.last_fired_ms < live.cooldown_ms:
@@ -274,5 +308,5 @@ class AlertEngine:
             live.last_fired_ms = timestamp
             alert = live.alert
             out.append(Trigger(alert.alert_id, alert.user_id, alert.symbol, price, live.threshold,
-                               alert.condition.price_type, alert.notification_method, timestamp))
+                               price_type or alert.condition.price_type, alert.notification_method, timestamp))
         return out

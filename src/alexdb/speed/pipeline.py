@@ -13,6 +13,7 @@ from typing import Any
 
 from alexdb.domain.alerts import Alert, Trigger
 from alexdb.domain.errors import AlexdbError
+from alexdb.domain.instants import now_ms
 from alexdb.domain.speed_rules import Delivered
 from alexdb.domain.ticks import Rejection, TickRow, sort_ticks
 from alexdb.speed.bars import BarBuilder
@@ -23,6 +24,7 @@ MAX_KEPT_ERRORS = 1000
 UNKNOWN_SYMBOL_RECHECK_S = 60.0
 OPEN_BAR_WRITE_S = 1.0  # current_price trails the latest tick by at most this (closed bars are written at once)
 RECORD_BATCH = 500
+FUNDAMENTALS_EVERY_S = 60.0  # how often a ticking symbol's instrument is re-read for its fundamental alerts
 
 
 @dataclass
@@ -72,6 +74,7 @@ class Ingestor:
         self._instruments: set[str] = set()
         self._not_instruments: dict[str, float] = {}
         self._open_bars_written = 0.0
+        self._fundamentals_read: dict[str, float] = {}
         self._deliveries: queue.Queue[Delivered | None] = queue.Queue()
         self._recorder = threading.Thread(target=self._record, name="alexdb-recorder", daemon=True)
         self._recorder.start()
@@ -124,7 +127,25 @@ class Ingestor:
             triggers = self.engine.process_many((row.symbol, row.price, row.timestamp) for row in rows)
             self._submit(triggers)
             self._write_bars(rows)
+            for symbol in {row.symbol for row in rows}:
+                if self.engine.watches_fundamentals(symbol):
+                    self._read_fundamentals(symbol)
         return BatchResult(len(rows), rejections, triggers)
+
+    def instrument_changed(self, instrument: Any) -> None:
+        """Evaluate the fundamental alerts of an instrument just written (say, new allocations)."""
+        with self._engine_lock:
+            if instrument.symbol not in self._loaded:
+                self.load_alerts([instrument.symbol])
+            self._fundamentals_read[instrument.symbol] = time.monotonic()
+            self._submit(self.engine.fundamentals(instrument, now_ms()))
+
+    def _read_fundamentals(self, symbol: str) -> None:
+        if time.monotonic() - self._fundamentals_read.get(symbol, -FUNDAMENTALS_EVERY_S) < FUNDAMENTALS_EVERY_S:
+            return
+        instrument = self.db.instruments.find_by_symbol(symbol)
+        if instrument is not None:
+            self.instrument_changed(instrument)
 
     def _write_bars(self, rows: list[TickRow], force: bool = False) -> None:
         if self.bars is None:
