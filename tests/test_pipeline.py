@@ -93,3 +93,23 @@ def test_fundamental_alerts_fire_when_the_instrument_changes(db):
     assert db.alerts.get_alert(tech.alert_id).trigger_count == 1 and db.alerts.get_alert(energy.alert_id).trigger_count == 1
     values = sorted(n.current_price for n in db.notifications.find_by_user("frank"))
     assert values == [Decimal("45"), Decimal("55")]
+
+
+def test_alerts_changed_elsewhere_are_followed_and_unchanged_ones_keep_their_state(db, monkeypatch):
+    from alexdb.speed import pipeline
+
+    monkeypatch.setattr(pipeline, "ALERTS_EVERY_S", 0)  # re-read on every batch (30 s in service)
+    ingestor = Ingestor(db, {})
+    now = time.time_ns() // 1_000_000
+    ingestor.ingest([{"symbol": "SPY", "price": "100", "timestamp": now}])
+    above = db.alerts.create_alert("gail", "SPY", {"operator": ">", "threshold": "150"})  # by another process
+    ingestor.ingest([{"symbol": "SPY", "price": "160", "timestamp": now + 1}])
+    ingestor.ingest([{"symbol": "SPY", "price": "170", "timestamp": now + 2}])  # still true: no second trigger
+    assert ingestor.settle().fired == 1
+    db.alerts.disable(above.alert_id)
+    below = db.alerts.create_alert("gail", "SPY", {"operator": "<", "threshold": "120"})
+    ingestor.ingest([{"symbol": "SPY", "price": "110", "timestamp": now + 3}])
+    assert set(ingestor.engine.held("SPY")) == {below.alert_id}
+    db.alerts.delete_alert(below.alert_id)
+    ingestor.ingest([{"symbol": "SPY", "price": "105", "timestamp": now + 4}])
+    assert ingestor.engine.held("SPY") == {} and ingestor.close().fired == 2

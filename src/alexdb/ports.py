@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from alexdb.domain.alerts import Alert, Notification
 from alexdb.domain.models import (
     Account,
     Instrument,
@@ -17,6 +18,7 @@ from alexdb.domain.models import (
     PricePoint,
 )
 from alexdb.domain.paging import Page
+from alexdb.domain.speed_rules import Delivered
 
 Mutation = Callable[[Decimal], tuple[Decimal, Decimal]]
 """Given the held quantity, returns (delta, quantity after); raises to refuse the change."""
@@ -101,4 +103,43 @@ class PositionStore(Protocol):
         ...
     def changes_until(self, account_id: uuid.UUID, end: datetime) -> Columns:
         """Every change up to end, in time order, as columns (symbol, instant text, quantity after)."""
+        ...
+
+
+class AlertStore(Protocol):
+    """What the speed layer's pipeline reads and writes of alerts."""
+
+    def find_by_symbol(self, symbol: str, limit: int | None = None, cursor: str | None = None) -> Page[Alert]:
+        """Alerts on a symbol, a page at a time."""
+        ...
+
+    def record_triggers(self, deliveries: Sequence[Delivered]) -> list[Notification]:
+        """Deliveries with their alerts' bookkeeping; those of deleted alerts are skipped."""
+        ...
+
+
+class TickStore(Protocol):
+    """Where ticks are kept for 24 hours."""
+
+    def record_ticks(self, batch: Iterable[Any]) -> int:
+        """Store a batch of ticks; a bad one refuses the batch."""
+        ...
+
+
+class SpeedDatabase(Protocol):
+    """The stores the ingestion pipeline works with."""
+
+    @property
+    def alerts(self) -> AlertStore:
+        """Alert configurations."""
+        ...
+
+    @property
+    def ticks(self) -> TickStore:
+        """Realtime ticks."""
+        ...
+
+    @property
+    def instruments(self) -> InstrumentStore:
+        """Instruments and their price history."""
         ...

@@ -133,6 +133,7 @@ class _Symbol:
     close_index: _ThresholdIndex | None = None  # the common case, kept out of the dict for speed
     indicator_alerts: list[_Live] = field(default_factory=list)
     fundamental_alerts: list[_Live] = field(default_factory=list)
+    held: dict[uuid.UUID, Alert] = field(default_factory=dict)
 
     def value(self, price_type: str) -> Decimal | None:
         """The current bar's open, high, low or close."""
@@ -161,6 +162,7 @@ class AlertEngine:
         live = _Live(alert, condition.threshold, cooldown, last)
         state = self._symbols.setdefault(alert.symbol, _Symbol())
         self._live[alert.alert_id] = live
+        state.held[alert.alert_id] = alert
         if condition.indicator is not None:
             live.indicator = make_indicator(condition.indicator.kind, condition.indicator.period)
             state.indicator_alerts.append(live)
@@ -186,6 +188,7 @@ class AlertEngine:
         if live is None:
             return False
         state = self._symbols[live.alert.symbol]
+        del state.held[alert_id]
         if live.indicator is not None:
             state.indicator_alerts.remove(live)
         elif live.alert.condition.field is not None:
@@ -193,6 +196,11 @@ class AlertEngine:
         else:
             state.indexes[live.alert.condition.price_type].remove(live)
         return True
+
+    def held(self, symbol: str) -> dict[uuid.UUID, Alert]:
+        """The alerts of symbol the engine holds, by id."""
+        state = self._symbols.get(symbol)
+        return dict(state.held) if state is not None else {}
 
     def watches_fundamentals(self, symbol: str) -> bool:
         """Whether any alert of symbol compares an instrument field."""

@@ -16,6 +16,7 @@ from alexdb.domain.errors import AlexdbError
 from alexdb.domain.instants import now_ms
 from alexdb.domain.speed_rules import Delivered
 from alexdb.domain.ticks import Rejection, TickRow, sort_ticks
+from alexdb.ports import SpeedDatabase
 from alexdb.speed.bars import BarBuilder
 from alexdb.speed.engine import AlertEngine
 from alexdb.speed.notifiers import Delivery, Notifier
@@ -25,6 +26,7 @@ UNKNOWN_SYMBOL_RECHECK_S = 60.0
 OPEN_BAR_WRITE_S = 1.0  # current_price trails the latest tick by at most this (closed bars are written at once)
 RECORD_BATCH = 500
 FUNDAMENTALS_EVERY_S = 60.0  # how often a ticking symbol's instrument is re-read for its fundamental alerts
+ALERTS_EVERY_S = 30.0  # how often a ticking symbol's alerts are re-read, to follow changes made elsewhere
 
 
 @dataclass
@@ -59,7 +61,7 @@ class Ingestor:
     notifications behind the database when alerts fire in bursts.
     """
 
-    def __init__(self, db: Any, notifiers: Mapping[str, Notifier], delivery: Delivery | None = None,
+    def __init__(self, db: SpeedDatabase, notifiers: Mapping[str, Notifier], delivery: Delivery | None = None,
                  engine: AlertEngine | None = None, workers: int = 4, bars: bool = True) -> None:
         self.db, self.notifiers = db, dict(notifiers)
         self.delivery = delivery or Delivery()
@@ -70,7 +72,7 @@ class Ingestor:
         self._pending: list[Future[str]] = []
         self._lock = threading.Lock()
         self._engine_lock = threading.RLock()  # the engine and the bars are shared by every caller's thread
-        self._loaded: set[str] = set()
+        self._loaded: dict[str, float] = {}  # symbol: when its alerts were last read
         self._instruments: set[str] = set()
         self._not_instruments: dict[str, float] = {}
         self._open_bars_written = 0.0
@@ -91,21 +93,28 @@ class Ingestor:
             self.engine.remove(alert_id)
 
     def load_alerts(self, symbols: Iterable[str]) -> int:
-        """Hold the enabled alerts of these symbols in the engine; returns how many."""
+        """Bring the engine in step with the stored alerts of these symbols: new and changed ones are
+        (re)placed, deleted and disabled ones dropped, unchanged ones keep their state. Returns how many
+        enabled alerts the symbols have."""
         loaded = 0
         with self._engine_lock:
             for symbol in symbols:
-                self._loaded.add(symbol)
-                cursor = None
+                self._loaded[symbol] = time.monotonic()
+                held, cursor = self.engine.held(symbol), None
                 while True:
                     page = self.db.alerts.find_by_symbol(symbol, cursor=cursor)
                     for alert in page:
-                        if alert.enabled:
+                        known = held.pop(alert.alert_id, None)
+                        if alert.enabled and (known is None or known.updated_at != alert.updated_at):
                             self._submit(self.engine.upsert(alert))
-                            loaded += 1
+                        elif not alert.enabled and known is not None:
+                            self.engine.remove(alert.alert_id)
+                        loaded += alert.enabled
                     if page.next_cursor is None:
                         break
                     cursor = page.next_cursor
+                for gone in held:
+                    self.engine.remove(gone)
         return loaded
 
     def ingest(self, records: Iterable[Any], label: Callable[[int], str] = "record {}".format) -> BatchResult:
@@ -121,13 +130,15 @@ class Ingestor:
         with self._engine_lock:
             self.db.ticks.record_ticks(rows)
             self.counts.accepted += len(rows)
-            new = {row.symbol for row in rows} - self._loaded
-            if new:
-                self.load_alerts(sorted(new))
+            symbols = {row.symbol for row in rows}
+            now = time.monotonic()
+            stale = [s for s in symbols if now - self._loaded.get(s, -ALERTS_EVERY_S) >= ALERTS_EVERY_S]
+            if stale:
+                self.load_alerts(sorted(stale))
             triggers = self.engine.process_many((row.symbol, row.price, row.timestamp) for row in rows)
             self._submit(triggers)
             self._write_bars(rows)
-            for symbol in {row.symbol for row in rows}:
+            for symbol in symbols:
                 if self.engine.watches_fundamentals(symbol):
                     self._read_fundamentals(symbol)
         return BatchResult(len(rows), rejections, triggers)
