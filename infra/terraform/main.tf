@@ -14,6 +14,16 @@ resource "aws_kms_key" "tables" {
       Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" }
       Action    = "kms:*"
       Resource  = "*"
+      }, {
+      # CloudWatch Logs encrypts the ingest function's log group with this key; it has no IAM role to use.
+      Sid       = "LogsEncrypt"
+      Effect    = "Allow"
+      Principal = { Service = "logs.${var.region}.amazonaws.com" }
+      Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+      Resource  = "*"
+      Condition = {
+        ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:aws:logs:${var.region}:${data.aws_caller_identity.current.account_id}:*" }
+      }
     }]
   })
   tags = var.tags

@@ -28,3 +28,8 @@ output "env" {
     DYNAMODB_CHAT_TABLE=${aws_dynamodb_table.chat.name}
   EOT
 }
+
+output "ticks_stream_name" {
+  description = "The Kinesis stream to put ticks on (one JSON tick per record), when the feed is created."
+  value       = one(aws_kinesis_stream.ticks[*].name)
+}

@@ -60,3 +60,45 @@ variable "speed_table_prefix" {
   type        = string
   default     = ""
 }
+
+variable "ingest_package" {
+  description = "Path of the Lambda zip made by scripts/build-lambda; empty: no Kinesis feed is created."
+  type        = string
+  default     = ""
+}
+
+variable "ingest_stream_name" {
+  description = "Name of the Kinesis stream of ticks."
+  type        = string
+  default     = "alex-ticks"
+}
+
+variable "ingest_function_name" {
+  description = "Name of the Lambda function that ingests the stream."
+  type        = string
+  default     = "alex-ingest-ticks"
+}
+
+variable "ingest_concurrency" {
+  description = "Reserved concurrent executions of the ingest function (at least the stream's shard count)."
+  type        = number
+  default     = 10
+}
+
+variable "ingest_max_retries" {
+  description = "Retries of a failing batch before its description goes to the failures queue."
+  type        = number
+  default     = 5
+}
+
+variable "alert_sns_topic_arn" {
+  description = "SNS topic for alerts with notification_method sns (empty: such deliveries are recorded as failed)."
+  type        = string
+  default     = ""
+}
+
+variable "alert_webhook_url" {
+  description = "URL that receives alerts with notification_method webhook (empty: recorded as failed)."
+  type        = string
+  default     = ""
+}
