@@ -66,27 +66,33 @@ class _Live:
     test: Test | None = None
 
 
+_ABOVE_ALL, _BELOW_ALL = Decimal("Infinity"), Decimal("-Infinity")
+
+
 @dataclass
 class _ThresholdIndex:
     """Alerts of one symbol and price type, sorted by threshold (two parallel lists, bisected in C).
 
     It also remembers the empty band around the tracked value: the nearest thresholds below and above
     it, with none at the value itself. A move that stays strictly inside the band cannot cross any
-    threshold, so it costs two comparisons however many alerts there are.
+    threshold, so it costs one chained comparison however many alerts there are. An unknown band is
+    (+inf, -inf), which no value lies inside.
     """
 
     thresholds: list[Decimal] = field(default_factory=list)
     alerts: list[_Live] = field(default_factory=list)
-    band_valid: bool = False
-    band_low: Decimal | None = None
-    band_high: Decimal | None = None
+    band_low: Decimal = _ABOVE_ALL
+    band_high: Decimal = _BELOW_ALL
+
+    def forget_band(self) -> None:
+        self.band_low, self.band_high = _ABOVE_ALL, _BELOW_ALL
 
     def add(self, live: _Live) -> None:
         assert live.threshold is not None
         position = bisect_right(self.thresholds, live.threshold)
         self.thresholds.insert(position, live.threshold)
         self.alerts.insert(position, live)
-        self.band_valid = False
+        self.forget_band()
 
     def remove(self, live: _Live) -> None:
         assert live.threshold is not None
@@ -95,28 +101,28 @@ class _ThresholdIndex:
         position = next(i for i in range(low, high) if self.alerts[i] is live)
         del self.thresholds[position]
         del self.alerts[position]
-        self.band_valid = False
+        self.forget_band()
 
     def moved(self, before: Decimal | None, price: Decimal) -> list[_Live]:
         """Alerts whose threshold lies between before and price (inclusive); every alert when before is None."""
-        if (self.band_valid and (self.band_low is None or price > self.band_low)
-                and (self.band_high is None or price < self.band_high)):
+        if self.band_low < price < self.band_high:
             return []
         thresholds = self.thresholds
         first = bisect_left(thresholds, price)
         last = bisect_right(thresholds, price, first)
         # The band around the new value, for the next move (none if a threshold sits on the value).
-        self.band_valid = first == last
-        self.band_low = thresholds[first - 1] if first else None
-        self.band_high = thresholds[last] if last < len(thresholds) else None
+        if first == last:
+            self.band_low = thresholds[first - 1] if first else _BELOW_ALL
+            self.band_high = thresholds[last] if last < len(thresholds) else _ABOVE_ALL
+        else:
+            self.forget_band()
         if before is None:
             return self.alerts
+        # The thresholds in [before, price] (or [price, before]), reusing the bisections at price.
         if before < price:
-            low, high = before, price
+            start, stop = bisect_left(thresholds, before, 0, first), last
         else:
-            low, high = price, before
-        start = bisect_left(thresholds, low)
-        stop = bisect_right(thresholds, high, start)
+            start, stop = first, bisect_right(thresholds, before, last)
         return self.alerts[start:stop] if start != stop else []
 
 
