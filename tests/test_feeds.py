@@ -177,3 +177,13 @@ def test_kinesis_reports_every_record_when_the_store_fails(sql_url):
     finally:
         db.migrate()  # the server's schema back for the tests that follow
     assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == ["49600000", "49600001", "49600002"]
+
+
+def test_an_interrupted_feed_keeps_what_it_read(db):
+    def feed():
+        yield from feeds.simulate({"SPY": Decimal(100)}, 5, start_ms=NOW)
+        raise KeyboardInterrupt
+
+    counts = feeds.run(Ingestor(db, {}), feed(), batch_size=100)
+    assert counts.interrupted and counts.accepted == 5
+    assert len(db.ticks.window("SPY", NOW, NOW + 10_000)) == 5

@@ -45,6 +45,8 @@ def _report(counts: Counts) -> None:
         err.print(f"[yellow]rejected[/] {line}", highlight=False)
     if counts.rejected > SHOWN_ERRORS:
         err.print(f"... and {counts.rejected - SHOWN_ERRORS} more rejected")
+    if counts.interrupted:
+        err.print("[yellow]interrupted[/]: the ticks read until then are stored, evaluated and counted")
     table = Table(title="ticks")
     for name in ("accepted", "rejected", "fired", "sent", "failed"):
         table.add_column(name, justify="right")
@@ -81,7 +83,8 @@ def simulate(
     records: Iterable[feeds.Labelled] = feeds.simulate(start, count, seed, time.time_ns() // 1_000_000, rate)
     if realtime:
         records = feeds.paced(records, rate)
-    _ingest(url, records, count, min(batch_size, rate) if realtime else batch_size)
+    # In real time a batch is at most a tenth of a second of ticks, so alerts fire promptly.
+    _ingest(url, records, count, max(1, min(batch_size, rate // 10)) if realtime else batch_size)
 
 
 def _starting_prices(db: Any, wanted: int) -> dict[str, Decimal]:

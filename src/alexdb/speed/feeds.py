@@ -176,19 +176,23 @@ class PolygonFeed:
 def run(ingestor: Ingestor, records: Iterable[Labelled], batch_size: int = 1000,
         progress: Callable[[int], None] | None = None) -> Counts:
     """Feed labelled records to the ingestor in batches of batch_size, or up to a FLUSH from a live feed;
-    progress(n) after each batch; the final counts once every delivery is made."""
+    progress(n) after each batch; the final counts once every delivery is made. Ctrl-C ends a live feed
+    cleanly: what was read is ingested and the counts come back."""
     batch: list[Any] = []
     labels: list[str] = []
-    for labelled in records:
-        if labelled is FLUSH:
-            if batch:
+    try:
+        for labelled in records:
+            if labelled is FLUSH:
+                if batch:
+                    _flush(ingestor, batch, labels, progress)
+                continue
+            label, record = labelled
+            labels.append(label)
+            batch.append(record)
+            if len(batch) >= batch_size:
                 _flush(ingestor, batch, labels, progress)
-            continue
-        label, record = labelled
-        labels.append(label)
-        batch.append(record)
-        if len(batch) >= batch_size:
-            _flush(ingestor, batch, labels, progress)
+    except KeyboardInterrupt:
+        ingestor.counts.interrupted = True
     if batch:
         _flush(ingestor, batch, labels, progress)
     return ingestor.close()

@@ -39,6 +39,7 @@ class Counts:
     sent: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
 
 @dataclass
@@ -121,9 +122,9 @@ class Ingestor:
         """One batch: the good ticks are stored, evaluated and folded into bars; each bad record is
         counted and worded with label(its index in the batch)."""
         rows, rejections = sort_ticks(records)
-        self.counts.rejected += len(rejections)
-        for rejection in rejections:
-            if len(self.counts.errors) < MAX_KEPT_ERRORS:
+        with self._lock:
+            self.counts.rejected += len(rejections)
+            for rejection in rejections[:max(0, MAX_KEPT_ERRORS - len(self.counts.errors))]:
                 self.counts.errors.append(f"{label(rejection.index)}: {rejection.error}")
         if not rows:
             return BatchResult(0, rejections, [])
