@@ -101,7 +101,7 @@ class PolygonServer:
             if self.drop_after is not None and number == self.drop_after and self.connections == 1:
                 socket.socket.close()  # the connection drops under the client's feet
                 return
-            socket.send(json.dumps(message))
+            socket.send(message if isinstance(message, str) else json.dumps(message))
         time.sleep(0.05)
 
     def close(self) -> None:
@@ -115,15 +115,17 @@ def trades(start: int, prices: list[str]) -> list[list[dict]]:
 
 def test_a_polygon_stream_is_ingested(db):
     alert = db.alerts.create_alert("alice", "AAPL", {"operator": "crosses_above", "threshold": "190"})
-    messages = [*trades(NOW, ["189.5", "190.25", "190.5"]), [{"ev": "T", "sym": "AAPL", "p": 191}]]  # no timestamp
+    messages = [*trades(NOW, ["189.5", "190.25", "190.5"]), [{"ev": "T", "sym": "AAPL", "p": 191}],  # no timestamp
+                "not json"]
     server = PolygonServer("secret", messages)
     try:
         counts = feeds.run(Ingestor(db, {}), feeds.PolygonFeed(server.url, "secret", "T.AAPL", duration=5))
     finally:
         server.close()
     assert server.subscriptions == ["T.AAPL"]
-    assert (counts.accepted, counts.rejected, counts.fired) == (3, 1, 1)
+    assert (counts.accepted, counts.rejected, counts.fired) == (3, 2, 1)
     assert counts.errors[0].startswith("event 4: timestamp=None")
+    assert counts.errors[1].startswith("event 5: record='not json': not JSON")
     assert [t.price for t in db.ticks.window("AAPL", NOW, NOW + 2)] == [Decimal("189.5"), Decimal("190.25"), Decimal("190.5")]
     assert db.ticks.latest("AAPL").source == "polygon"
     assert db.alerts.get_alert(alert.alert_id).trigger_count == 1

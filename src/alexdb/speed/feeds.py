@@ -160,7 +160,11 @@ class PolygonFeed:
                     text = socket.recv(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
                 except (TimeoutError, ConnectionClosedOK):
                     return  # the deadline, or the server ended the stream
-                for event in json.loads(text, parse_float=Decimal):
+                try:
+                    events = json.loads(text, parse_float=Decimal)
+                except ValueError as exc:  # one unreadable message is rejected; the stream goes on
+                    events = [Unreadable(str(text)[:200], f"not JSON: {exc}")]
+                for event in events if isinstance(events, list) else [events]:
                     if isinstance(event, dict) and event.get("ev") == "status":
                         status = event.get("status")
                         if status == "auth_failed":
