@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -20,12 +21,22 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from alexdb.domain.errors import AlexdbError, BackendError, ConflictError, NotFoundError, ValidationError
+from alexdb.api.auth import AuthConfig, Authenticator, bearer, owns
+from alexdb.domain.errors import (
+    AlexdbError,
+    AuthenticationError,
+    BackendError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from alexdb.speed.broadcast import WebSocketBroadcaster
 from alexdb.speed.pipeline import Ingestor
 
 T = TypeVar("T")
-STATUS = [(ValidationError, 422), (NotFoundError, 404), (ConflictError, 409), (BackendError, 503)]
+STATUS = [(ValidationError, 422), (NotFoundError, 404), (ConflictError, 409), (BackendError, 503),
+          (AuthenticationError, 401), (PermissionDeniedError, 403)]
 
 
 def _status(exc: AlexdbError) -> int:
@@ -58,12 +69,28 @@ def _page(page: Any) -> dict[str, Any]:
     return {"items": [item.model_dump(mode="json") for item in page], "next_cursor": page.next_cursor}
 
 
-def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, lifespan: Any = None) -> FastAPI:
-    """The service over db; ticks posted go through ingestor, whose websocket notifier is broadcaster."""
+def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, lifespan: Any = None,
+               auth: Authenticator | None = None) -> FastAPI:
+    """The service over db; ticks posted go through ingestor, whose websocket notifier is broadcaster.
+
+    With auth, every route but /health needs a bearer token: a user's token reaches only that user's
+    alerts, notifications and WebSocket; POST /ticks needs the ingest token. Without it, nothing is checked.
+    """
     app = FastAPI(title="alexdb", summary="Alex's speed layer: price alerts, ticks, notifications", lifespan=lifespan)
 
     async def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await run_in_threadpool(function, *args, **kwargs)
+
+    async def caller(request: Request) -> str | None:
+        """The signed-in user (None when authentication is off); key fetches run off the loop."""
+        return None if auth is None else await call(auth.user, bearer(request.headers.get("authorization")))
+
+    async def owned_alert(request: Request, alert_id: str) -> Any:
+        user = await caller(request)
+        alert = await call(db.alerts.get_alert, alert_id)
+        if user is not None and alert.user_id != user:
+            raise NotFoundError("alert", alert_id)  # another user's alert: not even its existence is told
+        return alert
 
     @app.exception_handler(AlexdbError)
     async def alexdb_error(request: Request, exc: AlexdbError) -> JSONResponse:
@@ -77,6 +104,7 @@ def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, l
     @app.post("/users/{user_id}/alerts", status_code=201)
     async def create_alert(user_id: str, request: Request) -> dict[str, Any]:
         """Create an alert: {"symbol", "condition", "notification_method"?, "enabled"?, "cooldown_seconds"?}."""
+        owns(await caller(request), user_id)
         fields = _object(await _body(request))
         symbol, condition = fields.pop("symbol", None), fields.pop("condition", None)
         alert = await call(db.alerts.create_alert, user_id, symbol, condition, **fields)
@@ -84,37 +112,45 @@ def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, l
         return alert.model_dump(mode="json")  # type: ignore[no-any-return]
 
     @app.get("/users/{user_id}/alerts")
-    async def user_alerts(user_id: str, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+    async def user_alerts(request: Request, user_id: str, limit: int | None = None,
+                          cursor: str | None = None) -> dict[str, Any]:
         """A user's alerts, newest first."""
+        owns(await caller(request), user_id)
         return _page(await call(db.alerts.find_by_user, user_id, limit=limit, cursor=cursor))
 
     @app.get("/alerts/{alert_id}")
-    async def get_alert(alert_id: str) -> dict[str, Any]:
+    async def get_alert(request: Request, alert_id: str) -> dict[str, Any]:
         """One alert."""
-        return (await call(db.alerts.get_alert, alert_id)).model_dump(mode="json")  # type: ignore[no-any-return]
+        return (await owned_alert(request, alert_id)).model_dump(mode="json")  # type: ignore[no-any-return]
 
     @app.patch("/alerts/{alert_id}")
     async def update_alert(alert_id: str, request: Request) -> dict[str, Any]:
         """Change an alert's condition, method, cooldown or enabled flag."""
+        await owned_alert(request, alert_id)
         alert = await call(db.alerts.update_alert, alert_id, **_object(await _body(request)))
         await call(ingestor.track, alert)
         return alert.model_dump(mode="json")  # type: ignore[no-any-return]
 
     @app.delete("/alerts/{alert_id}", status_code=204)
-    async def delete_alert(alert_id: str) -> Response:
+    async def delete_alert(request: Request, alert_id: str) -> Response:
         """Delete an alert."""
+        await owned_alert(request, alert_id)
         await call(db.alerts.delete_alert, alert_id)
         await call(ingestor.forget, uuid.UUID(alert_id))
         return Response(status_code=204)
 
     @app.get("/users/{user_id}/notifications")
-    async def notifications(user_id: str, limit: int | None = None, cursor: str | None = None) -> dict[str, Any]:
+    async def notifications(request: Request, user_id: str, limit: int | None = None,
+                            cursor: str | None = None) -> dict[str, Any]:
         """A user's notification history, newest first."""
+        owns(await caller(request), user_id)
         return _page(await call(db.notifications.find_by_user, user_id, limit=limit, cursor=cursor))
 
     @app.post("/ticks")
     async def post_ticks(request: Request) -> dict[str, Any]:
         """Ingest a JSON array of ticks; each bad one is answered with its index and reason."""
+        if auth is not None:
+            auth.ingest(bearer(request.headers.get("authorization")))
         body = await _body(request)
         if not isinstance(body, list):
             raise ValidationError("body", body, "expected a JSON array of ticks")
@@ -123,8 +159,9 @@ def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, l
                 "rejected": [{"index": r.index, **_error(r.error)} for r in result.rejections]}
 
     @app.get("/ticks/{symbol}/latest")
-    async def latest_tick(symbol: str) -> Any:
-        """The newest live tick of a symbol."""
+    async def latest_tick(request: Request, symbol: str) -> Any:
+        """The newest live tick of a symbol (market data: any signed-in user)."""
+        await caller(request)
         tick = await call(db.ticks.latest, symbol)
         if tick is None:
             raise NotFoundError("tick", symbol)
@@ -132,7 +169,15 @@ def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, l
 
     @app.websocket("/ws/{user_id}")
     async def live_notifications(socket: WebSocket, user_id: str) -> None:
-        """The user's price alerts as they fire, one JSON message each."""
+        """The user's price alerts as they fire, one JSON message each. Browsers cannot set headers on a
+        WebSocket, so the token may also come as ?token=."""
+        if auth is not None:
+            token = bearer(socket.headers.get("authorization")) or socket.query_params.get("token")
+            try:
+                owns(await call(auth.user, token), user_id)
+            except AlexdbError as exc:
+                await socket.close(code=1008, reason=str(exc)[:120])  # 1008: policy violation
+                return
         await socket.accept()
         subscription = broadcaster.subscribe(user_id, asyncio.get_running_loop())
 
@@ -166,4 +211,8 @@ def service(url: str | None = None, env: Mapping[str, str] | None = None) -> Fas
         ingestor.close()  # every delivery under way is made and recorded before the process goes
         db.close()
 
-    return create_app(db, ingestor, broadcaster, lifespan)
+    config = AuthConfig.from_env(os.environ if env is None else env)
+    if config is None:
+        logging.getLogger("alexdb.api").warning(
+            "ALEXDB_AUTH_JWKS_URL is not set: the service checks no credentials; keep it off public networks")
+    return create_app(db, ingestor, broadcaster, lifespan, None if config is None else Authenticator(config))

@@ -57,3 +57,11 @@ class SchemaError(AlexdbError):
 
 class BackendError(AlexdbError):
     """The storage engine failed in a way the caller cannot fix by changing input."""
+
+
+class AuthenticationError(AlexdbError):
+    """The caller could not be identified: no credentials, or credentials that do not verify."""
+
+
+class PermissionDeniedError(AlexdbError):
+    """The caller is known but may not do this (another user's data, say)."""
