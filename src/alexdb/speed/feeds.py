@@ -42,7 +42,8 @@ def epoch_ms(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def _json_record(line: str) -> Any:
+def json_record(line: str) -> Any:
+    """One JSON tick record (or Unreadable, with the reason); numbers with a fraction become Decimals."""
     try:
         # Numbers with a fraction become Decimals, never floats: prices stay exact from the first byte.
         record = json.loads(line, parse_float=Decimal)
@@ -66,7 +67,7 @@ def read_file(path: Path, kind: str | None = None) -> Iterator[Labelled]:
         else:
             for number, line in enumerate(stream, start=1):
                 if line.strip():
-                    yield f"line {number}", _json_record(line)
+                    yield f"line {number}", json_record(line)
 
 
 def simulate(symbols: dict[str, Decimal], count: int, seed: int = 0, start_ms: int = 0,

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
-from decimal import Decimal
 from typing import Any
 
 from alexdb.domain.errors import AlexdbError
 from alexdb.domain.ticks import Unreadable
-from alexdb.speed.feeds import epoch_ms
+from alexdb.speed.feeds import json_record
 from alexdb.speed.pipeline import Ingestor
 
 
@@ -26,11 +24,7 @@ def decode(data: str) -> Any:
         text = base64.b64decode(data, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
         return Unreadable(data[:200], f"not base64 UTF-8: {exc}")
-    try:
-        record = json.loads(text, parse_float=Decimal)  # exact from the first byte: never a float price
-    except ValueError as exc:
-        return Unreadable(text[:200], f"not JSON: {exc}")
-    return epoch_ms(record) if isinstance(record, dict) else record
+    return json_record(text)
 
 
 def handle(event: dict[str, Any], ingestor: Ingestor) -> dict[str, list[dict[str, str]]]:
