@@ -24,9 +24,15 @@ TRIGGER = Trigger(uuid.uuid4(), "alice", "SPY", Decimal("500.10"), Decimal("500"
 class Hook(BaseHTTPRequestHandler):
     received: ClassVar[list[dict]] = []
     fail_first = 0
+    calls = 0
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        Hook.calls += 1
+        if self.path.endswith("/gone"):
+            self.send_response(410)
+            self.end_headers()
+            return
         if Hook.fail_first > 0:
             Hook.fail_first -= 1
             self.send_response(503)
@@ -43,7 +49,7 @@ class Hook(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def webhook_url():
-    Hook.received, Hook.fail_first = [], 0
+    Hook.received, Hook.fail_first, Hook.calls = [], 0, 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -57,6 +63,14 @@ def test_webhook_delivers_exact_json_and_retries(webhook_url):
     assert (status, message_id) == ("sent", "req-1")
     assert Hook.received == [{"alert_id": str(TRIGGER.alert_id), "user_id": "alice", "symbol": "SPY", "price": "500.10",
                               "threshold": "500", "price_type": "close", "timestamp": 1_700_000_000_000}]
+
+
+def test_a_refusal_is_not_retried(webhook_url):
+    status, detail = Delivery(attempts=3, base_delay=0).deliver(WebhookNotifier(webhook_url + "/gone"), TRIGGER)
+    assert status == "failed" and "HTTP 410" in (detail or "") and Hook.calls == 1
+    Hook.fail_first = 1
+    assert Delivery(attempts=3, base_delay=0).deliver(WebhookNotifier(webhook_url), TRIGGER)[0] == "sent"
+    assert Hook.calls == 3  # a 503 is worth another try
 
 
 def test_failures_are_reported_never_raised():
@@ -95,3 +109,10 @@ def test_sns_publishes():
         topic = client.create_topic(Name="alerts")["TopicArn"]
         status, message_id = Delivery(base_delay=0).deliver(SnsNotifier(client, topic), TRIGGER)
     assert status == "sent" and message_id
+
+
+def test_a_user_without_a_websocket_fails_at_once():
+    from alexdb.speed.broadcast import WebSocketBroadcaster
+
+    status, detail = Delivery(attempts=5, base_delay=10).deliver(WebSocketBroadcaster(), TRIGGER)  # no 10 s waits
+    assert status == "failed" and "no open WebSocket connection" in (detail or "")

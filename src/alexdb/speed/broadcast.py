@@ -9,7 +9,7 @@ from typing import Any
 
 from alexdb.domain.alerts import Trigger
 from alexdb.domain.ids import new_id
-from alexdb.speed.notifiers import describe
+from alexdb.speed.notifiers import PermanentDeliveryError, describe
 
 QUEUE_LIMIT = 1000
 
@@ -68,7 +68,7 @@ class WebSocketBroadcaster:
         with self._lock:
             targets = list(self._subscriptions.get(trigger.user_id, ()))
         if not targets:
-            raise ConnectionError(f"user {trigger.user_id} has no open WebSocket connection")
+            raise PermanentDeliveryError(f"user {trigger.user_id} has no open WebSocket connection")
         message_id = f"ws-{new_id()}"
         message = {"type": "price_alert", "message_id": message_id, **describe(trigger)}
         for subscription in targets:

@@ -6,6 +6,7 @@ import json
 import random
 import smtplib
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -27,6 +28,10 @@ def subject(trigger: Trigger) -> str:
     return f"{trigger.symbol} at {trigger.price} (alert {trigger.alert_id})"
 
 
+class PermanentDeliveryError(Exception):
+    """A delivery that retrying cannot help (no open connection, a 4xx answer): failed at once."""
+
+
 class Notifier(Protocol):
     """Sends one trigger; returns the channel's message id, raises on failure."""
 
@@ -44,8 +49,14 @@ class WebhookNotifier:
         """Deliver by HTTP POST; any non-2xx answer is a failure."""
         request = urllib.request.Request(self.url, data=json.dumps(describe(trigger)).encode(), method="POST",
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            return response.headers.get("X-Request-Id") or f"http-{response.status}"
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.headers.get("X-Request-Id") or f"http-{response.status}"
+        except urllib.error.HTTPError as exc:
+            # A 4xx says the request itself is wrong (bar timeouts and rate limits): sending it again won't help.
+            if 400 <= exc.code < 500 and exc.code not in (408, 429):
+                raise PermanentDeliveryError(f"HTTP {exc.code} {exc.reason}") from exc
+            raise
 
 
 @dataclass
@@ -98,6 +109,8 @@ class Delivery:
         for attempt in range(self.attempts):
             try:
                 return "sent", notifier.send(trigger)
+            except PermanentDeliveryError as exc:
+                return "failed", f"{type(exc).__name__}: {exc}"[:255]
             except Exception as exc:  # any channel failure: retry, then record it, never raise into ingestion
                 error = f"{type(exc).__name__}: {exc}"[:255]
                 if attempt + 1 < self.attempts:
