@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alexdb.domain.alerts import Alert, Condition, Indicator
+from alexdb.domain.alerts import Alert, Condition, Indicator, Trigger
 from alexdb.domain.validate import build
 from alexdb.speed.engine import AlertEngine
 from alexdb.speed.indicators import ExponentialMovingAverage, RelativeStrengthIndex, SimpleMovingAverage
@@ -90,6 +90,16 @@ def test_edge_triggered_rearm_and_cooldown():
     assert fired("102", 2000) == []  # still true: no second notification
     assert fired("99", 3000) == [] and fired("101", 4000) == []  # re-armed, but inside the cooldown
     assert fired("99", 70_000) == [] and fired("101", 71_000) == [71_000]
+
+
+def test_a_trigger_carries_the_alert_and_the_tick():
+    engine = AlertEngine()
+    a = alert(operator="crosses_below", threshold="100.5", price_type="low", notification_method="email")
+    engine.upsert(a)
+    engine.process("SPY", Decimal("101"), 0)
+    [trigger] = engine.process("SPY", Decimal("100.25"), 5)
+    assert trigger == Trigger(a.alert_id, "u", "SPY", Decimal("100.25"), Decimal("100.5"), "low", "email", 5)
+    assert type(trigger) is Trigger and trigger.notification_method == "email"
 
 
 def test_index_follows_alerts_changed_while_running():

@@ -19,6 +19,8 @@ from alexdb.domain.instants import now_ms as current_ms
 from alexdb.speed.indicators import make_indicator
 
 MINUTE_MS = 60_000
+_TESTED = object()  # _fire's "these already passed their test"
+_new_trigger = tuple.__new__
 PRICE_TYPES = ("open", "high", "low", "close")
 
 
@@ -53,7 +55,7 @@ def became_true(operator: str, before: Decimal | None, after: Decimal, threshold
     return compile_test(operator, threshold)(before, after)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Live:
     """What the engine keeps of one alert."""
 
@@ -64,6 +66,13 @@ class _Live:
     indicator: Any = None
     previous: tuple[Decimal, Decimal] | None = None  # (close, indicator value) at the previous bar
     test: Test | None = None
+    head: tuple[uuid.UUID, str, str] = field(init=False)  # the trigger's fields before the price...
+    tail: tuple[Decimal | None, str, str] = field(init=False)  # ...and after it, but for the timestamp
+
+    def __post_init__(self) -> None:
+        alert = self.alert
+        self.head = (alert.alert_id, alert.user_id, alert.symbol)
+        self.tail = (self.threshold, alert.condition.price_type, alert.notification_method)
 
 
 _ABOVE_ALL, _BELOW_ALL = Decimal("Infinity"), Decimal("-Infinity")
@@ -223,8 +232,8 @@ class AlertEngine:
             return []
         triggers: list[Trigger] = []
         for live in state.fundamental_alerts:
-            name = live.alert.condition.field
-            container, _, key = name.partition(".")  # type: ignore[union-attr]
+            name = str(live.alert.condition.field)
+            container, _, key = name.partition(".")
             value = getattr(instrument, container)
             value = value.get(key, Decimal(0)) if key else value  # a share not listed is 0%
             if value is None:
@@ -232,7 +241,7 @@ class AlertEngine:
             before = live.previous[0] if live.previous else None
             live.previous = (value, value)
             if before != value and live.test(before, value):  # type: ignore[misc]
-                triggers += self._fire([live], value, timestamp, price_type=name)
+                triggers += [found._replace(price_type=name) for found in self._fire([live], value, timestamp)]
         return triggers
 
     def process(self, symbol: str, price: Decimal, timestamp: int) -> list[Trigger]:
@@ -278,10 +287,7 @@ class AlertEngine:
                  timestamp: int) -> list[Trigger]:
         """Triggers of the alerts in index whose condition a move from before to price made true."""
         candidates = index.moved(before, price)
-        if not candidates:
-            return []
-        fired = [live for live in candidates if live.test(before, price)]  # type: ignore[misc]
-        return self._fire(fired, price, timestamp) if fired else []
+        return self._fire(candidates, price, timestamp, before) if candidates else []
 
     def process_many(self, ticks: Iterable[tuple[str, Decimal, int]]) -> list[Trigger]:
         """Many ticks in order."""
@@ -314,13 +320,18 @@ class AlertEngine:
                 triggers += self._fire([live], value if condition.indicator.kind == "rsi" else close, timestamp)  # type: ignore[union-attr]
         return triggers
 
-    def _fire(self, fired: list[_Live], price: Decimal, timestamp: int, price_type: str | None = None) -> list[Trigger]:
+    def _fire(self, lives: list[_Live], price: Decimal, timestamp: int, before: Any = _TESTED) -> list[Trigger]:
+        """Triggers of lives at price, but for those inside their cooldown; unless before is _TESTED,
+        only of those whose test a move from before to price passes. One loop on the hot path: no
+        intermediate list, and triggers built as plain tuples (the named tuple's own constructor is a
+        Python function)."""
         out = []
-        for live in fired:
-            if live.last_fired_ms is not None and timestamp - live.last_fired_ms < live.cooldown_ms:
+        for live in lives:
+            if before is not _TESTED and not live.test(before, price):  # type: ignore[misc]
+                continue
+            last = live.last_fired_ms
+            if last is not None and timestamp - last < live.cooldown_ms:
                 continue  # inside the cooldown: stays quiet until it re-arms and becomes true again
             live.last_fired_ms = timestamp
-            alert = live.alert
-            out.append(Trigger(alert.alert_id, alert.user_id, alert.symbol, price, live.threshold,
-                               price_type or alert.condition.price_type, alert.notification_method, timestamp))
+            out.append(_new_trigger(Trigger, (*live.head, price, *live.tail, timestamp)))
         return out
