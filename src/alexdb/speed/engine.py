@@ -257,8 +257,12 @@ class AlertEngine:
             return []
         state.close = price
         triggers: list[Trigger] = []
-        if state.close_index is not None:
-            triggers = self._crossed(state.close_index, before, price, timestamp)
+        index = state.close_index
+        # The band test inline: most ticks stop here, without a call.
+        if index is not None and not index.band_low < price < index.band_high:
+            candidates = index.moved(before, price)
+            if candidates:
+                triggers = self._fire(candidates, price, timestamp, before)
         if price > state.high:  # type: ignore[operator]
             moved, state.high = state.high, price
             index = state.indexes.get("high")
