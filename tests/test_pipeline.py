@@ -113,3 +113,20 @@ def test_alerts_changed_elsewhere_are_followed_and_unchanged_ones_keep_their_sta
     db.alerts.delete_alert(below.alert_id)
     ingestor.ingest([{"symbol": "SPY", "price": "105", "timestamp": now + 4}])
     assert ingestor.engine.held("SPY") == {} and ingestor.close().fired == 2
+
+
+def test_a_held_back_open_bar_is_written_without_further_ticks(db, monkeypatch):
+    from alexdb.speed import pipeline
+    from tests.conftest import instrument
+
+    monkeypatch.setattr(pipeline, "OPEN_BAR_WRITE_S", 0.2)
+    db.instruments.create_instrument(instrument("IWM"))
+    ingestor = Ingestor(db, {})
+    now = time.time_ns() // 1_000_000
+    ingestor.ingest([{"symbol": "IWM", "price": "200", "timestamp": now}])  # the first write goes at once
+    ingestor.ingest([{"symbol": "IWM", "price": "201.5", "timestamp": now + 1}])  # held back, then written
+    deadline = time.monotonic() + 5
+    while db.instruments.get_instrument("IWM").current_price != Decimal("201.5"):
+        assert time.monotonic() < deadline, "the held-back bar was never written"
+        time.sleep(0.05)
+    ingestor.close()

@@ -77,6 +77,8 @@ class Ingestor:
         self._instruments: set[str] = set()
         self._not_instruments: dict[str, float] = {}
         self._open_bars_written = 0.0
+        self._bar_timer: threading.Timer | None = None
+        self._closed = False
         self._fundamentals_read: dict[str, float] = {}
         self._deliveries: queue.Queue[Delivered | None] = queue.Queue()
         self._recorder = threading.Thread(target=self._record, name="alexdb-recorder", daemon=True)
@@ -166,11 +168,26 @@ class Ingestor:
         include_open = force or time.monotonic() - self._open_bars_written >= OPEN_BAR_WRITE_S
         if include_open:
             self._open_bars_written = time.monotonic()
+        elif self._bar_timer is None and not self._closed:
+            # Open bars held back now are written within OPEN_BAR_WRITE_S even if no further tick comes.
+            self._bar_timer = threading.Timer(OPEN_BAR_WRITE_S, self._write_held_bars)
+            self._bar_timer.daemon = True
+            self._bar_timer.start()
         points = [{"symbol": bar.symbol, "price": bar.close, "at": bar.closes_at}
                   for bar in self.bars.drain(include_open) if self._is_instrument(bar.symbol)]
         if points:
             # Each bar's close is one price-history point; the newest also moves current_price.
             self.db.instruments.record_prices(points)
+
+    def _write_held_bars(self) -> None:
+        with self._engine_lock:
+            self._bar_timer = None
+            if not self._closed:
+                try:
+                    self._write_bars([], force=True)
+                except AlexdbError as exc:  # a timer thread has nobody to raise to: keep it in the counts
+                    with self._lock:
+                        self.counts.errors.append(f"writing bars failed: {exc}")
 
     def _is_instrument(self, symbol: str) -> bool:
         """Bars are kept for known instruments only; an unknown symbol is looked up again after a while."""
@@ -233,8 +250,13 @@ class Ingestor:
         return self.counts
 
     def close(self) -> Counts:
-        """Settle, then stop the pool and the recorder; the counts are then final."""
+        """Settle, then stop the pool, the recorder and the bar timer; the counts are then final."""
         self.settle()
+        with self._engine_lock:
+            self._closed = True
+            if self._bar_timer is not None:
+                self._bar_timer.cancel()
+                self._bar_timer = None
         self._pool.shutdown()
         if self._recorder.is_alive():
             self._deliveries.put(None)
