@@ -70,7 +70,7 @@ def dynamodb_url(dynamodb_endpoint: str) -> str:
 
 
 def empty_dynamodb(url: str) -> None:
-    """Delete every item of both tables (fast: a test leaves only a few)."""
+    """Delete every item of every table (fast: a test leaves only a few)."""
     from alexdb.adapters.dynamodb.tables import TABLES
 
     db = alexdb.connect(url)

@@ -11,11 +11,12 @@ from rich.table import Table
 from alexdb.adapters.dynamodb import provisioning
 from alexdb.adapters.dynamodb.config import DynamoConfig
 
-app = typer.Typer(help="Provision the DynamoDB tables (alex-users-data, alex-instruments, chat_sessions).",
+app = typer.Typer(help="Provision alexdb's six DynamoDB tables: alex-users-data, alex-instruments, chat_sessions, "
+                  "alert_configurations, realtime_ticks, alert_notifications_history.",
                   no_args_is_help=True)
 out = Console()
 
-Prefix = Annotated[str, typer.Option(help="Put this in front of both table names (e.g. 'dev-').")]
+Prefix = Annotated[str, typer.Option(help="Put this in front of every table name (e.g. 'dev-').")]
 Region = Annotated[str | None, typer.Option(help="AWS region (default $AWS_REGION or $DYNAMODB_REGION).")]
 Endpoint = Annotated[str | None, typer.Option("--endpoint-url", help="e.g. http://127.0.0.1:8000 for DynamoDB Local.")]
 
@@ -31,17 +32,17 @@ def create_tables(
     prefix: Prefix = "", region: Region = None, endpoint_url: Endpoint = None,
     pitr: Annotated[bool, typer.Option(help="Enable point-in-time recovery where the engine supports it.")] = True,
 ) -> None:
-    """Create both tables (on-demand, with their indexes), wait until ACTIVE, enable TTL and PITR. Idempotent."""
+    """Create every table (on-demand, with its indexes), wait until ACTIVE, enable TTL and PITR. Idempotent."""
     config = _config(prefix, region, endpoint_url)
     with out.status(f"creating {', '.join(config.table_names().values())}"):
         done = provisioning.create_tables(config.client(), config.table_names(), pitr=pitr)
-    for line in done or ["nothing to do: both tables exist as specified"]:
+    for line in done or ["nothing to do: every table exists as specified"]:
         out.print(line)
 
 
 @app.command("describe")
 def describe(prefix: Prefix = "", region: Region = None, endpoint_url: Endpoint = None) -> None:
-    """Status, items, indexes and TTL of both tables."""
+    """Status, items, indexes and TTL of every table."""
     config = _config(prefix, region, endpoint_url)
     table = Table(title=f"DynamoDB tables ({config.region})")
     for column in ("Table", "Status", "Items", "Billing", "Indexes", "TTL"):
@@ -57,7 +58,7 @@ def delete_tables(
     prefix: Prefix = "", region: Region = None, endpoint_url: Endpoint = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete both tables and every item in them."""
+    """Delete every table and every item in them."""
     config = _config(prefix, region, endpoint_url)
     if not yes:
         typer.confirm(f"Delete {', '.join(config.table_names().values())} with all their data?", abort=True)

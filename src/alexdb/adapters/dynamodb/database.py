@@ -64,11 +64,11 @@ class DynamoDatabase:
         self.dynamo.batch_write(table, deletes=[{"PK": keys.user_pk(clerk_user_id), "SK": keys.META}])
 
     def create_tables(self, pitr: bool = True) -> list[str]:
-        """Create both tables if missing (idempotent)."""
+        """Create every table that is missing (idempotent)."""
         return provisioning.create_tables(self.dynamo.client, self.config.table_names(), pitr=pitr)
 
     def delete_tables(self) -> list[str]:
-        """Delete both tables."""
+        """Delete every table."""
         return provisioning.delete_tables(self.dynamo.client, self.config.table_names())
 
     def describe(self) -> list[dict[str, Any]]:
@@ -76,7 +76,7 @@ class DynamoDatabase:
         return provisioning.describe_tables(self.dynamo.client, self.config.table_names())
 
     def counts(self) -> dict[str, int]:
-        """Items per kind, by scanning both tables (administration and tests only: never a request path)."""
+        """Items per kind, by scanning the tables (administration and tests only: never a request path)."""
         counts = dict.fromkeys(("users", "instruments", "price_history", "accounts", "positions",
                                 "position_history", "jobs"), 0)
         for item in self.dynamo.scan(self.config.users_table, ProjectionExpression="PK, SK"):
@@ -107,7 +107,7 @@ class DynamoDatabase:
         return self.schema_version()
 
     def drop_all(self) -> None:
-        """Delete both tables with everything in them (for reset)."""
+        """Delete every table with everything in it (for reset)."""
         self.delete_tables()
 
     def schema_version(self) -> str | None:
@@ -115,7 +115,7 @@ class DynamoDatabase:
         return "dynamodb-1"
 
     def check_schema(self) -> None:
-        """SchemaError unless both tables exist."""
+        """SchemaError unless every table exists."""
 
         missing = [name for name in self.config.table_names().values() if self.dynamo.describe(name) is None]
         if missing:

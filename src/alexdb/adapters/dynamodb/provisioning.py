@@ -78,7 +78,7 @@ def describe_tables(client: Any, names: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def delete_tables(client: Any, names: dict[str, str]) -> list[str]:
-    """Delete both tables if they exist and wait until they are gone."""
+    """Delete every table that exists and wait until they are gone."""
     done = []
     for _, name in _names(names):
         try:
