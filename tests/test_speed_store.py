@@ -150,3 +150,12 @@ def test_fundamental_alerts_are_stored_and_the_seeds_condition_type_is_understoo
     assert seeded.condition_type == "price"
     with pytest.raises(ValidationError):
         db.alerts.create_alert("erin", "SPY", {"operator": ">", "threshold": "1"}, condition_type="fundamental")
+
+
+def test_counts_cover_the_speed_tables(db):
+    alert = db.alerts.create_alert("hal", "SPY", {"operator": ">", "threshold": "1"})
+    db.ticks.record_ticks([{"symbol": "SPY", "price": "2", "timestamp": NOW_MS()}])
+    db.alerts.record_trigger(Trigger(alert.alert_id, "hal", "SPY", Decimal(2), Decimal(1), "close", "websocket", NOW_MS()),
+                             "sent")
+    counts = db.counts()
+    assert (counts["alert_configurations"], counts["realtime_ticks"], counts["alert_notifications_history"]) == (1, 1, 1)

@@ -186,6 +186,16 @@ class Dynamo:
             if start is None:
                 return
 
+    def count(self, table: str) -> int:
+        """How many items a table holds, by a counting Scan (administration only: never on a request path)."""
+        total, start = 0, None
+        while True:
+            page = self.call("Scan", TableName=table, Select="COUNT", **({"ExclusiveStartKey": start} if start else {}))
+            total += int(page["Count"])
+            start = page.get("LastEvaluatedKey")
+            if start is None:
+                return total
+
     def transact(self, actions: Sequence[dict[str, Any]]) -> None:
         """TransactWriteItems (items given as Python dicts), retried on conflicts within the budget.
 

@@ -99,6 +99,10 @@ class DynamoDatabase:
                 counts["chat_sessions"] += 1
             elif item["SK"].endswith("#000"):  # the first part of each message
                 counts["chat_messages"] += 1
+        names = self.config.table_names()
+        for kind, role in (("alert_configurations", "alerts"), ("realtime_ticks", "ticks"),
+                           ("alert_notifications_history", "notifications")):
+            counts[kind] = self.dynamo.count(names[role])
         return counts
 
     def migrate(self) -> str | None:
