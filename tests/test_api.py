@@ -116,3 +116,16 @@ def test_a_fired_alert_reaches_the_users_websocket_and_is_recorded(live, db):
     assert (sent.delivery_status, sent.message_id, sent.current_price) == ("sent", message["message_id"], Decimal("500.01"))
     [unseen] = db.notifications.find_by_user("bob")  # bob has no connection open
     assert unseen.delivery_status == "failed"
+
+
+def test_alerts_changed_over_http_reach_a_running_engine_at_once(service):
+    app, ingestor, _ = service
+    client = TestClient(app)
+    client.post("/ticks", json=[{"symbol": "SPY", "price": "400", "timestamp": NOW}])  # SPY's alerts now loaded
+    made = client.post("/users/alice/alerts", json={"symbol": "SPY", "condition": {"operator": ">", "threshold": "450"}})
+    alert_id = made.json()["alert_id"]
+    assert set(map(str, ingestor.engine.held("SPY"))) == {alert_id}  # not after the 30 s re-read: now
+    client.patch(f"/alerts/{alert_id}", json={"condition": {"operator": ">", "threshold": "300"}})
+    assert ingestor.settle().fired == 1  # the changed alert already holds at 400: it fires on the change
+    client.delete(f"/alerts/{alert_id}")
+    assert ingestor.engine.held("SPY") == {}

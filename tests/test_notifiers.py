@@ -116,3 +116,33 @@ def test_a_user_without_a_websocket_fails_at_once():
 
     status, detail = Delivery(attempts=5, base_delay=10).deliver(WebSocketBroadcaster(), TRIGGER)  # no 10 s waits
     assert status == "failed" and "no open WebSocket connection" in (detail or "")
+
+
+def test_the_environment_chooses_the_notifiers():
+    from alexdb.speed.wiring import notifiers_from_env
+
+    assert notifiers_from_env({}) == {}
+    with mock_aws():
+        chosen = notifiers_from_env({"ALEXDB_WEBHOOK_URL": "http://hooks.test/a", "ALEXDB_SMTP_HOST": "smtp.test",
+                                     "ALEXDB_SMTP_PORT": "2525", "ALEXDB_EMAIL_TO": "alerts+{user_id}@alex.test",
+                                     "ALEXDB_SNS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
+                                     "AWS_DEFAULT_REGION": "us-east-1"}, websocket=WebhookNotifier("http://ws.test"))
+    assert set(chosen) == {"websocket", "webhook", "email", "sns"}
+    assert chosen["webhook"].url == "http://hooks.test/a" and chosen["email"].port == 2525
+    assert chosen["email"].recipient("alice") == "alerts+alice@alex.test"
+    assert chosen["sns"].topic_arn.endswith(":alerts")
+
+
+def test_a_slow_websocket_client_loses_its_oldest_messages_not_the_newest():
+    import asyncio
+
+    from alexdb.speed import broadcast
+
+    async def fill() -> list[int]:
+        subscription = broadcast.Subscription("alice", asyncio.get_running_loop())
+        for n in range(broadcast.QUEUE_LIMIT + 5):
+            subscription.offer({"n": n})
+        return [subscription.queue.get_nowait()["n"] for _ in range(subscription.queue.qsize())]
+
+    kept = asyncio.run(fill())
+    assert len(kept) == broadcast.QUEUE_LIMIT and kept[0] == 5 and kept[-1] == broadcast.QUEUE_LIMIT + 4

@@ -130,3 +130,18 @@ def test_a_held_back_open_bar_is_written_without_further_ticks(db, monkeypatch):
         assert time.monotonic() < deadline, "the held-back bar was never written"
         time.sleep(0.05)
     ingestor.close()
+
+
+def test_a_ticking_symbols_instrument_is_re_read_for_its_fundamental_alerts(db, monkeypatch):
+    from alexdb.speed import pipeline
+    from tests.conftest import instrument
+
+    monkeypatch.setattr(pipeline, "FUNDAMENTALS_EVERY_S", 0)  # re-read on every batch (once a minute in service)
+    db.instruments.create_instrument(instrument("VTI", allocation_sectors={"technology": 30, "healthcare": 70}))
+    db.alerts.create_alert("ivy", "VTI", {"operator": ">", "threshold": "40", "field": "allocation_sectors.technology"})
+    ingestor = Ingestor(db, {})
+    now = time.time_ns() // 1_000_000
+    ingestor.ingest([{"symbol": "VTI", "price": "250", "timestamp": now}])
+    db.instruments.upsert_instrument(instrument("VTI", allocation_sectors={"technology": 60, "healthcare": 40}))
+    ingestor.ingest([{"symbol": "VTI", "price": "251", "timestamp": now + 1}])  # nobody called instrument_changed
+    assert ingestor.close().fired == 1

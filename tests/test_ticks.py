@@ -80,3 +80,9 @@ def test_a_tick_row_is_checked_like_any_record():
         parse_ticks([TickRow("SPY", Decimal("-1"), 1, Decimal(0), "x")])
     with pytest.raises(pydantic.ValidationError):
         Tick.model_validate({"symbol": "SPY", "price": "-1", "timestamp": 1})
+
+
+def test_a_parsed_tick_is_handed_on_without_a_second_check():
+    [row] = parse_ticks([{"symbol": "SPY", "price": "1.5", "timestamp": 1}])
+    assert parse_ticks([row])[0] is row  # the store takes the Ingestor's rows as they are
+    assert parse_ticks([TickRow(*row)])[0] is not row  # a hand-built row is checked (and rebuilt)

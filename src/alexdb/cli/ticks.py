@@ -63,7 +63,7 @@ def replay(
     """Replay ticks from a file (fields symbol, price, timestamp as epoch ms or ISO-8601, volume, source)."""
     if format not in (None, "csv", "jsonl"):
         raise typer.BadParameter(f"--format must be csv or jsonl, not {format!r}")
-    total = feeds.count_lines(file) - (1 if (format or file.suffix.lower().lstrip(".")) == "csv" else 0)
+    total = feeds.count_lines(file) - (1 if feeds.file_kind(file, format) == "csv" else 0)  # less the header
     _ingest(url, feeds.read_file(file, format), max(total, 0), batch_size)
 
 

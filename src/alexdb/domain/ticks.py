@@ -25,6 +25,13 @@ class TickRow(NamedTuple):
     source: str
 
 
+class CheckedTick(TickRow):
+    """A TickRow that parse_tick built: handed on (Ingestor to store) it is not checked a second time.
+    A TickRow built by hand is checked like any other record."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Unreadable:
     """A record a feed could not even read (a line that is not JSON, say): rejected with reason."""
@@ -91,11 +98,13 @@ def _fast(record: Any) -> TickRow | None:
     volume = _number(volume, _VOLUME_LIMIT)
     if price is None or volume is None or not price or type(source) is not str or len(source) > 50:
         return None
-    return TickRow(symbol, price, timestamp, volume, source)
+    return CheckedTick(symbol, price, timestamp, volume, source)
 
 
 def parse_tick(record: Any) -> TickRow:
     """One tick (a mapping or a Tick); a bad one raises ValidationError naming the field and value."""
+    if type(record) is CheckedTick:
+        return record
     row = _fast(record)
     if row is not None:
         return row
@@ -110,7 +119,7 @@ def parse_tick(record: Any) -> TickRow:
             record = Tick.model_validate(record)
         except pydantic.ValidationError as exc:
             raise translate(exc) from exc
-    return TickRow(record.symbol, record.price, record.timestamp, record.volume, record.source)
+    return CheckedTick(record.symbol, record.price, record.timestamp, record.volume, record.source)
 
 
 def parse_ticks(batch: Iterable[Any]) -> list[TickRow]:

@@ -41,7 +41,6 @@ class BarBuilder:
     def __init__(self) -> None:
         self._open: dict[str, Bar] = {}
         self._changed: dict[tuple[str, int], Bar] = {}
-        self.late = 0
 
     def add(self, ticks: Iterable[TickRow]) -> None:
         """Fold ticks in, in order."""
@@ -51,7 +50,6 @@ class BarBuilder:
             if bar is None or minute > bar.minute:
                 bar = self._open[symbol] = Bar(symbol, minute, price, price, price, price, volume)
             elif minute < bar.minute:
-                self.late += 1
                 continue
             else:
                 if price > bar.high:

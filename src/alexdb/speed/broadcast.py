@@ -21,13 +21,11 @@ class Subscription:
     user_id: str
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
-    dropped: int = 0
 
     def offer(self, message: dict[str, Any]) -> None:
         """On the loop: enqueue, dropping the oldest message of a client too slow to keep up."""
         if self.queue.full():
             self.queue.get_nowait()
-            self.dropped += 1
         self.queue.put_nowait(message)
 
 

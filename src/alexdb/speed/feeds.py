@@ -52,9 +52,14 @@ def json_record(line: str) -> Any:
     return epoch_ms(record) if isinstance(record, dict) else record
 
 
+def file_kind(path: Path, kind: str | None = None) -> str:
+    """csv or jsonl: as given, else by the file's suffix."""
+    return kind or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
+
+
 def read_file(path: Path, kind: str | None = None) -> Iterator[Labelled]:
     """Records of a CSV file (a header row naming the fields) or of a JSON-lines file, labelled by line."""
-    kind = kind or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
+    kind = file_kind(path, kind)
     with path.open(newline="", encoding="utf-8") as stream:
         if kind == "csv":
             reader = csv.DictReader(stream)

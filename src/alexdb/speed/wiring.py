@@ -28,6 +28,7 @@ def notifiers_from_env(env: Mapping[str, str], websocket: Notifier | None = None
     if env.get("ALEXDB_SNS_TOPIC_ARN"):
         import boto3
 
-        client: Any = boto3.client("sns")
+        # The region from the same mapping as everything else (Lambda sets AWS_REGION), else boto3's own chain.
+        client: Any = boto3.client("sns", region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None)
         notifiers["sns"] = SnsNotifier(client, env["ALEXDB_SNS_TOPIC_ARN"])
     return notifiers

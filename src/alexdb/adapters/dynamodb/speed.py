@@ -95,7 +95,9 @@ class DynamoAlerts:
 
     def record_trigger(self, trigger: Trigger, delivery_status: str, message_id: str | None = None) -> Notification:
         """The history record and the alert's last_triggered / trigger_count, in one transaction."""
-        notification = check_delivery(trigger, delivery_status, message_id)
+        return self._record(trigger, check_delivery(trigger, delivery_status, message_id))
+
+    def _record(self, trigger: Trigger, notification: Notification) -> Notification:
         triggered = instant_text(notification.triggered_at)
         try:
             self._dynamo.transact([
@@ -112,12 +114,11 @@ class DynamoAlerts:
 
     def record_triggers(self, deliveries: Sequence[Delivered]) -> list[Notification]:
         """Each delivery in its own transaction (alert and history together); deleted alerts are skipped."""
-        for delivered in deliveries:
-            check_delivery(*delivered)  # refuse a bad batch before writing any of it
+        notifications = [check_delivery(*delivered) for delivered in deliveries]  # a bad batch writes nothing
         recorded = []
-        for delivered in deliveries:
+        for (trigger, _, _), notification in zip(deliveries, notifications, strict=True):
             with contextlib.suppress(NotFoundError):
-                recorded.append(self.record_trigger(*delivered))
+                recorded.append(self._record(trigger, notification))
         return recorded
 
 
