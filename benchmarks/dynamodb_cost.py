@@ -21,11 +21,18 @@ from typing import Any
 from tests.dynamodb_local import dynamodb_local
 
 import alexdb
+from alexdb.adapters.dynamodb.backend import DynamoBackend
 from benchmarks.results import write_section
 
 BASE = datetime(2024, 1, 2, tzinfo=UTC)
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "dynamodb-costs.md"
 
+
+
+def _engine(db: alexdb.Database) -> DynamoBackend:
+    engine = db.engine
+    assert isinstance(engine, DynamoBackend)
+    return engine
 
 def instrument(symbol: str) -> dict[str, Any]:
     """A valid instrument with realistic allocation maps."""
@@ -37,10 +44,10 @@ def instrument(symbol: str) -> dict[str, Any]:
 
 def measure(db: Any, label: str, call: Callable[[], Any], rows: list[tuple[str, int, float, float]]) -> Any:
     """Run call once and record its requests and capacity units."""
-    db.meter.reset()
+    _engine(db).meter.reset()
     result = call()
-    requests = sum(db.meter.requests.values())
-    rows.append((label, requests, sum(db.meter.read_units.values()), sum(db.meter.write_units.values())))
+    requests = sum(_engine(db).meter.requests.values())
+    rows.append((label, requests, sum(_engine(db).meter.read_units.values()), sum(_engine(db).meter.write_units.values())))
     return result
 
 

@@ -15,7 +15,8 @@ import psycopg
 import pytest
 
 import alexdb
-from alexdb.adapters.sql.database import SqlDatabase
+from alexdb import Database
+from alexdb.adapters.dynamodb.backend import DynamoBackend
 from tests.dynamodb_local import dynamodb_local
 
 PG_SERVER = os.environ.get("ALEXDB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -69,11 +70,18 @@ def dynamodb_url(dynamodb_endpoint: str) -> str:
     return url
 
 
+def dynamo_engine(db: Database) -> DynamoBackend:
+    """The DynamoDB engine under db, for tests that look at its tables and requests."""
+    engine = db.engine
+    assert isinstance(engine, DynamoBackend), f"not a DynamoDB database: {db!r}"
+    return engine
+
+
 def empty_dynamodb(url: str) -> None:
     """Delete every item of every table (fast: a test leaves only a few)."""
     from alexdb.adapters.dynamodb.tables import TABLES
 
-    db = alexdb.connect(url)
+    db = dynamo_engine(alexdb.connect(url))
     names = db.config.table_names()
     for spec in TABLES:
         keys = [{k: item[k] for k in spec.key} for item in db.dynamo.scan(
@@ -139,7 +147,7 @@ def _truncate(url: str) -> None:
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[SqlDatabase]:
+def db(db_url: str) -> Iterator[Database]:
     """An open database of the parametrized backend."""
     database = alexdb.connect(db_url)
     yield database
@@ -162,7 +170,7 @@ def instrument(symbol: str, price: str | None = None, **extra: Any) -> dict[str,
 
 
 @pytest.fixture
-def account(db: SqlDatabase) -> Any:
+def account(db: Database) -> Any:
     """A user with one account and instruments SPY, QQQ, BND (no prices)."""
     db.users.create_user("user_1", "Test User")
     for symbol in ("SPY", "QQQ", "BND"):

@@ -11,6 +11,7 @@ import pytest
 
 import alexdb
 from alexdb.adapters.dynamodb.tables import INSTRUMENTS, USERS
+from tests.conftest import dynamo_engine
 
 pytestmark = pytest.mark.dynamodb
 
@@ -38,10 +39,10 @@ def test_create_is_idempotent_and_tables_work(dynamodb_endpoint):
     db = alexdb.connect(f"dynamodb://{dynamodb_endpoint}?region=us-east-1&prefix={prefix}")
     db.users.create_user("cli_user")
     assert db.users.get_user("cli_user").clerk_user_id == "cli_user"
-    table = db.dynamo.client.describe_table(TableName=f"{prefix}{USERS.default_name}")["Table"]
+    table = dynamo_engine(db).dynamo.client.describe_table(TableName=f"{prefix}{USERS.default_name}")["Table"]
     assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2"}
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert db.dynamo.client.describe_table(TableName=f"{prefix}{INSTRUMENTS.default_name}")["Table"]["TableStatus"] == "ACTIVE"
+    assert dynamo_engine(db).dynamo.client.describe_table(TableName=f"{prefix}{INSTRUMENTS.default_name}")["Table"]["TableStatus"] == "ACTIVE"
 
     refused = run("delete-tables", *options)
     assert refused.returncode != 0

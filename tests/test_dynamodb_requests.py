@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import alexdb
-from tests.conftest import instrument
+from tests.conftest import dynamo_engine, instrument
 
 pytestmark = pytest.mark.dynamodb
 
@@ -20,10 +20,10 @@ def dynamo_db(request, tmp_path):
 
 
 def _reads_of_current_holdings(db, account_id):
-    db.meter.reset()
+    dynamo_engine(db).meter.reset()
     store = db.positions._store
     store._current_items(account_id)
-    return dict(db.meter.requests), sum(db.meter.read_units.values())
+    return dict(dynamo_engine(db).meter.requests), sum(dynamo_engine(db).meter.read_units.values())
 
 
 def test_current_holdings_are_one_query_whatever_the_history(dynamo_db):
@@ -51,11 +51,12 @@ def test_value_at_an_instant_reads_one_query_per_symbol(dynamo_db):
         db.instruments.record_prices([(symbol, str(10 + d), datetime(2024, 1, 1 + d, tzinfo=UTC)) for d in range(20)])
         db.positions.record_trades(account.id, [(symbol, "BUY", 1, datetime(2024, 1, 1 + d, 12, tzinfo=UTC))
                                                 for d in range(20)])
-    db.meter.reset()
+    dynamo_engine(db).meter.reset()
     valuation = db.positions.get_account_value_at_date(account.id, datetime(2024, 1, 10, tzinfo=UTC))
     assert valuation.total == len(symbols) * 9 * 19  # 9 bought by Jan 9, 12:00; Jan 10, 00:00 price 19
-    # GetItem (account), Query (CURRENT items), one Query per symbol for quantity, one per symbol for price.
-    assert db.meter.requests == {"GetItem": 1, "Query": 1 + 2 * len(symbols)}
+    # GetItem (account, then its user: an account of a user being deleted reads as gone), Query (CURRENT
+    # items), one Query per symbol for quantity, one per symbol for price.
+    assert dynamo_engine(db).meter.requests == {"GetItem": 2, "Query": 1 + 2 * len(symbols)}
 
 
 def test_check_schema_sees_present_and_missing_tables(dynamo_db, dynamodb_endpoint):
@@ -93,7 +94,7 @@ def test_table_names_come_from_the_environment(monkeypatch):
 def test_chat_items_carry_ttl_and_messages_outlive_their_session(dynamo_db):
     session = dynamo_db.chat.create_session("alice")
     dynamo_db.chat.add_message(session.id, "user", "x" * 700_000, user_id="alice")  # three parts
-    items = list(dynamo_db.dynamo.query(dynamo_db.config.chat_table, KeyConditionExpression="PK = :pk",
+    items = list(dynamo_engine(dynamo_db).dynamo.query(dynamo_engine(dynamo_db).config.chat_table, KeyConditionExpression="PK = :pk",
                                         ExpressionAttributeValues={":pk": f"SESSION#{session.id}"}))
     meta = next(i for i in items if i["SK"] == "METADATA")
     parts = [i for i in items if i["SK"] != "METADATA"]
@@ -105,15 +106,15 @@ def test_message_ttls_are_refreshed_before_they_could_outrun_an_active_session(d
     import time
     from datetime import timedelta
 
-    chat, table = dynamo_db.chat, dynamo_db.config.chat_table
+    chat, table = dynamo_db.chat, dynamo_engine(dynamo_db).config.chat_table
     chat.ttl = timedelta(seconds=4)
     session = chat.create_session("alice")
     chat.add_message(session.id, "user", "first", user_id="alice")
     pk = f"SESSION#{session.id}"
     first_key = {"PK": pk, "SK": "MESSAGE#000000000001#000"}
-    original = int(dynamo_db.dynamo.get(table, first_key)["ttl"])
+    original = int(dynamo_engine(dynamo_db).dynamo.get(table, first_key)["ttl"])
     time.sleep(3.2)  # well past half a window (TTLs are whole seconds): the next append must move every TTL
     chat.add_message(session.id, "user", "second", user_id="alice")
-    meta = dynamo_db.dynamo.get(table, {"PK": pk, "SK": "METADATA"})
-    refreshed = int(dynamo_db.dynamo.get(table, first_key)["ttl"])
+    meta = dynamo_engine(dynamo_db).dynamo.get(table, {"PK": pk, "SK": "METADATA"})
+    refreshed = int(dynamo_engine(dynamo_db).dynamo.get(table, first_key)["ttl"])
     assert refreshed > original and refreshed == int(meta["messages_ttl"]) >= int(meta["ttl"]) + 4

@@ -13,7 +13,7 @@ from alexdb.adapters.sql.schema import metadata
 
 def test_migrated_schema_matches_the_declared_one(sql_url):
     db = alexdb.connect(sql_url)
-    with db._engine.connect() as connection:
+    with db.engine._engine.connect() as connection:  # type: ignore[attr-defined]
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
     assert db.schema_version() == migrate.head_revision()

@@ -115,7 +115,7 @@ def test_sql_purges_expired_ticks(sql_url):
     import alexdb
 
     db = alexdb.connect(sql_url)
-    db.ticks.purge_every_s = 0  # purge on every write (the default is once a minute)
+    db.engine.ticks.purge_every_s = 0  # purge on every write (the default is once a minute)
     now = NOW_MS()
     db.ticks.record_ticks([{"symbol": "SPY", "price": "1", "timestamp": now - TICK_TTL_MS - 10}])
     assert db.counts()["realtime_ticks"] == 1 and db.ticks.latest("SPY") is None  # stored, never read

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -12,13 +12,14 @@ from alexdb.domain.alerts import Alert, Notification
 from alexdb.domain.models import (
     Account,
     Instrument,
-    NewInstrument,
+    Job,
     Position,
     PositionChange,
     PricePoint,
+    User,
 )
-from alexdb.domain.paging import Page
-from alexdb.domain.speed_rules import Delivered
+from alexdb.domain.paging import Bookmark, Results
+from alexdb.domain.ticks import TickRow
 
 Mutation = Callable[[Decimal], tuple[Decimal, Decimal]]
 """Given the held quantity, returns (delta, quantity after); raises to refuse the change."""
@@ -30,30 +31,118 @@ Trade = tuple[str, str, Decimal, datetime, Decimal | None]
 """(symbol, action, quantity > 0, instant, price) of one validated trade."""
 
 
-class InstrumentStore(Protocol):
-    """Instruments and their price history."""
+Rows = tuple[list[Any], Bookmark | None]
+"""A page as a backend reads it: the items, and the position after the last one (None at the end)."""
 
-    def create_instrument(self, data: NewInstrument | Mapping[str, Any]) -> Instrument:
-        """Create an instrument; ConflictError if the symbol exists."""
+
+class UserRecords(Protocol):
+    """The primitives behind db.users: every rule lives in services/users.py."""
+
+    def get_user(self, clerk_user_id: str) -> User | None:
+        """The live user, or None (also while the user is being deleted)."""
         ...
-    def upsert_instrument(self, data: NewInstrument | Mapping[str, Any]) -> Instrument:
-        """Create or replace an instrument's description."""
+    def insert_user(self, user: User) -> bool:
+        """Store a new user; False when the id is taken."""
         ...
-    def find_by_symbol(self, symbol: str) -> Instrument | None:
-        """The instrument, or None."""
+    def replace_user(self, user: User, expected: datetime) -> bool:
+        """Store user only if the stored one's updated_at is still expected; False otherwise or when gone."""
         ...
-    def get_instrument(self, symbol: str) -> Instrument:
-        """The instrument; NotFoundError if absent."""
+    def delete_user(self, clerk_user_id: str) -> bool:
+        """Delete the user and everything the user owns; False when there is no such user."""
         ...
-    def record_price(self, symbol: str, price: Any, at: Any = None) -> PricePoint:
-        """Record one price point."""
+    def user_page(self, after: Bookmark | None, size: int) -> tuple[list[User], Bookmark | None]:
+        """Up to size users by Clerk id after a position."""
         ...
-    def record_prices(self, rows: Iterable[Any]) -> int:
-        """Record many price points; bad input writes nothing."""
+
+
+class AccountRecords(Protocol):
+    """The primitives behind db.accounts: every rule lives in services/accounts.py."""
+
+    def get_account(self, account_id: uuid.UUID) -> Account | None:
+        """The live account, or None (also while it or its user is being deleted)."""
         ...
-    def get_price_at(self, symbol: str, at: Any) -> PricePoint | None:
+    def insert_account(self, account: Account) -> bool:
+        """Store a new account; False when its user does not exist."""
+        ...
+    def replace_account(self, account: Account, expected: datetime) -> bool:
+        """Store account only if the stored one's updated_at is still expected; False otherwise or when gone."""
+        ...
+    def delete_account(self, account_id: uuid.UUID) -> bool:
+        """Delete the account with its positions and history; False when there is no such account."""
+        ...
+    def account_page(
+        self, clerk_user_id: str, after: Bookmark | None, size: int
+    ) -> tuple[list[Account], Bookmark | None]:
+        """Up to size of a user's accounts, oldest first, after a position."""
+        ...
+
+
+class JobRecords(Protocol):
+    """The primitives behind db.jobs: every rule lives in services/jobs.py."""
+
+    def insert_job(self, job: Job) -> bool:
+        """Store a new job; False when its user does not exist (or is being deleted)."""
+        ...
+    def get_job(self, job_id: uuid.UUID) -> Job | None:
+        """The job, or None."""
+        ...
+    def move_job(self, job: Job, values: Mapping[str, Any]) -> Job | None:
+        """Set values only while the stored job's status is still job.status; the new job, or None."""
+        ...
+    def set_payload(self, job_id: uuid.UUID, field: str, payload: Any, now: datetime) -> Job | None:
+        """Set one payload field and updated_at; the new job, or None when there is no such job."""
+        ...
+    def job_page(self, clerk_user_id: str, status: str | None, after: Bookmark | None, size: int) -> Rows:
+        """Up to size of a user's jobs (of one status), newest first, after a position."""
+        ...
+    def queue_page(self, status: str, after: Bookmark | None, size: int) -> Rows:
+        """Up to size jobs of one status, oldest first, after a position."""
+        ...
+
+
+class InstrumentStore(Protocol):
+    """The primitives behind db.instruments and their price history: every rule lives in services/instruments.py."""
+
+    def get_instrument(self, symbol: str) -> Instrument | None:
+        """The instrument (with its current price), or None."""
+        ...
+    def insert_instrument(self, instrument: Instrument, first: PricePoint | None) -> bool:
+        """Store a new instrument and its first price point at once; False when the symbol exists."""
+        ...
+    def replace_description(self, instrument: Instrument, expected: datetime) -> bool:
+        """Store name, type, allocations and updated_at only if updated_at is still expected; else False."""
+        ...
+    def instrument_page(self, instrument_type: str | None, after: Bookmark | None, size: int) -> Rows:
+        """Up to size instruments (of one type, or all) by symbol after a position."""
+        ...
+    def search_page(self, needle: str, after: Bookmark | None, size: int) -> Rows:
+        """Up to size instruments whose symbol or name contains needle (lower case) by symbol."""
+        ...
+    def write_prices(self, points: Sequence[PricePoint], newest: Mapping[str, PricePoint]) -> list[str]:
+        """Store points and move each symbol's current price to newest[symbol] unless a newer one is stored.
+
+        Returns the symbols that have no instrument, and then writes nothing.
+        """
+        ...
+    def price_at(self, symbol: str, at: datetime) -> PricePoint | None:
         """The last price at or before an instant, or None."""
         ...
+    def prices_at(self, symbols: Sequence[str], at: datetime) -> dict[str, PricePoint]:
+        """Each symbol's last price at or before an instant."""
+        ...
+    def price_page(
+        self, symbol: str, start: datetime | None, end: datetime | None, after: Bookmark | None, size: int
+    ) -> Rows:
+        """Up to size prices of a symbol between start and end inclusive, oldest first, after a position."""
+        ...
+    def price_points_until(self, symbols: Sequence[str], end: datetime) -> Columns:
+        """Every price of these symbols up to end, in time order, as columns (symbol, instant text, price)."""
+        ...
+
+
+class PriceReader(Protocol):
+    """What valuation reads of prices."""
+
     def prices_at(self, symbols: Sequence[str], at: datetime) -> dict[str, PricePoint]:
         """Each symbol's last price at or before an instant."""
         ...
@@ -63,15 +152,15 @@ class InstrumentStore(Protocol):
 
 
 class AccountStore(Protocol):
-    """Investment accounts, each owned by one user."""
+    """What other services read of accounts."""
 
     def get_account(self, account_id: uuid.UUID | str) -> Account:
         """The account; NotFoundError if absent."""
         ...
     def find_by_user(
         self, clerk_user_id: str, limit: int | None = None, cursor: str | None = None
-    ) -> Page[Account]:
-        """One page of a user's accounts, oldest first."""
+    ) -> Results[Account]:
+        """A user's accounts, oldest first."""
         ...
 
 
@@ -92,11 +181,11 @@ class PositionStore(Protocol):
     def symbols(self, account_id: uuid.UUID) -> list[str]:
         """Every symbol the account has ever held."""
         ...
-    def history(
+    def history_page(
         self, account_id: uuid.UUID, symbol: str | None, start: datetime | None, end: datetime | None,
-        limit: int | None, cursor: str | None,
-    ) -> Page[PositionChange]:
-        """One page of the audit trail in time order."""
+        after: Bookmark | None, size: int,
+    ) -> Rows:
+        """Up to size changes of the audit trail in time order, after a position."""
         ...
     def holdings_at(self, account_id: uuid.UUID, at: datetime) -> dict[str, Decimal]:
         """Quantity held of each symbol at an instant."""
@@ -106,40 +195,50 @@ class PositionStore(Protocol):
         ...
 
 
-class AlertStore(Protocol):
-    """What the speed layer's pipeline reads and writes of alerts."""
+class AlertRecords(Protocol):
+    """The primitives behind db.alerts: every rule lives in services/speed.py."""
 
-    def find_by_symbol(self, symbol: str, limit: int | None = None, cursor: str | None = None) -> Page[Alert]:
-        """Alerts on a symbol, a page at a time."""
+    def insert_alert(self, alert: Alert) -> None:
+        """Store a new alert."""
+        ...
+    def get_alert(self, alert_id: uuid.UUID) -> Alert | None:
+        """The alert, or None."""
+        ...
+    def replace_settings(self, alert: Alert, expected: datetime) -> Alert | None:
+        """Store the settings only if updated_at is still expected, keeping trigger bookkeeping; else None."""
+        ...
+    def delete_alert(self, alert_id: uuid.UUID) -> bool:
+        """Delete; False when there is none."""
+        ...
+    def user_page(self, user_id: str, after: Bookmark | None, size: int) -> Rows:
+        """Up to size of a user's alerts, newest first."""
+        ...
+    def symbol_page(self, symbol: str, after: Bookmark | None, size: int) -> Rows:
+        """Up to size alerts on a symbol, by user."""
+        ...
+    def record_notifications(self, notifications: Sequence[Notification]) -> list[Notification]:
+        """Store notifications with their alerts' last_triggered and trigger_count; deleted alerts' are skipped."""
         ...
 
-    def record_triggers(self, deliveries: Sequence[Delivered]) -> list[Notification]:
-        """Deliveries with their alerts' bookkeeping; those of deleted alerts are skipped."""
+
+class NotificationRecords(Protocol):
+    """The primitives behind db.notifications."""
+
+    def user_page(self, user_id: str, after: Bookmark | None, size: int) -> Rows:
+        """Up to size of a user's notifications, newest first."""
         ...
 
 
-class TickStore(Protocol):
-    """Where ticks are kept for 24 hours."""
+class TickRecords(Protocol):
+    """The primitives behind db.ticks (kept 24 hours)."""
 
-    def record_ticks(self, batch: Iterable[Any]) -> int:
-        """Store a batch of ticks; a bad one refuses the batch."""
+    def write_ticks(self, ticks: Sequence[TickRow]) -> None:
+        """Store checked ticks; the last of a symbol in one millisecond wins."""
         ...
-
-
-class SpeedDatabase(Protocol):
-    """The stores the ingestion pipeline works with."""
-
-    @property
-    def alerts(self) -> AlertStore:
-        """Alert configurations."""
+    def tick_page(self, symbol: str, start_ms: int, end_ms: int, newest_first: bool, after: Bookmark | None,
+                  size: int) -> Rows:
+        """Up to size live ticks of a symbol between two instants (ms), after a position."""
         ...
-
-    @property
-    def ticks(self) -> TickStore:
-        """Realtime ticks."""
-        ...
-
-    @property
-    def instruments(self) -> InstrumentStore:
-        """Instruments and their price history."""
+    def purge_expired(self) -> int:
+        """Delete expired ticks where the engine does not; how many."""
         ...

@@ -22,6 +22,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from alexdb.api.auth import AuthConfig, Authenticator, bearer, owns
+from alexdb.database import Database
+from alexdb.domain.alerts import Alert
 from alexdb.domain.errors import (
     AlexdbError,
     AuthenticationError,
@@ -31,6 +33,7 @@ from alexdb.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from alexdb.domain.paging import DEFAULT_LIMIT, Results
 from alexdb.speed.broadcast import WebSocketBroadcaster
 from alexdb.speed.pipeline import Ingestor
 
@@ -65,11 +68,13 @@ def _object(body: Any) -> dict[str, Any]:
     return body
 
 
-def _page(page: Any) -> dict[str, Any]:
-    return {"items": [item.model_dump(mode="json") for item in page], "next_cursor": page.next_cursor}
+def _page(list_call: Callable[..., Results[Any]], *args: Any, limit: int | None, cursor: str | None) -> dict[str, Any]:
+    """One page of a list (DEFAULT_LIMIT items unless limit says otherwise), read whole in the calling thread."""
+    page = list_call(*args, limit=DEFAULT_LIMIT if limit is None else limit, cursor=cursor).page()
+    return {"items": [item.model_dump(mode="json") for item in page.items], "next_cursor": page.next_cursor}
 
 
-def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, lifespan: Any = None,
+def create_app(db: Database, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, lifespan: Any = None,
                auth: Authenticator | None = None) -> FastAPI:
     """The service over db; ticks posted go through ingestor, whose websocket notifier is broadcaster.
 
@@ -85,7 +90,7 @@ def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, l
         """The signed-in user (None when authentication is off); key fetches run off the loop."""
         return None if auth is None else await call(auth.user, bearer(request.headers.get("authorization")))
 
-    async def owned_alert(request: Request, alert_id: str) -> Any:
+    async def owned_alert(request: Request, alert_id: str) -> Alert:
         user = await caller(request)
         alert = await call(db.alerts.get_alert, alert_id)
         if user is not None and alert.user_id != user:
@@ -109,19 +114,19 @@ def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, l
         symbol, condition = fields.pop("symbol", None), fields.pop("condition", None)
         alert = await call(db.alerts.create_alert, user_id, symbol, condition, **fields)
         await call(ingestor.track, alert)
-        return alert.model_dump(mode="json")  # type: ignore[no-any-return]
+        return alert.model_dump(mode="json")
 
     @app.get("/users/{user_id}/alerts")
     async def user_alerts(request: Request, user_id: str, limit: int | None = None,
                           cursor: str | None = None) -> dict[str, Any]:
         """A user's alerts, newest first."""
         owns(await caller(request), user_id)
-        return _page(await call(db.alerts.find_by_user, user_id, limit=limit, cursor=cursor))
+        return await call(_page, db.alerts.find_by_user, user_id, limit=limit, cursor=cursor)
 
     @app.get("/alerts/{alert_id}")
     async def get_alert(request: Request, alert_id: str) -> dict[str, Any]:
         """One alert."""
-        return (await owned_alert(request, alert_id)).model_dump(mode="json")  # type: ignore[no-any-return]
+        return (await owned_alert(request, alert_id)).model_dump(mode="json")
 
     @app.patch("/alerts/{alert_id}")
     async def update_alert(alert_id: str, request: Request) -> dict[str, Any]:
@@ -129,7 +134,7 @@ def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, l
         await owned_alert(request, alert_id)
         alert = await call(db.alerts.update_alert, alert_id, **_object(await _body(request)))
         await call(ingestor.track, alert)
-        return alert.model_dump(mode="json")  # type: ignore[no-any-return]
+        return alert.model_dump(mode="json")
 
     @app.delete("/alerts/{alert_id}", status_code=204)
     async def delete_alert(request: Request, alert_id: str) -> Response:
@@ -144,7 +149,7 @@ def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, l
                             cursor: str | None = None) -> dict[str, Any]:
         """A user's notification history, newest first."""
         owns(await caller(request), user_id)
-        return _page(await call(db.notifications.find_by_user, user_id, limit=limit, cursor=cursor))
+        return await call(_page, db.notifications.find_by_user, user_id, limit=limit, cursor=cursor)
 
     @app.post("/ticks")
     async def post_ticks(request: Request) -> dict[str, Any]:
@@ -198,12 +203,11 @@ def create_app(db: Any, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, l
 
 def service(url: str | None = None, env: Mapping[str, str] | None = None) -> FastAPI:
     """The service as deployed: connect(url), notifiers from the environment, WebSocket included."""
-    import alexdb
-    from alexdb.speed.wiring import notifiers_from_env
+    from alexdb import bootstrap
 
-    db = alexdb.connect(url)
+    db = bootstrap.connect(url)
     broadcaster = WebSocketBroadcaster()
-    ingestor = Ingestor(db, notifiers_from_env(os.environ if env is None else env, websocket=broadcaster))
+    ingestor = bootstrap.ingestor(db, os.environ if env is None else env, websocket=broadcaster)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -7,7 +7,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,8 +18,10 @@ from alexdb.cli import cost as cost_cli
 from alexdb.cli import dynamodb as dynamodb_cli
 from alexdb.cli import render
 from alexdb.cli import ticks as ticks_cli
+from alexdb.database import Database
 from alexdb.domain.errors import AlexdbError, NotFoundError
 from alexdb.domain.instants import to_instant, utcnow
+from alexdb.domain.models import Account
 from alexdb.services import seeding
 
 app = typer.Typer(help="alexdb: the Alex portfolio store.", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -33,28 +35,23 @@ UrlOption = Annotated[str | None, typer.Option("--url", envvar="ALEXDB_URL", hel
 UserOption = Annotated[str, typer.Option("--user", "-u", help="Clerk user id owning the account.")]
 
 
-def _open(url: str | None, migrate: bool | None = None) -> Any:
+def _open(url: str | None, migrate: bool | None = None) -> Database:
     return alexdb.connect(url, migrate=migrate)
 
 
-def _account(db: Any, account: str, user: str) -> Any:
+def _account(db: Database, account: str, user: str) -> Account:
     """An account given by id, or by name among the user's accounts."""
     try:
         return db.accounts.get_account(uuid.UUID(account))
     except ValueError:
         pass
-    cursor = None
-    while True:
-        page = db.accounts.find_by_user(user, cursor=cursor)
-        for candidate in page:
-            if candidate.account_name == account:
-                return candidate
-        if page.next_cursor is None:
-            raise NotFoundError("account", f"{account} (user {user})")
-        cursor = page.next_cursor
+    for candidate in db.accounts.find_by_user(user):
+        if candidate.account_name == account:
+            return candidate
+    raise NotFoundError("account", f"{account} (user {user})")
 
 
-def _seed(db: Any, with_test_data: bool) -> None:
+def _seed(db: Database, with_test_data: bool) -> None:
     total = 22 * (2 if with_test_data else 1)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("Seeding instruments and prices", total=total)
@@ -127,19 +124,19 @@ def verify(url: UrlOption = None) -> None:
     out.print("[green]verified[/]")
 
 
-def _sample_queries(db: Any, counts: dict[str, int]) -> list[str]:
+def _sample_queries(db: Database, counts: dict[str, int]) -> list[str]:
     problems = []
     if counts["instruments"] == 0:
         problems.append("no instruments: run `alexdb seed`")
-    first_users = db.users.find_all(limit=1)
-    first_instruments = db.instruments.find_all(limit=1)
+    first_users = db.users.find_all(limit=1).items
+    first_instruments = db.instruments.find_all(limit=1).items
     checks: dict[str, Callable[[], object]] = {
         "users": lambda: db.users.find_by_clerk_id(first_users[0].clerk_user_id) if first_users else None,
         "instruments": lambda: db.instruments.search(first_instruments[0].symbol) if first_instruments else None,
         "price_history": lambda: [db.instruments.get_price_at(i.symbol, utcnow()) for i in first_instruments],
         "accounts": lambda: [db.accounts.find_by_user(u.clerk_user_id, limit=1) for u in first_users],
         "positions": lambda: [db.positions.get_portfolio_value(a.id) for u in first_users
-                              for a in db.accounts.find_by_user(u.clerk_user_id, limit=1)],
+                              for a in db.accounts.find_by_user(u.clerk_user_id, limit=1).items],
         "jobs": lambda: db.jobs.find_by_status("pending", limit=1),
         "chat": lambda: [db.chat.list_sessions(u.clerk_user_id, limit=1) for u in first_users],
     }
@@ -186,7 +183,7 @@ def history(
     with _open(url) as db:
         found = _account(db, account, user)
         page = db.positions.get_position_history(found.id, symbol, start, end, limit=limit)
-        out.print(render.history_table(f"{found.account_name} history", page))
+        out.print(render.history_table(f"{found.account_name} history", page.items))
         if page.next_cursor:
             out.print("[dim]more rows: raise --limit or narrow --start/--end[/]")
 
@@ -211,7 +208,7 @@ def jobs(
 ) -> None:
     """A user's analysis jobs, newest first."""
     with _open(url) as db:
-        out.print(render.jobs_table(f"jobs of {user}", db.jobs.find_by_user(user, status=status, limit=limit)))
+        out.print(render.jobs_table(f"jobs of {user}", db.jobs.find_by_user(user, status=status, limit=limit).items))
 
 
 @app.command()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,9 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import alexdb
+from alexdb import bootstrap
+from alexdb.database import Database
 from alexdb.speed import feeds
-from alexdb.speed.pipeline import Counts, Ingestor
-from alexdb.speed.wiring import notifiers_from_env
+from alexdb.speed.pipeline import Counts
 
 app = typer.Typer(help="Feed ticks in: stored, evaluated against the alerts, bars written as price history.",
                   no_args_is_help=True)
@@ -31,7 +31,7 @@ SHOWN_ERRORS = 20
 
 def _ingest(url: str | None, records: Iterable[feeds.Labelled], total: int | None, batch_size: int) -> Counts:
     with alexdb.connect(url) as db:
-        ingestor = Ingestor(db, notifiers_from_env(os.environ))
+        ingestor = bootstrap.ingestor(db)
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
         with Progress(*columns, console=err, transient=True) as progress:
             task = progress.add_task("ingesting", total=total)
@@ -87,10 +87,11 @@ def simulate(
     _ingest(url, records, count, max(1, min(batch_size, rate // 10)) if realtime else batch_size)
 
 
-def _starting_prices(db: Any, wanted: int) -> dict[str, Decimal]:
+def _starting_prices(db: Database, wanted: int) -> dict[str, Decimal]:
     prices: dict[str, Decimal] = {}
-    page = db.instruments.find_all(limit=min(wanted, 1000))
-    for instrument in page:
+    for instrument in db.instruments.find_all():
+        if len(prices) == wanted:
+            break
         prices[instrument.symbol] = instrument.current_price or Decimal(100)
     for n in range(len(prices), wanted):
         prices[f"SIM{n + 1:04d}"] = Decimal(100)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
@@ -20,6 +20,15 @@ def now_ms() -> int:
 def utcnow() -> datetime:
     """The current instant, aware UTC."""
     return datetime.now(UTC)
+
+
+def next_stamp(previous: datetime) -> datetime:
+    """Now, or one microsecond after previous when the clock has not moved past it.
+
+    updated_at doubles as a record's version (an update replaces the record only if updated_at is still
+    the one it read), so each update must move it strictly forward, even within one clock tick.
+    """
+    return max(utcnow(), previous + timedelta(microseconds=1))
 
 
 def to_instant(value: Any, field: str = "at") -> datetime:

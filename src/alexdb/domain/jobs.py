@@ -9,29 +9,6 @@ from alexdb.domain.errors import InvalidTransitionError, ValidationError
 from alexdb.domain.vocabulary import JOB_STATUSES, JOB_TRANSITIONS, JOB_TYPES
 
 
-class AgentPayloads:
-    """update_report / update_charts / update_retirement / update_summary over a backend's _set_payload."""
-
-    def _set_payload(self, job_id: Any, field: str, payload: dict[str, Any]) -> Any:
-        raise NotImplementedError
-
-    def update_report(self, job_id: Any, payload: dict[str, Any]) -> Any:
-        """Store the reporter agent's result."""
-        return self._set_payload(job_id, "report_payload", payload)
-
-    def update_charts(self, job_id: Any, payload: dict[str, Any]) -> Any:
-        """Store the charter agent's result."""
-        return self._set_payload(job_id, "charts_payload", payload)
-
-    def update_retirement(self, job_id: Any, payload: dict[str, Any]) -> Any:
-        """Store the retirement agent's result."""
-        return self._set_payload(job_id, "retirement_payload", payload)
-
-    def update_summary(self, job_id: Any, payload: dict[str, Any]) -> Any:
-        """Store the planner's summary."""
-        return self._set_payload(job_id, "summary_payload", payload)
-
-
 def check_status(status: Any) -> str:
     """A known job status."""
     if status not in JOB_STATUSES:

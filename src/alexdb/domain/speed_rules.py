@@ -8,7 +8,7 @@ from typing import Any
 from alexdb.domain.alerts import Alert, NewAlert, Notification, Trigger
 from alexdb.domain.errors import ValidationError
 from alexdb.domain.ids import new_id
-from alexdb.domain.instants import utcnow
+from alexdb.domain.instants import next_stamp, utcnow
 from alexdb.domain.validate import build, check_fields
 
 Delivered = tuple[Trigger, str, str | None]
@@ -16,6 +16,8 @@ Delivered = tuple[Trigger, str, str | None]
 
 UPDATABLE = {"condition", "condition_type", "notification_method", "enabled", "cooldown_seconds"}
 DELIVERY = ("sent", "failed")
+SETTINGS = ("condition", "condition_type", "notification_method", "enabled", "cooldown_seconds", "updated_at")
+"""What an update of an alert writes: never its trigger bookkeeping (last_triggered, trigger_count)."""
 
 
 def new_alert(user_id: str, symbol: str, condition: Any, **fields: Any) -> Alert:
@@ -32,9 +34,9 @@ def new_alert(user_id: str, symbol: str, condition: Any, **fields: Any) -> Alert
 
 
 def updated_alert(current: Alert, fields: dict[str, Any]) -> Alert:
-    """current with fields changed, validated as a whole."""
+    """current with fields changed, validated as a whole; updated_at (its version) moves forward."""
     check_fields(NewAlert, fields, UPDATABLE)
-    return build(Alert, {**current.model_dump(), **fields, "updated_at": utcnow()})
+    return build(Alert, {**current.model_dump(), **fields, "updated_at": next_stamp(current.updated_at)})
 
 
 def check_delivery(trigger: Trigger, delivery_status: str, message_id: str | None) -> Notification:

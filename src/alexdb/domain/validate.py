@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, TypeVar
 
 import pydantic
@@ -39,7 +40,7 @@ def translate(exc: pydantic.ValidationError) -> ValidationError:
     return ValidationError(field, value, reason)
 
 
-def check_fields(model: type[pydantic.BaseModel], fields: dict[str, Any], allowed: set[str]) -> None:
+def check_fields(model: type[pydantic.BaseModel], fields: Mapping[str, Any], allowed: AbstractSet[str]) -> None:
     """Refuse unknown or immutable field names in an update."""
     for name in fields:
         if name not in allowed:

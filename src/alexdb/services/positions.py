@@ -20,10 +20,10 @@ from alexdb.domain.models import (
     normalise_symbol,
 )
 from alexdb.domain.numbers import Price
-from alexdb.domain.paging import Page
+from alexdb.domain.paging import Bookmark, Cursors, Results, scope
 from alexdb.domain.trading import DECREASING, INCREASING, apply_trade, check_action, holding_quantity, trade_quantity
 from alexdb.domain.validate import build, parse_id
-from alexdb.ports import AccountStore, InstrumentStore, PositionStore, Trade
+from alexdb.ports import AccountStore, PositionStore, PriceReader, Rows, Trade
 from alexdb.services.valuation import value_holdings, value_series
 
 MAX_SERIES_STEPS = 100_000
@@ -36,10 +36,11 @@ class _TradePrice(Record):
 class PositionService:
     """The public position API; owns the rules, delegates storage to a PositionStore."""
 
-    def __init__(self, store: PositionStore, accounts: AccountStore, instruments: InstrumentStore) -> None:
+    def __init__(self, store: PositionStore, accounts: AccountStore, prices: PriceReader, cursors: Cursors) -> None:
         self._store = store
         self._accounts = accounts
-        self._instruments = instruments
+        self._instruments = prices
+        self._cursors = cursors
 
     def record_trade(
         self, account_id: uuid.UUID | str, symbol: str, action: str, quantity: Any,
@@ -111,13 +112,16 @@ class PositionService:
     def get_position_history(
         self, account_id: uuid.UUID | str, symbol: str | None = None, start: Any = None, end: Any = None,
         limit: int | None = None, cursor: str | None = None,
-    ) -> Page[PositionChange]:
-        """The audit trail in time order, optionally for one symbol and between two instants."""
-        account = self._accounts.get_account(account_id)
+    ) -> Results[PositionChange]:
+        """The audit trail in time order, optionally for one symbol and between two instants (with limit: a page)."""
+        key = self._accounts.get_account(account_id).id
         ticker = None if symbol is None else normalise_symbol(symbol)
-        return self._store.history(
-            account.id, ticker, optional_instant(start, "start"), optional_instant(end, "end"), limit, cursor,
-        )
+        begin, finish = optional_instant(start, "start"), optional_instant(end, "end")
+
+        def read(after: Bookmark | None, size: int) -> Rows:
+            return self._store.history_page(key, ticker, begin, finish, after, size)
+
+        return Results(read, scope("history", key, ticker, begin, finish), self._cursors, limit, cursor)
 
     def get_positions_at(self, account_id: uuid.UUID | str, at: datetime | date | str) -> dict[str, Decimal]:
         """Quantity held of each symbol at an instant (from history records at or before it)."""
@@ -141,14 +145,8 @@ class PositionService:
     def get_user_value_at_date(self, clerk_user_id: str, at: datetime | date | str) -> UserValuation:
         """What all of a user's accounts were worth at an instant."""
         instant = to_instant(at)
-        valuations: list[AccountValuation] = []
-        cursor: str | None = None
-        while True:
-            page = self._accounts.find_by_user(clerk_user_id, cursor=cursor)
-            valuations += [self.get_account_value_at_date(account.id, instant) for account in page]
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
+        valuations = [self.get_account_value_at_date(account.id, instant)
+                      for account in self._accounts.find_by_user(clerk_user_id)]
         total = sum((valuation.total for valuation in valuations), Decimal(0))
         return UserValuation(clerk_user_id=clerk_user_id, at=instant, total=total, accounts=valuations)
 

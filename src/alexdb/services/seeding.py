@@ -9,9 +9,15 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from alexdb.domain.instants import utcnow
+
+if TYPE_CHECKING:
+    from alexdb.services.accounts import AccountService
+    from alexdb.services.instruments import InstrumentService
+    from alexdb.services.positions import PositionService
+    from alexdb.services.users import UserService
 
 CLOSE = time(21, 0, tzinfo=UTC)  # prices are daily closes, 16:00 New York
 HISTORY_DAYS = 3 * 365
@@ -22,12 +28,24 @@ Progress = Callable[[int], None]
 
 
 class Seedable(Protocol):
-    """What seeding needs of a database: its stores."""
+    """What seeding needs of a database: its services."""
 
-    users: Any
-    instruments: Any
-    accounts: Any
-    positions: Any
+    @property
+    def users(self) -> UserService:
+        """Users."""
+        ...
+    @property
+    def instruments(self) -> InstrumentService:
+        """Instruments and prices."""
+        ...
+    @property
+    def accounts(self) -> AccountService:
+        """Accounts."""
+        ...
+    @property
+    def positions(self) -> PositionService:
+        """Positions."""
+        ...
 
 
 def load_etfs() -> list[dict[str, Any]]:

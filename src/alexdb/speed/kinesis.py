@@ -48,8 +48,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str
     """The Lambda entry point: one Ingestor per container, on ALEXDB_URL, notifiers from the environment."""
     global _ingestor
     if _ingestor is None:
-        import alexdb
-        from alexdb.speed.wiring import notifiers_from_env
+        from alexdb import bootstrap
 
-        _ingestor = Ingestor(alexdb.connect(os.environ.get("ALEXDB_URL")), notifiers_from_env(os.environ))
+        _ingestor = bootstrap.ingestor(bootstrap.connect(os.environ.get("ALEXDB_URL")))
     return handle(event, _ingestor)

@@ -9,17 +9,19 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alexdb.domain.alerts import Alert, Trigger
 from alexdb.domain.errors import AlexdbError
 from alexdb.domain.instants import now_ms
 from alexdb.domain.speed_rules import Delivered
 from alexdb.domain.ticks import Rejection, TickRow, sort_ticks
-from alexdb.ports import SpeedDatabase
 from alexdb.speed.bars import BarBuilder
 from alexdb.speed.engine import AlertEngine
 from alexdb.speed.notifiers import Delivery, Notifier
+
+if TYPE_CHECKING:
+    from alexdb.database import Database
 
 MAX_KEPT_ERRORS = 1000
 UNKNOWN_SYMBOL_RECHECK_S = 60.0
@@ -62,7 +64,7 @@ class Ingestor:
     notifications behind the database when alerts fire in bursts.
     """
 
-    def __init__(self, db: SpeedDatabase, notifiers: Mapping[str, Notifier], delivery: Delivery | None = None,
+    def __init__(self, db: Database, notifiers: Mapping[str, Notifier], delivery: Delivery | None = None,
                  engine: AlertEngine | None = None, workers: int = 4, bars: bool = True) -> None:
         self.db, self.notifiers = db, dict(notifiers)
         self.delivery = delivery or Delivery()
@@ -103,19 +105,14 @@ class Ingestor:
         with self._engine_lock:
             for symbol in symbols:
                 self._loaded[symbol] = time.monotonic()
-                held, cursor = self.engine.held(symbol), None
-                while True:
-                    page = self.db.alerts.find_by_symbol(symbol, cursor=cursor)
-                    for alert in page:
-                        known = held.pop(alert.alert_id, None)
-                        if alert.enabled and (known is None or known.updated_at != alert.updated_at):
-                            self._submit(self.engine.upsert(alert))
-                        elif not alert.enabled and known is not None:
-                            self.engine.remove(alert.alert_id)
-                        loaded += alert.enabled
-                    if page.next_cursor is None:
-                        break
-                    cursor = page.next_cursor
+                held = self.engine.held(symbol)
+                for alert in self.db.alerts.find_by_symbol(symbol):
+                    known = held.pop(alert.alert_id, None)
+                    if alert.enabled and (known is None or known.updated_at != alert.updated_at):
+                        self._submit(self.engine.upsert(alert))
+                    elif not alert.enabled and known is not None:
+                        self.engine.remove(alert.alert_id)
+                    loaded += alert.enabled
                 for gone in held:
                     self.engine.remove(gone)
         return loaded

@@ -3,109 +3,110 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
+from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
 from alexdb.adapters.dynamodb.codec import dump, load
-from alexdb.adapters.dynamodb.paging import query_page
-from alexdb.domain.errors import NotFoundError
-from alexdb.domain.instants import utcnow
-from alexdb.domain.models import Account, NewAccount, new_account
-from alexdb.domain.paging import Page
-from alexdb.domain.validate import build, check_fields, parse_id
-
-UPDATABLE = {"account_name", "account_purpose", "cash_balance", "cash_interest", "account_type"}
+from alexdb.adapters.dynamodb.paging import query_rows
+from alexdb.domain.instants import instant_text, utcnow
+from alexdb.domain.models import Account
+from alexdb.domain.paging import Bookmark
 
 
-def user_exists(table: str, clerk_user_id: str) -> dict[str, Any]:
-    """A transaction action that holds only while the user exists."""
-    return {"ConditionCheck": {"TableName": table, "Key": {"PK": keys.user_pk(clerk_user_id), "SK": keys.META},
-                               "ConditionExpression": "attribute_exists(PK)"}}
+def user_live(table: str, clerk_user_id: str) -> dict[str, Any]:
+    """A transaction action that holds only while the user exists and is not being deleted."""
+    return keys.live_check(table, keys.user_pk(clerk_user_id), keys.META)
 
 
 class DynamoAccounts:
-    """db.accounts on DynamoDB."""
+    """AccountRecords on DynamoDB.
+
+    An account is deleted in steps: one transaction takes it out of its user's list and marks its
+    metadata, so from then on it reads as gone and takes no trades; its positions and history are then
+    deleted, the metadata last, so a delete cut short is finished by deleting again. An account whose
+    user is being deleted reads as gone too (one more GetItem per lookup by id).
+    """
 
     def __init__(self, dynamo: Dynamo, table: str) -> None:
         self._dynamo, self._table = dynamo, table
 
-    def _copies(self, account: Account, condition: str) -> list[dict[str, Any]]:
+    def _copies(self, account: Account, condition: str, **bound: Any) -> list[dict[str, Any]]:
         # The same record twice: under the user (for listing) and under the account (for lookup by id).
+        extra: dict[str, Any] = {}
+        if bound:
+            extra = {"ExpressionAttributeNames": {"#u": "updated_at"}, "ExpressionAttributeValues": bound}
         return [
-            {"Put": {"TableName": self._table, "ConditionExpression": condition,
+            {"Put": {"TableName": self._table, "ConditionExpression": condition, **extra,
                      "Item": dump(account, PK=keys.user_pk(account.clerk_user_id), SK=keys.account_sk(account.id))}},
-            {"Put": {"TableName": self._table, "ConditionExpression": condition,
+            {"Put": {"TableName": self._table, "ConditionExpression": condition, **extra,
                      "Item": dump(account, PK=keys.account_pk(account.id), SK=keys.META)}},
         ]
 
-    def create_account(
-        self, clerk_user_id: str, account_name: str, account_purpose: str | None = None,
-        cash_balance: Any = Decimal(0), cash_interest: Any = Decimal(0), account_type: str | None = None,
-    ) -> Account:
-        """Open an account for an existing user (one transaction: user check and both copies)."""
-        account = new_account({
-            "clerk_user_id": clerk_user_id, "account_name": account_name, "account_purpose": account_purpose,
-            "cash_balance": cash_balance, "cash_interest": cash_interest, "account_type": account_type,
-        })
-        try:
-            self._dynamo.transact([user_exists(self._table, clerk_user_id),
-                                   *self._copies(account, "attribute_not_exists(PK)")])
-        except TransactionCanceledError as exc:
-            raise NotFoundError("user", clerk_user_id) from exc
-        return account
+    def _user_live(self, clerk_user_id: str) -> bool:
+        user = self._dynamo.get(self._table, {"PK": keys.user_pk(clerk_user_id), "SK": keys.META})
+        return user is not None and keys.DELETING not in user
 
-    def find_by_id(self, account_id: uuid.UUID | str) -> Account | None:
-        """The account with this id, or None (one GetItem)."""
-        try:
-            key = parse_id("account", account_id)
-        except NotFoundError:
+    def get_account(self, account_id: uuid.UUID) -> Account | None:
+        """The live account of a live user, or None."""
+        item = self._dynamo.get(self._table, {"PK": keys.account_pk(account_id), "SK": keys.META})
+        if item is None or keys.DELETING in item or not self._user_live(item["clerk_user_id"]):
             return None
-        item = self._dynamo.get(self._table, {"PK": keys.account_pk(key), "SK": keys.META})
-        return None if item is None else load(Account, item)
+        return load(Account, item)
 
-    def get_account(self, account_id: uuid.UUID | str) -> Account:
-        """The account with this id; NotFoundError if there is none."""
-        account = self.find_by_id(account_id)
-        if account is None:
-            raise NotFoundError("account", account_id)
-        return account
+    def insert_account(self, account: Account) -> bool:
+        """One transaction: the user check and both copies; False when the user is not live."""
+        try:
+            self._dynamo.transact([user_live(self._table, account.clerk_user_id),
+                                   *self._copies(account, "attribute_not_exists(PK)")])
+        except TransactionCanceledError:
+            return False
+        return True
 
-    def find_by_user(self, clerk_user_id: str, limit: int | None = None, cursor: str | None = None) -> Page[Account]:
-        """A user's accounts, oldest first (ids are time-ordered), one Query per page."""
-        return query_page(self._dynamo, self._table, lambda item: load(Account, item), limit, cursor,
+    def replace_account(self, account: Account, expected: datetime) -> bool:
+        """Both copies in one transaction, only while live and still at updated_at expected."""
+        try:
+            self._dynamo.transact(self._copies(account, f"{keys.LIVE} AND #u = :expected",
+                                               **{":expected": instant_text(expected)}))
+        except TransactionCanceledError:
+            return False
+        return True
+
+    def account_page(
+        self, clerk_user_id: str, after: Bookmark | None, size: int
+    ) -> tuple[list[Account], Bookmark | None]:
+        """A user's accounts, oldest first (ids are time-ordered); none while the user is being deleted."""
+        if not self._user_live(clerk_user_id):
+            return [], None
+        return query_rows(self._dynamo, self._table, lambda item: load(Account, item), size, after,
                           KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
                           ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
                           ExpressionAttributeValues={":pk": keys.user_pk(clerk_user_id), ":prefix": "ACCOUNT#"})
 
-    def update_account(self, account_id: uuid.UUID | str, **fields: Any) -> Account:
-        """Change some of an account's fields; both copies change in one transaction."""
-        check_fields(NewAccount, fields, UPDATABLE)
-        current = self.get_account(account_id)
-        base = current.model_dump(exclude={"id", "created_at", "updated_at"})
-        merged = build(NewAccount, {**base, **fields})
-        updated = Account(**merged.model_dump(), id=current.id, created_at=current.created_at, updated_at=utcnow())
-        try:
-            self._dynamo.transact(self._copies(updated, "attribute_exists(PK)"))
-        except TransactionCanceledError as exc:
-            raise NotFoundError("account", account_id) from exc
-        return updated
-
-    def delete_account(self, account_id: uuid.UUID | str) -> None:
-        """Delete an account with its positions and their history."""
-        account = self.get_account(account_id)
-        self.delete_everything(account)
-
-    def delete_everything(self, account: Account) -> None:
-        """Every item of the account's partition, then its listing under the user (batched, retried)."""
-        partition = self._dynamo.query(
+    def delete_account(self, account_id: uuid.UUID | str, listing: dict[str, Any] | None = None) -> bool:
+        """Unlist and mark (one transaction), delete positions and history, then the metadata."""
+        meta_key = {"PK": keys.account_pk(account_id), "SK": keys.META}
+        meta = self._dynamo.get(self._table, meta_key)
+        if meta is None:
+            if listing is not None:  # a listing copy left alone: its metadata went first, in an older version
+                self._dynamo.batch_write(self._table, deletes=[{"PK": listing["PK"], "SK": listing["SK"]}])
+            return False
+        if keys.DELETING not in meta:
+            # A concurrent delete may have marked it meanwhile: this one finishes it all the same.
+            with suppress(TransactionCanceledError):
+                self._dynamo.transact([
+                    {"Delete": {"TableName": self._table,
+                                "Key": {"PK": keys.user_pk(meta["clerk_user_id"]), "SK": keys.account_sk(account_id)}}},
+                    {"Update": {"TableName": self._table, "Key": meta_key, "ConditionExpression": keys.LIVE,
+                                "UpdateExpression": "SET #d = :now", "ExpressionAttributeNames": {"#d": keys.DELETING},
+                                "ExpressionAttributeValues": {":now": instant_text(utcnow())}}},
+                ])
+        children = [{"PK": item["PK"], "SK": item["SK"]} for item in self._dynamo.query(
             self._table, KeyConditionExpression="#pk = :pk", ProjectionExpression="#pk, #sk",
             ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
-            ExpressionAttributeValues={":pk": keys.account_pk(account.id)})
-        children = [{"PK": item["PK"], "SK": item["SK"]} for item in partition if item["SK"] != keys.META]
+            ExpressionAttributeValues={":pk": keys.account_pk(account_id)}) if item["SK"] != keys.META]
         self._dynamo.batch_write(self._table, deletes=children)
-        # The account's own items go last, so a delete cut short can be run again and finds the account.
-        self._dynamo.batch_write(self._table, deletes=[
-            {"PK": keys.user_pk(account.clerk_user_id), "SK": keys.account_sk(account.id)},
-            {"PK": keys.account_pk(account.id), "SK": keys.META}])
+        self._dynamo.batch_write(self._table, deletes=[meta_key])
+        return True

@@ -16,7 +16,7 @@ from typing import Any
 
 from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo, TransactionCanceledError
 from alexdb.adapters.dynamodb.codec import dump
-from alexdb.adapters.dynamodb.paging import query_page
+from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.chat import (
     DEFAULT_MODE,
     DEFAULT_TTL,
@@ -31,8 +31,9 @@ from alexdb.domain.chat import (
 )
 from alexdb.domain.errors import BackendError, ConflictError, NotFoundError
 from alexdb.domain.instants import instant_text, utcnow
-from alexdb.domain.paging import Page, check_limit
+from alexdb.domain.paging import Bookmark, Cursors, Results, check_limit, scope
 from alexdb.domain.validate import parse_id
+from alexdb.ports import Rows
 
 META = "METADATA"
 PART_BYTES = 300_000  # under the 400 KB item limit with room for the other attributes
@@ -59,8 +60,8 @@ def _session(item: dict[str, Any]) -> ChatSession:
 class DynamoChat:
     """db.chat on DynamoDB. Every call is scoped by user: another user's session is not found."""
 
-    def __init__(self, dynamo: Dynamo, table: str, ttl: timedelta = DEFAULT_TTL) -> None:
-        self._dynamo, self._table, self.ttl = dynamo, table, ttl
+    def __init__(self, dynamo: Dynamo, table: str, cursors: Cursors, ttl: timedelta = DEFAULT_TTL) -> None:
+        self._dynamo, self._table, self.cursors, self.ttl = dynamo, table, cursors, ttl
 
     def _live(self, session_id: Any, user_id: str) -> dict[str, Any]:
         try:
@@ -188,13 +189,19 @@ class DynamoChat:
             return self._messages(meta["PK"], "MESSAGE#", high, newest_first=False, limit=None)
         return self._messages(meta["PK"], "MESSAGE#", high, newest_first=True, limit=check_limit(limit))
 
-    def list_sessions(self, user_id: str, limit: int | None = None, cursor: str | None = None) -> Page[ChatSession]:
+    def list_sessions(self, user_id: str, limit: int | None = None,
+                      cursor: str | None = None) -> Results[ChatSession]:
+        """The user's live sessions, most recently active first (with limit: one page)."""
+        return Results(lambda after, size: self.session_page(user_id, after, size), scope("chat", user_id),
+                       self.cursors, limit, cursor)
+
+    def session_page(self, user_id: str, after: Bookmark | None, size: int) -> Rows:
         """The user's live sessions, most recently active first: one Query of UserSessionsIndex per page.
 
         The key condition (last_accessed after now - ttl) leaves expired sessions out before any limit.
         """
         cutoff = instant_text(utcnow() - self.ttl)
-        return query_page(self._dynamo, self._table, _session, limit, cursor, IndexName="UserSessionsIndex",
+        return query_rows(self._dynamo, self._table, _session, size, after, IndexName="UserSessionsIndex",
                           ScanIndexForward=False, KeyConditionExpression="GSI1PK = :pk AND GSI1SK > :cutoff",
                           ExpressionAttributeValues={":pk": f"USER#{user_id}", ":cutoff": cutoff})
 

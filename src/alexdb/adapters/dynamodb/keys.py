@@ -4,6 +4,7 @@ USER#user_1# never matches USER#user_10#."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 META = "METADATA"
 INSTRUMENT_META = "META"
@@ -50,3 +51,14 @@ def job_sk(created_text: str, job_id: uuid.UUID | str) -> str:
 def job_pointer_pk(job_id: uuid.UUID | str) -> str:
     """The item that finds a job by id alone."""
     return f"JOB#{job_id}"
+
+
+DELETING = "deleting"
+"""Set on a user or account whose items are being deleted: from then on it reads as gone and takes no writes."""
+LIVE = f"attribute_exists(PK) AND attribute_not_exists({DELETING})"
+"""The condition that a user or account item exists and is not being deleted."""
+
+
+def live_check(table: str, pk: str, sk: str) -> dict[str, Any]:
+    """A transaction action that holds only while that user or account is live."""
+    return {"ConditionCheck": {"TableName": table, "Key": {"PK": pk, "SK": sk}, "ConditionExpression": LIVE}}

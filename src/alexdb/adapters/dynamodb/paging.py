@@ -1,4 +1,4 @@
-"""Pages of a DynamoDB Query behind alexdb's opaque cursors."""
+"""Pages of a DynamoDB Query, resumed at a position (the key of the last item returned)."""
 
 from __future__ import annotations
 
@@ -8,38 +8,37 @@ from typing import Any, TypeVar
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.adapters.dynamodb.tables import TABLES
 from alexdb.domain.errors import ValidationError
-from alexdb.domain.paging import Page, check_limit, decode_cursor, encode_cursor
+from alexdb.domain.paging import Bookmark
 
 T = TypeVar("T")
 
 
-def query_page(dynamo: Dynamo, table: str, convert: Callable[[dict[str, Any]], T], limit: int | None,
-               cursor: str | None, table_key: tuple[str, ...] = ("PK", "SK"), **request: Any) -> Page[T]:
-    """One page of a Query. No filter expression is ever combined with Limit: the key condition selects.
+def query_rows(dynamo: Dynamo, table: str, convert: Callable[[dict[str, Any]], T], size: int,
+               after: Bookmark | None, table_key: tuple[str, ...] = ("PK", "SK"),
+               **request: Any) -> tuple[list[T], Bookmark | None]:
+    """Up to size items of a Query after a position. No filter expression is ever combined with Limit:
+    the key condition selects.
 
     The query asks for one item more than the page: if it comes, the page's last item's key is the
-    cursor, so a page that ends exactly at the data's end has no cursor (no empty page after it).
+    position, so a page that ends exactly at the data's end has none (no empty page after it).
     """
-    size = check_limit(limit)
-    position = decode_cursor(cursor)
     start = None
-    if position is not None:
-        start = position.get("k")
-        if not isinstance(start, dict) or not all(isinstance(v, str | int) for v in start.values()):
-            raise ValidationError("cursor", cursor, "not a cursor of this list")
+    if after is not None:
+        if not isinstance(after, dict) or not all(isinstance(v, str | int) for v in after.values()):
+            raise ValidationError("cursor", after, "not a position of this list")
+        start = after
     items: list[dict[str, Any]] = []
     while len(items) <= size:
         page, start = dynamo.query_page(table, size + 1 - len(items), start, **request)
         items += page
         if start is None:
             break
-    next_cursor = None
-    if len(items) > size:
-        items = items[:size]
-        last = items[-1]
-        names = _key_names(request, table_key)
-        next_cursor = encode_cursor({"k": {name: last[name] for name in names if name in last}})
-    return Page(items=[convert(item) for item in items], next_cursor=next_cursor)
+    if len(items) <= size:
+        return [convert(item) for item in items], None
+    items = items[:size]
+    last = items[-1]
+    names = _key_names(request, table_key)
+    return [convert(item) for item in items], {name: last[name] for name in names if name in last}
 
 
 def _key_names(request: dict[str, Any], table_key: tuple[str, ...]) -> tuple[str, ...]:

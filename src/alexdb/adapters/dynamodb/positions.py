@@ -16,14 +16,14 @@ from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
-from alexdb.adapters.dynamodb.paging import query_page
+from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.errors import BackendError, NotFoundError, ValidationError
 from alexdb.domain.ids import new_id
 from alexdb.domain.instants import instant_text, utcnow
 from alexdb.domain.models import Position, PositionChange
-from alexdb.domain.paging import Page
+from alexdb.domain.paging import Bookmark
 from alexdb.domain.trading import apply_trade
-from alexdb.ports import Columns, Mutation, Trade
+from alexdb.ports import Columns, Mutation, Rows, Trade
 
 ZERO = Decimal(0)
 PARALLEL = 16
@@ -53,8 +53,8 @@ class DynamoPositionStore:
                 "quantity_after": after, "price": price, "at": at_text, "version": version}
 
     def _checks(self, account_id: uuid.UUID, symbol: str | None) -> list[dict[str, Any]]:
-        checks = [{"ConditionCheck": {"TableName": self._table, "ConditionExpression": "attribute_exists(PK)",
-                                      "Key": {"PK": keys.account_pk(account_id), "SK": keys.META}}}]
+        # A live account: one being deleted takes no more trades.
+        checks = [keys.live_check(self._table, keys.account_pk(account_id), keys.META)]
         if symbol is not None:
             instrument = {"PK": symbol, "SK": keys.INSTRUMENT_META}
             checks.append({"ConditionCheck": {"TableName": self._instruments, "Key": instrument,
@@ -176,19 +176,19 @@ class DynamoPositionStore:
             current_price=found.get((item["symbol"], "PRICE"), {}).get("current_price"),
         ) for item in items), key=lambda p: p.symbol)
 
-    def history(self, account_id: uuid.UUID, symbol: str | None, start: datetime | None, end: datetime | None,
-                limit: int | None, cursor: str | None) -> Page[PositionChange]:
+    def history_page(self, account_id: uuid.UUID, symbol: str | None, start: datetime | None,
+                     end: datetime | None, after: Bookmark | None, size: int) -> Rows:
         """The audit trail in time order: the HISTORY range of one symbol, or LSI1 for all symbols."""
         low = "0" if start is None else instant_text(start)
         high = "9" if end is None else instant_text(end) + keys.HIGH
         if symbol is not None:
             prefix = keys.history_prefix(symbol)
-            return query_page(self._dynamo, self._table, _change, limit, cursor, ConsistentRead=True,
+            return query_rows(self._dynamo, self._table, _change, size, after, ConsistentRead=True,
                               KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
                               ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
                               ExpressionAttributeValues={":pk": keys.account_pk(account_id),
                                                          ":low": prefix + low, ":high": prefix + high})
-        return query_page(self._dynamo, self._table, _change, limit, cursor, IndexName="LSI1", ConsistentRead=True,
+        return query_rows(self._dynamo, self._table, _change, size, after, IndexName="LSI1", ConsistentRead=True,
                           KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
                           ExpressionAttributeNames={"#pk": "PK", "#sk": "LSI1SK"},
                           ExpressionAttributeValues={":pk": keys.account_pk(account_id), ":low": low, ":high": high})

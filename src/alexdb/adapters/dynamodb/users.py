@@ -2,81 +2,89 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from alexdb.adapters.dynamodb import keys
+from alexdb.adapters.dynamodb.accounts import DynamoAccounts
 from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
 from alexdb.adapters.dynamodb.codec import dump, load
-from alexdb.adapters.dynamodb.paging import query_page
-from alexdb.domain.errors import ConflictError, NotFoundError
-from alexdb.domain.instants import utcnow
-from alexdb.domain.models import NewUser, User
-from alexdb.domain.paging import Page
-from alexdb.domain.validate import build, check_fields
+from alexdb.adapters.dynamodb.paging import query_rows
+from alexdb.domain.instants import instant_text, utcnow
+from alexdb.domain.models import User
+from alexdb.domain.paging import Bookmark
 
-UPDATABLE = {"display_name", "years_until_retirement", "target_retirement_income",
-             "asset_class_targets", "region_targets"}
+JOBS_PER_TRANSACTION = 50  # a job and its pointer go together: 100 actions, DynamoDB's transaction limit
 
 
 class DynamoUsers:
-    """db.users on DynamoDB."""
+    """UserRecords on DynamoDB.
 
-    def __init__(self, dynamo: Dynamo, table: str, owned: Any) -> None:
-        self._dynamo, self._table, self._owned = dynamo, table, owned
+    A user is deleted in steps that DynamoDB cannot make one transaction for any size. The first step
+    marks the user item (and takes it out of the directory), so from then on the user, its accounts and
+    its jobs all read as gone and take no writes; the items are then deleted, the user item last, so a
+    delete cut short is finished by deleting again.
+    """
+
+    def __init__(self, dynamo: Dynamo, table: str, accounts: DynamoAccounts) -> None:
+        self._dynamo, self._table, self._accounts = dynamo, table, accounts
+
+    def _key(self, clerk_user_id: str) -> dict[str, str]:
+        return {"PK": keys.user_pk(clerk_user_id), "SK": keys.META}
 
     def _item(self, user: User) -> dict[str, Any]:
-        return dump(user, PK=keys.user_pk(user.clerk_user_id), SK=keys.META,
-                    GSI2PK=keys.USER_DIRECTORY, GSI2SK=user.clerk_user_id)
+        return dump(user, **self._key(user.clerk_user_id), GSI2PK=keys.USER_DIRECTORY, GSI2SK=user.clerk_user_id)
 
-    def create_user(self, clerk_user_id: str, display_name: str | None = None, **fields: Any) -> User:
-        """Create a user; ConflictError if the Clerk id is taken."""
-        check_fields(NewUser, fields, UPDATABLE)
-        given = {k: v for k, v in fields.items() if v is not None}
-        new = build(NewUser, {"clerk_user_id": clerk_user_id, "display_name": display_name, **given})
-        now = utcnow()
-        user = User(**new.model_dump(), created_at=now, updated_at=now)
+    def get_user(self, clerk_user_id: str) -> User | None:
+        """The live user, or None."""
+        item = self._dynamo.get(self._table, self._key(clerk_user_id))
+        return None if item is None or keys.DELETING in item else load(User, item)
+
+    def insert_user(self, user: User) -> bool:
+        """Put unless the id is taken (by a live user or one being deleted)."""
         try:
-            # Conditional: creating must never overwrite an existing user.
             self._dynamo.put(self._table, self._item(user), condition="attribute_not_exists(PK)")
-        except ConditionFailedError as exc:
-            raise ConflictError(f"user {clerk_user_id!r} already exists") from exc
-        return user
+        except ConditionFailedError:
+            return False
+        return True
 
-    def find_by_clerk_id(self, clerk_user_id: str) -> User | None:
-        """The user with this Clerk id, or None."""
-        if not isinstance(clerk_user_id, str) or "#" in clerk_user_id:
-            return None
-        item = self._dynamo.get(self._table, {"PK": keys.user_pk(clerk_user_id), "SK": keys.META})
-        return None if item is None else load(User, item)
-
-    def get_user(self, clerk_user_id: str) -> User:
-        """The user with this Clerk id; NotFoundError if there is none."""
-        user = self.find_by_clerk_id(clerk_user_id)
-        if user is None:
-            raise NotFoundError("user", clerk_user_id)
-        return user
-
-    def update_user(self, clerk_user_id: str, **fields: Any) -> User:
-        """Change some of a user's fields; the result is validated as a whole."""
-        check_fields(NewUser, fields, UPDATABLE)
-        current = self.get_user(clerk_user_id)
-        merged = build(NewUser, {**current.model_dump(exclude={"created_at", "updated_at"}), **fields})
-        updated = User(**merged.model_dump(), created_at=current.created_at, updated_at=utcnow())
+    def replace_user(self, user: User, expected: datetime) -> bool:
+        """Put only over the live user whose updated_at is still expected."""
         try:
-            # Conditional: an update never resurrects a user deleted meanwhile.
-            self._dynamo.put(self._table, self._item(updated), condition="attribute_exists(PK)")
-        except ConditionFailedError as exc:
-            raise NotFoundError("user", clerk_user_id) from exc
-        return updated
+            self._dynamo.put(self._table, self._item(user), condition=f"{keys.LIVE} AND #u = :expected",
+                             names={"#u": "updated_at"}, values={":expected": instant_text(expected)})
+        except ConditionFailedError:
+            return False
+        return True
 
-    def delete_user(self, clerk_user_id: str) -> None:
-        """Delete a user and everything the user owns: accounts with positions and history, jobs."""
-        self.get_user(clerk_user_id)
-        self._owned(clerk_user_id)
+    def delete_user(self, clerk_user_id: str) -> bool:
+        """Mark, then delete accounts, jobs and the user item (resumable: a marked user is finished)."""
+        try:
+            self._dynamo.update(self._table, self._key(clerk_user_id), "SET #d = :now REMOVE GSI2PK, GSI2SK",
+                                {"#d": keys.DELETING}, {":now": instant_text(utcnow())},
+                                condition="attribute_exists(PK)")
+        except ConditionFailedError:
+            return False
+        partition = list(self._dynamo.query(
+            self._table, KeyConditionExpression="#pk = :pk", ExpressionAttributeNames={"#pk": "PK"},
+            ExpressionAttributeValues={":pk": keys.user_pk(clerk_user_id)}))
+        for item in partition:
+            if item["SK"].startswith("ACCOUNT#"):
+                self._accounts.delete_account(item["id"], listing=item)
+        jobs = [item for item in partition if item["SK"].startswith("JOB#")]
+        for offset in range(0, len(jobs), JOBS_PER_TRANSACTION):
+            # A job and its pointer go in one transaction, so no pointer is ever left without its job.
+            self._dynamo.transact([
+                {"Delete": {"TableName": self._table, "Key": key}}
+                for job in jobs[offset:offset + JOBS_PER_TRANSACTION]
+                for key in ({"PK": job["PK"], "SK": job["SK"]}, {"PK": keys.job_pointer_pk(job["id"]), "SK": "POINTER"})
+            ])
+        self._dynamo.batch_write(self._table, deletes=[self._key(clerk_user_id)])
+        return True
 
-    def find_all(self, limit: int | None = None, cursor: str | None = None) -> Page[User]:
-        """All users by Clerk id, one page at a time (one Query of the GSI2 directory)."""
-        return query_page(self._dynamo, self._table, lambda item: load(User, item), limit, cursor,
+    def user_page(self, after: Bookmark | None, size: int) -> tuple[list[User], Bookmark | None]:
+        """Users by Clerk id: one Query of the GSI2 directory (a user being deleted has left it)."""
+        return query_rows(self._dynamo, self._table, lambda item: load(User, item), size, after,
                           IndexName="GSI2", KeyConditionExpression="#pk = :pk",
                           ExpressionAttributeNames={"#pk": "GSI2PK"},
                           ExpressionAttributeValues={":pk": keys.USER_DIRECTORY})

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from alexdb.adapters.sql.engine import UnitOfWork
-from alexdb.adapters.sql.paging import keyset_page
+from alexdb.adapters.sql.paging import keyset_rows
 from alexdb.adapters.sql.schema import chat_messages, chat_sessions
 from alexdb.domain.chat import (
     DEFAULT_MODE,
@@ -26,8 +26,9 @@ from alexdb.domain.chat import (
 )
 from alexdb.domain.errors import ConflictError, NotFoundError
 from alexdb.domain.instants import utcnow
-from alexdb.domain.paging import Page, check_limit
+from alexdb.domain.paging import Bookmark, Cursors, Results, check_limit, scope
 from alexdb.domain.validate import parse_id
+from alexdb.ports import Rows
 
 SESSION_COLUMNS = [c for c in chat_sessions.c if c.name != "last_seq"]
 
@@ -43,8 +44,8 @@ def _message(row: Row[Any]) -> ChatMessage:
 class SqlChat:
     """db.chat on SQLite and PostgreSQL. Every call is scoped by user: another user's session is not found."""
 
-    def __init__(self, uow: UnitOfWork, ttl: timedelta = DEFAULT_TTL) -> None:
-        self._uow, self.ttl = uow, ttl
+    def __init__(self, uow: UnitOfWork, cursors: Cursors, ttl: timedelta = DEFAULT_TTL) -> None:
+        self._uow, self.cursors, self.ttl = uow, cursors, ttl
 
     def create_session(self, user_id: str, title: str | None = None, pedagogy_mode: str = DEFAULT_MODE,
                        session_id: uuid.UUID | None = None) -> ChatSession:
@@ -111,12 +112,18 @@ class SqlChat:
             newest = conn.execute(statement.order_by(chat_messages.c.seq.desc()).limit(check_limit(limit))).all()
         return [_message(r) for r in reversed(newest)]
 
-    def list_sessions(self, user_id: str, limit: int | None = None, cursor: str | None = None) -> Page[ChatSession]:
+    def list_sessions(self, user_id: str, limit: int | None = None,
+                      cursor: str | None = None) -> Results[ChatSession]:
+        """The user's live sessions, most recently active first (with limit: one page)."""
+        return Results(lambda after, size: self.session_page(user_id, after, size), scope("chat", user_id),
+                       self.cursors, limit, cursor)
+
+    def session_page(self, user_id: str, after: Bookmark | None, size: int) -> Rows:
         """The user's live sessions, most recently active first."""
         statement = select(*SESSION_COLUMNS).where(chat_sessions.c.user_id == user_id,
                                                    chat_sessions.c.expires_at > utcnow())
         with self._uow.begin() as conn:
-            return keyset_page(conn, statement, [chat_sessions.c.last_accessed, chat_sessions.c.id], limit, cursor,
+            return keyset_rows(conn, statement, [chat_sessions.c.last_accessed, chat_sessions.c.id], size, after,
                                _session, descending=True)
 
     def update_title(self, session_id: uuid.UUID | str, title: str, *, user_id: str) -> ChatSession:

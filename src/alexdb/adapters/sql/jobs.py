@@ -1,122 +1,73 @@
-"""Analysis jobs on SQL."""
+"""Analysis jobs on SQL: the primitives behind db.jobs."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Row, insert, select, update
 
-from alexdb.adapters.sql.accounts import require_user
+from alexdb.adapters.sql.accounts import user_exists
 from alexdb.adapters.sql.engine import UnitOfWork
-from alexdb.adapters.sql.paging import keyset_page
+from alexdb.adapters.sql.paging import keyset_rows
 from alexdb.adapters.sql.schema import jobs
-from alexdb.domain.errors import NotFoundError
-from alexdb.domain.ids import new_id
-from alexdb.domain.instants import utcnow
-from alexdb.domain.jobs import AgentPayloads, check_job_type, check_status, transition
-from alexdb.domain.models import Job, NewJob
-from alexdb.domain.paging import Page
-from alexdb.domain.payloads import check_payload
-from alexdb.domain.validate import build, parse_id
+from alexdb.domain.models import Job
+from alexdb.domain.paging import Bookmark
+from alexdb.ports import Rows
 
 
 def _job(row: Row[Any]) -> Job:
     return Job.model_validate(dict(row._mapping))
 
 
-class SqlJobs(AgentPayloads):
-    """db.jobs on SQLite and PostgreSQL."""
+class SqlJobs:
+    """JobRecords on SQLite and PostgreSQL."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    def create_job(self, clerk_user_id: str, job_type: str, request_payload: dict[str, Any] | None = None) -> Job:
-        """Queue a pending job for an existing user."""
-        if request_payload is not None:
-            request_payload = check_payload("request_payload", request_payload)
-        new = build(NewJob, {"clerk_user_id": clerk_user_id, "job_type": job_type, "request_payload": request_payload})
-        now = utcnow()
-        job = Job(**new.model_dump(), id=new_id(), status="pending", created_at=now, updated_at=now)
+    def insert_job(self, job: Job) -> bool:
+        """Insert for an existing user; False when there is no such user."""
         with self._uow.begin(write=True) as conn:
-            require_user(conn, clerk_user_id)
+            if not user_exists(conn, job.clerk_user_id):
+                return False
             conn.execute(insert(jobs).values(**job.model_dump()))
-        return job
+        return True
 
-    def find_by_id(self, job_id: uuid.UUID | str) -> Job | None:
-        """The job with this id, or None."""
-        try:
-            key = parse_id("job", job_id)
-        except NotFoundError:
-            return None
+    def get_job(self, job_id: uuid.UUID) -> Job | None:
+        """The job, or None."""
         with self._uow.begin() as conn:
-            row = conn.execute(select(jobs).where(jobs.c.id == key)).first()
+            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
         return None if row is None else _job(row)
 
-    def get_job(self, job_id: uuid.UUID | str) -> Job:
-        """The job with this id; NotFoundError if there is none."""
-        job = self.find_by_id(job_id)
-        if job is None:
-            raise NotFoundError("job", job_id)
-        return job
-
-    def update_status(self, job_id: uuid.UUID | str, status: str, error_message: str | None = None) -> Job:
-        """Move a job along pending -> running -> completed | failed, stamping started/completed_at."""
-        check_status(status)
-        key = parse_id("job", job_id)
+    def move_job(self, job: Job, values: Mapping[str, Any]) -> Job | None:
+        """Update only while the status is still the one read."""
         with self._uow.begin(write=True) as conn:
-            row = conn.execute(select(jobs.c.status).where(jobs.c.id == key).with_for_update()).first()
-            if row is None:
-                raise NotFoundError("job", job_id)
-            self._transition(conn, key, row.status, status, error_message)
-            return _job(conn.execute(select(jobs).where(jobs.c.id == key)).one())
+            moved = conn.execute(update(jobs).where(jobs.c.id == job.id, jobs.c.status == job.status).values(**values))
+            if not moved.rowcount:
+                return None
+            return _job(conn.execute(select(jobs).where(jobs.c.id == job.id)).one())
 
-    def _transition(self, conn: Connection, key: uuid.UUID, current: str, status: str, error: str | None) -> bool:
-        values = transition(key, current, status, error, utcnow())
-        # Conditional on the status we read: of two racing writers only one moves the job.
-        moved = conn.execute(update(jobs).where(jobs.c.id == key, jobs.c.status == current).values(**values))
-        return bool(moved.rowcount)
-
-    def _set_payload(self, job_id: uuid.UUID | str, field: str, payload: dict[str, Any]) -> Job:
-        payload = check_payload(field, payload)
-        key = parse_id("job", job_id)
+    def set_payload(self, job_id: uuid.UUID, field: str, payload: Any, now: datetime) -> Job | None:
+        """Set one payload column and updated_at."""
         with self._uow.begin(write=True) as conn:
-            if not conn.execute(update(jobs).where(jobs.c.id == key).values(
-                    {field: payload, "updated_at": utcnow()})).rowcount:
-                raise NotFoundError("job", job_id)
-            return _job(conn.execute(select(jobs).where(jobs.c.id == key)).one())
+            if not conn.execute(update(jobs).where(jobs.c.id == job_id).values({field: payload, "updated_at": now})
+                                ).rowcount:
+                return None
+            return _job(conn.execute(select(jobs).where(jobs.c.id == job_id)).one())
 
-    def find_by_user(
-        self, clerk_user_id: str, status: str | None = None, limit: int | None = None, cursor: str | None = None,
-    ) -> Page[Job]:
-        """A user's jobs, newest first, optionally of one status."""
+    def job_page(self, clerk_user_id: str, status: str | None, after: Bookmark | None, size: int) -> Rows:
+        """A user's jobs, newest first."""
         statement = select(jobs).where(jobs.c.clerk_user_id == clerk_user_id)
         if status is not None:
-            statement = statement.where(jobs.c.status == check_status(status))
+            statement = statement.where(jobs.c.status == status)
         with self._uow.begin() as conn:
-            return keyset_page(conn, statement, [jobs.c.created_at, jobs.c.id], limit, cursor, _job, descending=True)
+            return keyset_rows(conn, statement, [jobs.c.created_at, jobs.c.id], size, after, _job, descending=True)
 
-    def find_by_status(self, status: str, limit: int | None = None, cursor: str | None = None) -> Page[Job]:
-        """Jobs of one status, oldest first (the work queue order)."""
-        statement = select(jobs).where(jobs.c.status == check_status(status))
+    def queue_page(self, status: str, after: Bookmark | None, size: int) -> Rows:
+        """Jobs of one status, oldest first."""
+        statement = select(jobs).where(jobs.c.status == status)
         with self._uow.begin() as conn:
-            return keyset_page(conn, statement, [jobs.c.created_at, jobs.c.id], limit, cursor, _job)
-
-    def claim_next(self, job_type: str | None = None) -> Job | None:
-        """Atomically move the oldest pending job (of job_type) to running; None when none is pending."""
-        if job_type is not None:
-            check_job_type(job_type)
-        statement = select(jobs.c.id).where(jobs.c.status == "pending")
-        if job_type is not None:
-            statement = statement.where(jobs.c.job_type == job_type)
-        statement = statement.order_by(jobs.c.created_at, jobs.c.id).limit(1)
-        if self._uow.dialect == "postgresql":
-            # Other workers skip the row this one holds instead of queueing behind it.
-            statement = statement.with_for_update(skip_locked=True)
-        while True:
-            with self._uow.begin(write=True) as conn:
-                key = conn.execute(statement).scalar()
-                if key is None:
-                    return None
-                if self._transition(conn, key, "pending", "running", None):
-                    return _job(conn.execute(select(jobs).where(jobs.c.id == key)).one())
+            return keyset_rows(conn, statement, [jobs.c.created_at, jobs.c.id], size, after, _job)

@@ -1,4 +1,4 @@
-"""Keyset pagination for SQL lists: the cursor carries the sort key of the last row returned."""
+"""Keyset pagination for SQL lists: a position is the sort key of the last row returned."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Column, Connection, Row, Select, bindparam, tuple_
 
 from alexdb.domain.errors import ValidationError
-from alexdb.domain.paging import Page, check_limit, decode_cursor, encode_cursor
+from alexdb.domain.paging import Bookmark
 
 T = TypeVar("T")
 
@@ -33,31 +33,32 @@ def _load(column: Column[Any], value: Any) -> Any:
     return value
 
 
-def keyset_page(
+def keyset_rows(
     connection: Connection,
     statement: Select[Any],
     keys: Sequence[Column[Any]],
-    limit: int | None,
-    cursor: str | None,
+    size: int,
+    after: Bookmark | None,
     convert: Callable[[Row[Any]], T],
     descending: bool = False,
-) -> Page[T]:
-    """Run statement ordered by keys, starting after the cursor, returning one page."""
-    size = check_limit(limit)
-    position = decode_cursor(cursor)
-    if position is not None:
+) -> tuple[list[T], Bookmark | None]:
+    """Up to size rows of statement ordered by keys, after a position; and the position of the last one.
+
+    One row more than the page is asked for: if it comes there is a next page, so a page that ends
+    exactly at the end of the data has no position after it (no empty last page).
+    """
+    if after is not None:
         try:
-            values = zip(keys, position["k"], strict=True)
-            after = [bindparam(None, _load(col, val), type_=col.type) for col, val in values]
+            values = zip(keys, after, strict=True)
+            bound = [bindparam(None, _load(col, val), type_=col.type) for col, val in values]
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValidationError("cursor", cursor, "not a cursor of this list") from exc
+            raise ValidationError("cursor", after, "not a position of this list") from exc
         row_key = tuple_(*keys)
-        statement = statement.where(row_key < tuple_(*after) if descending else row_key > tuple_(*after))
+        statement = statement.where(row_key < tuple_(*bound) if descending else row_key > tuple_(*bound))
     order = [key.desc() if descending else key.asc() for key in keys]
     rows = connection.execute(statement.order_by(*order).limit(size + 1)).all()
-    next_cursor = None
-    if len(rows) > size:
-        rows = rows[:size]
-        last = rows[-1]._mapping
-        next_cursor = encode_cursor({"k": [_dump(last[key]) for key in keys]})
-    return Page(items=[convert(row) for row in rows], next_cursor=next_cursor)
+    if len(rows) <= size:
+        return [convert(row) for row in rows], None
+    rows = rows[:size]
+    last = rows[-1]._mapping
+    return [convert(row) for row in rows], [_dump(last[key]) for key in keys]

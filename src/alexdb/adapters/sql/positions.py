@@ -12,15 +12,15 @@ from sqlalchemy import Row, and_, insert, select, update
 
 from alexdb.adapters.sql.bulk import instant_text_column, text_instant_columns
 from alexdb.adapters.sql.engine import UnitOfWork
-from alexdb.adapters.sql.paging import keyset_page
+from alexdb.adapters.sql.paging import keyset_rows
 from alexdb.adapters.sql.schema import accounts, instruments, position_history, positions
 from alexdb.adapters.sql.upsert import insert_for
 from alexdb.domain.errors import NotFoundError, ValidationError
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import Position, PositionChange
-from alexdb.domain.paging import Page
+from alexdb.domain.paging import Bookmark
 from alexdb.domain.trading import apply_trade
-from alexdb.ports import Columns, Mutation, Trade
+from alexdb.ports import Columns, Mutation, Rows, Trade
 
 ZERO = Decimal(0)
 
@@ -139,10 +139,10 @@ class SqlPositionStore:
             rows = conn.execute(statement).all()
         return [Position.model_validate(dict(row._mapping)) for row in rows if row.quantity != ZERO]
 
-    def history(
+    def history_page(
         self, account_id: uuid.UUID, symbol: str | None, start: datetime | None, end: datetime | None,
-        limit: int | None, cursor: str | None,
-    ) -> Page[PositionChange]:
+        after: Bookmark | None, size: int,
+    ) -> Rows:
         """The audit trail in time order, one page at a time."""
         statement = select(position_history).where(position_history.c.account_id == account_id)
         if symbol is not None:
@@ -153,7 +153,7 @@ class SqlPositionStore:
             statement = statement.where(position_history.c.at <= end)
         keys = [position_history.c.at, position_history.c.seq]
         with self._uow.begin() as conn:
-            return keyset_page(conn, statement, keys, limit, cursor, _change)
+            return keyset_rows(conn, statement, keys, size, after, _change)
 
     def holdings_at(self, account_id: uuid.UUID, at: datetime) -> dict[str, Decimal]:
         """Quantity of every symbol ever held, as of at: one index seek per symbol, in one query."""

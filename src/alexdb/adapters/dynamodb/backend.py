@@ -1,4 +1,4 @@
-"""The DynamoDB backend wired together: one client, two tables, the five stores."""
+"""The DynamoDB backend: one client, the tables, and the primitives of every store."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from alexdb.adapters.dynamodb import keys, provisioning
 from alexdb.adapters.dynamodb.accounts import DynamoAccounts
 from alexdb.adapters.dynamodb.chat import DynamoChat
 from alexdb.adapters.dynamodb.client import Dynamo, Meter, RetryPolicy
-from alexdb.adapters.dynamodb.codec import load
 from alexdb.adapters.dynamodb.config import DynamoConfig
 from alexdb.adapters.dynamodb.instruments import CURRENT_PRICE, DynamoInstruments
 from alexdb.adapters.dynamodb.jobs import DynamoJobs
@@ -18,16 +17,15 @@ from alexdb.adapters.dynamodb.speed import DynamoAlerts, DynamoNotifications, Dy
 from alexdb.adapters.dynamodb.users import DynamoUsers
 from alexdb.domain.chat import DEFAULT_TTL, check_ttl
 from alexdb.domain.errors import SchemaError
-from alexdb.domain.models import Account
-from alexdb.services.positions import PositionService
+from alexdb.domain.paging import Cursors
 
 
-class DynamoDatabase:
-    """An alexdb database on Amazon DynamoDB (or DynamoDB Local)."""
+class DynamoBackend:
+    """Amazon DynamoDB (or DynamoDB Local) under alexdb: the stores' primitives and the tables' administration."""
 
     backend = "dynamodb"
 
-    def __init__(self, url: str, client: Any = None, retry: RetryPolicy | None = None,
+    def __init__(self, url: str, cursors: Cursors, client: Any = None, retry: RetryPolicy | None = None,
                  create_tables: bool = False, chat_ttl: timedelta = DEFAULT_TTL) -> None:
         self.url = url
         self.config = DynamoConfig.from_url(url)
@@ -37,31 +35,15 @@ class DynamoDatabase:
         if create_tables:
             self.create_tables()
         self.accounts = DynamoAccounts(self.dynamo, users)
-        self.users = DynamoUsers(self.dynamo, users, self._delete_owned)
+        self.users = DynamoUsers(self.dynamo, users, self.accounts)
         self.instruments = DynamoInstruments(self.dynamo, instruments)
         self.jobs = DynamoJobs(self.dynamo, users)
-        self.positions = PositionService(DynamoPositionStore(self.dynamo, users, instruments),
-                                         self.accounts, self.instruments)
-        self.chat = DynamoChat(self.dynamo, self.config.chat_table, check_ttl(chat_ttl))
+        self.positions = DynamoPositionStore(self.dynamo, users, instruments)
+        self.chat = DynamoChat(self.dynamo, self.config.chat_table, cursors, check_ttl(chat_ttl))
         tables = self.config.table_names()
         self.alerts = DynamoAlerts(self.dynamo, tables["alerts"], tables["notifications"])
         self.ticks = DynamoTicks(self.dynamo, tables["ticks"])
         self.notifications = DynamoNotifications(self.dynamo, tables["notifications"])
-
-    def _delete_owned(self, clerk_user_id: str) -> None:
-        table = self.config.users_table
-        partition = list(self.dynamo.query(table, KeyConditionExpression="#pk = :pk",
-                                           ExpressionAttributeNames={"#pk": "PK"},
-                                           ExpressionAttributeValues={":pk": keys.user_pk(clerk_user_id)}))
-        for item in partition:
-            if item["SK"].startswith("ACCOUNT#"):
-                self.accounts.delete_everything(load(Account, item))
-        pointers = [{"PK": keys.job_pointer_pk(item["id"]), "SK": "POINTER"}
-                    for item in partition if item["SK"].startswith("JOB#")]
-        jobs = [{"PK": item["PK"], "SK": item["SK"]} for item in partition if item["SK"].startswith("JOB#")]
-        self.dynamo.batch_write(table, deletes=pointers + jobs)
-        # The user's own item goes last, so an interrupted delete can be run again.
-        self.dynamo.batch_write(table, deletes=[{"PK": keys.user_pk(clerk_user_id), "SK": keys.META}])
 
     def create_tables(self, pitr: bool = True) -> list[str]:
         """Create every table that is missing (idempotent)."""
@@ -105,6 +87,11 @@ class DynamoDatabase:
             counts[kind] = self.dynamo.count(names[role])
         return counts
 
+    @property
+    def memory(self) -> bool:
+        """DynamoDB keeps its data."""
+        return False
+
     def migrate(self) -> str | None:
         """Create the tables if missing (DynamoDB has no other schema to migrate)."""
         self.create_tables()
@@ -128,7 +115,7 @@ class DynamoDatabase:
     def close(self) -> None:
         """Nothing to release: boto3 clients hold no server-side state."""
 
-    def __enter__(self) -> DynamoDatabase:
+    def __enter__(self) -> DynamoBackend:
         return self
 
     def __exit__(self, *_exc: object) -> None:

@@ -1,4 +1,4 @@
-"""The SQL backend wired together: one engine, one unit of work, the five stores."""
+"""The SQL backend: one engine, one unit of work, and the primitives of every store."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from alexdb.adapters.sql.speed import SqlAlerts, SqlNotifications, SqlTicks
 from alexdb.adapters.sql.users import SqlUsers
 from alexdb.domain.chat import DEFAULT_TTL, check_ttl
 from alexdb.domain.errors import SchemaError
-from alexdb.services.positions import PositionService
+from alexdb.domain.paging import Cursors
 
 
-class SqlDatabase:
-    """An alexdb database on SQLite or PostgreSQL."""
+class SqlBackend:
+    """SQLite or PostgreSQL under alexdb: the stores' primitives and the schema's administration."""
 
-    def __init__(self, url: str, migrate_schema: bool | None = None, chat_ttl: timedelta = DEFAULT_TTL) -> None:
+    def __init__(self, url: str, cursors: Cursors, migrate_schema: bool | None = None,
+                 chat_ttl: timedelta = DEFAULT_TTL) -> None:
         self.url = normalise_url(url)
         self._engine = make_engine(self.url)
         self.backend = self._engine.dialect.name
@@ -38,8 +39,8 @@ class SqlDatabase:
         self.instruments = SqlInstruments(self._uow)
         self.accounts = SqlAccounts(self._uow)
         self.jobs = SqlJobs(self._uow)
-        self.positions = PositionService(SqlPositionStore(self._uow), self.accounts, self.instruments)
-        self.chat = SqlChat(self._uow, check_ttl(chat_ttl))
+        self.positions = SqlPositionStore(self._uow)
+        self.chat = SqlChat(self._uow, cursors, check_ttl(chat_ttl))
         self.alerts = SqlAlerts(self._uow)
         self.ticks = SqlTicks(self._uow)
         self.notifications = SqlNotifications(self._uow)
@@ -80,7 +81,7 @@ class SqlDatabase:
         """Release every connection."""
         self._uow.dispose()
 
-    def __enter__(self) -> SqlDatabase:
+    def __enter__(self) -> SqlBackend:
         return self
 
     def __exit__(self, *_exc: object) -> None:

@@ -1,0 +1,58 @@
+"""The composition root: every entry point (connect, the CLI, the HTTP service, the Lambda, the feeds)
+builds its database and its ingestor here, and nowhere else."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from alexdb.database import Backend, Database
+from alexdb.domain.chat import DEFAULT_TTL
+from alexdb.domain.errors import ValidationError
+from alexdb.domain.paging import Cursors
+
+if TYPE_CHECKING:
+    from alexdb.speed.notifiers import Notifier
+    from alexdb.speed.pipeline import Ingestor
+
+DEFAULT_URL = "sqlite:///alex.db"
+
+
+def connect(
+    url: str | None = None, *, migrate: bool | None = None, client: Any = None, chat_ttl: timedelta | None = None,
+    cursor_secret: str | bytes | None = None,
+) -> Database:
+    """Open an alexdb database: url, else $ALEXDB_URL, else the embedded SQLite file ./alex.db.
+
+    sqlite:///path.db and sqlite:// (memory) are migrated on open; for postgresql://user@host/db pass
+    migrate=True or run `alexdb migrate` first. dynamodb://[host:port][?region=..&prefix=..] opens the
+    DynamoDB tables (client= injects a boto3 client; migrate=True creates missing tables). chat_ttl sets
+    how long a chat session lives after its last activity (30 days by default). cursor_secret (else
+    $ALEXDB_CURSOR_SECRET) signs list cursors.
+    """
+    target = url or os.environ.get("ALEXDB_URL") or DEFAULT_URL
+    scheme = target.split(":", 1)[0].split("+", 1)[0]
+    engine: Backend
+    cursors = Cursors(cursor_secret)
+    if scheme in ("sqlite", "postgresql", "postgres"):
+        from alexdb.adapters.sql.backend import SqlBackend
+
+        engine = SqlBackend(target, cursors, migrate_schema=migrate, chat_ttl=chat_ttl or DEFAULT_TTL)
+    elif scheme == "dynamodb":
+        from alexdb.adapters.dynamodb.backend import DynamoBackend
+
+        engine = DynamoBackend(target, cursors, client=client, create_tables=bool(migrate),
+                               chat_ttl=chat_ttl or DEFAULT_TTL)
+    else:
+        raise ValidationError("url", target, "expected a sqlite://, postgresql:// or dynamodb:// URL")
+    return Database(engine, cursors)
+
+
+def ingestor(db: Database, env: Mapping[str, str] | None = None, websocket: Notifier | None = None) -> Ingestor:
+    """The speed layer's pipeline over db, with the notifiers the environment configures."""
+    from alexdb.speed.pipeline import Ingestor
+    from alexdb.speed.wiring import notifiers_from_env
+
+    return Ingestor(db, notifiers_from_env(os.environ if env is None else env, websocket=websocket))
