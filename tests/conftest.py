@@ -147,6 +147,14 @@ def _truncate(url: str) -> None:
 
 
 @pytest.fixture
+def dynamo_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty DynamoDB Local database (for tests of the DynamoDB design itself)."""
+    database = alexdb.connect(prepare(request, "dynamodb", tmp_path))
+    yield database
+    database.close()
+
+
+@pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
     """An open database of the parametrized backend."""
     database = alexdb.connect(db_url)

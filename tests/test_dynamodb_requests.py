@@ -12,13 +12,6 @@ from tests.conftest import dynamo_engine, instrument
 pytestmark = pytest.mark.dynamodb
 
 
-@pytest.fixture
-def dynamo_db(request, tmp_path):
-    from tests.conftest import prepare
-
-    return alexdb.connect(prepare(request, "dynamodb", tmp_path))
-
-
 def _reads_of_current_holdings(db, account_id):
     dynamo_engine(db).meter.reset()
     store = db.positions._store

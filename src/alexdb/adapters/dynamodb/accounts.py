@@ -24,10 +24,10 @@ def user_live(table: str, clerk_user_id: str) -> dict[str, Any]:
 class DynamoAccounts:
     """AccountRecords on DynamoDB.
 
-    An account is deleted in steps: one transaction takes it out of its user's list and marks its
-    metadata, so from then on it reads as gone and takes no trades; its positions and history are then
-    deleted, the metadata last, so a delete cut short is finished by deleting again. An account whose
-    user is being deleted reads as gone too (one more GetItem per lookup by id).
+    An account is deleted in steps: one transaction marks both its copies, so from then on it reads as
+    gone (from its user's list too) and takes no trades; its positions and history are then deleted, the
+    copies last, so a delete cut short is finished by deleting again. An account whose user is being
+    deleted reads as gone too (one more GetItem per lookup by id).
     """
 
     def __init__(self, dynamo: Dynamo, table: str) -> None:
@@ -80,33 +80,41 @@ class DynamoAccounts:
         """A user's accounts, oldest first (ids are time-ordered); none while the user is being deleted."""
         if not self._user_live(clerk_user_id):
             return [], None
-        return query_rows(self._dynamo, self._table, lambda item: load(Account, item), size, after,
-                          KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
-                          ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
-                          ExpressionAttributeValues={":pk": keys.user_pk(clerk_user_id), ":prefix": "ACCOUNT#"})
+        items, position = query_rows(
+            self._dynamo, self._table, lambda item: item, size, after,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
+            ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
+            ExpressionAttributeValues={":pk": keys.user_pk(clerk_user_id), ":prefix": "ACCOUNT#"})
+        # An account being deleted keeps its (marked) listing copy until the end: left out here, so a
+        # page can be shorter than size while its position says more follow.
+        return [load(Account, item) for item in items if keys.DELETING not in item], position
 
     def delete_account(self, account_id: uuid.UUID | str, listing: dict[str, Any] | None = None) -> bool:
-        """Unlist and mark (one transaction), delete positions and history, then the metadata."""
+        """Mark both copies (one transaction), delete positions and history, then both copies.
+
+        The listing copy stays, marked, until the end: a user delete that runs later still finds an
+        account whose own delete was cut short.
+        """
         meta_key = {"PK": keys.account_pk(account_id), "SK": keys.META}
         meta = self._dynamo.get(self._table, meta_key)
         if meta is None:
-            if listing is not None:  # a listing copy left alone: its metadata went first, in an older version
+            if listing is not None:  # only the listing copy was left: the last step was cut short
                 self._dynamo.batch_write(self._table, deletes=[{"PK": listing["PK"], "SK": listing["SK"]}])
             return False
+        listing_key = {"PK": keys.user_pk(meta["clerk_user_id"]), "SK": keys.account_sk(account_id)}
         if keys.DELETING not in meta:
+            mark = {"UpdateExpression": "SET #d = :now", "ExpressionAttributeNames": {"#d": keys.DELETING},
+                    "ExpressionAttributeValues": {":now": instant_text(utcnow())}}
             # A concurrent delete may have marked it meanwhile: this one finishes it all the same.
             with suppress(TransactionCanceledError):
                 self._dynamo.transact([
-                    {"Delete": {"TableName": self._table,
-                                "Key": {"PK": keys.user_pk(meta["clerk_user_id"]), "SK": keys.account_sk(account_id)}}},
-                    {"Update": {"TableName": self._table, "Key": meta_key, "ConditionExpression": keys.LIVE,
-                                "UpdateExpression": "SET #d = :now", "ExpressionAttributeNames": {"#d": keys.DELETING},
-                                "ExpressionAttributeValues": {":now": instant_text(utcnow())}}},
+                    {"Update": {"TableName": self._table, "Key": meta_key, "ConditionExpression": keys.LIVE, **mark}},
+                    {"Update": {"TableName": self._table, "Key": listing_key, **mark}},
                 ])
         children = [{"PK": item["PK"], "SK": item["SK"]} for item in self._dynamo.query(
             self._table, KeyConditionExpression="#pk = :pk", ProjectionExpression="#pk, #sk",
             ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
             ExpressionAttributeValues={":pk": keys.account_pk(account_id)}) if item["SK"] != keys.META]
         self._dynamo.batch_write(self._table, deletes=children)
-        self._dynamo.batch_write(self._table, deletes=[meta_key])
+        self._dynamo.batch_write(self._table, deletes=[meta_key, listing_key])
         return True

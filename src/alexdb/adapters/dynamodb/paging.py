@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from alexdb.adapters.dynamodb.client import Dynamo
@@ -38,7 +39,12 @@ def query_rows(dynamo: Dynamo, table: str, convert: Callable[[dict[str, Any]], T
     items = items[:size]
     last = items[-1]
     names = _key_names(request, table_key)
-    return [convert(item) for item in items], {name: last[name] for name in names if name in last}
+    return [convert(item) for item in items], {name: _plain(last[name]) for name in names if name in last}
+
+
+def _plain(value: Any) -> str | int:
+    # Number keys (timestamps) come back as Decimal; a bookmark holds them as int, as JSON cursors keep them.
+    return int(value) if isinstance(value, Decimal) else value
 
 
 def _key_names(request: dict[str, Any], table_key: tuple[str, ...]) -> tuple[str, ...]:
