@@ -20,6 +20,7 @@ from alexdb.domain.models import (
 )
 from alexdb.domain.paging import Bookmark, Results
 from alexdb.domain.ticks import TickRow
+from alexdb.domain.trading import Plan
 
 Mutation = Callable[[Decimal], tuple[Decimal, Decimal]]
 """Given the held quantity, returns (delta, quantity after); raises to refuse the change."""
@@ -27,8 +28,6 @@ Mutation = Callable[[Decimal], tuple[Decimal, Decimal]]
 Columns = tuple[Sequence[str], Sequence[str], Sequence[Decimal]]
 """A time-ordered stream as three parallel columns: symbol, instant text (instants.instant_text), value."""
 
-Trade = tuple[str, str, Decimal, datetime, Decimal | None]
-"""(symbol, action, quantity > 0, instant, price) of one validated trade."""
 
 
 Rows = tuple[list[Any], Bookmark | None]
@@ -172,8 +171,11 @@ class PositionStore(Protocol):
         at: datetime | None, price: Decimal | None,
     ) -> PositionChange:
         """Atomically apply mutation and append history; at=None means now, stamped under the lock."""
-    def change_many(self, account_id: uuid.UUID, trades: Sequence[Trade]) -> int:
-        """Apply trades in order in one transaction (all or nothing); returns how many."""
+    def change_many(self, account_id: uuid.UUID, symbols: Sequence[str], plan: Plan) -> int:
+        """Read the holdings of symbols under the store's lock, write plan(holdings) all or nothing; how many.
+
+        Readers see either none or all of the changes, however many; an import cut short is retried safely.
+        """
         ...
     def current(self, account_id: uuid.UUID) -> list[Position]:
         """Holdings with a non-zero quantity, joined with their instrument."""

@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-MAX_CURSOR = 2048  # characters: checked before anything is decoded
+MAX_CURSOR = 8192  # characters: checked before anything is decoded
 _MAC_BYTES = 16
 # A built-in key keeps cursors valid across processes and restarts with no setup; a deployment that
 # must stop clients from forging positions sets its own secret (ALEXDB_CURSOR_SECRET or connect(...)).

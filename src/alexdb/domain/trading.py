@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from alexdb.domain.errors import InsufficientQuantityError, ValidationError
 from alexdb.domain.models import Record
@@ -50,3 +52,58 @@ def apply_trade(symbol: str, held: Decimal, action: str, quantity: Decimal) -> t
             raise InsufficientQuantityError(symbol, held, quantity)
         return -quantity, held - quantity
     raise ValidationError("action", action, "UPDATE sets a quantity: use add_or_update_position")
+
+
+Trade = tuple[str, str, Decimal, datetime, Decimal | None]
+"""(symbol, action, quantity > 0, instant, price) of one validated trade."""
+
+Held = Mapping[str, tuple[Decimal, datetime | None]]
+"""What an account holds of each symbol and when that holding last changed (None: never held)."""
+
+
+class Planned(NamedTuple):
+    """One change a batch of trades makes: what a store writes to the history."""
+
+    symbol: str
+    action: str
+    delta: Decimal
+    after: Decimal
+    at: datetime
+    price: Decimal | None
+
+
+Plan = Callable[[Held], list[Planned]]
+"""Given the holdings read under the store's lock, the changes to write; raises to refuse the batch."""
+
+
+def plan_trades(trades: Sequence[Trade], held: Held) -> list[Planned]:
+    """The changes of trades applied in order: time order per symbol, no sale of more than is held."""
+    quantity = {symbol: state[0] for symbol, state in held.items()}
+    last = {symbol: state[1] for symbol, state in held.items()}
+    planned = []
+    for symbol, action, amount, at, price in trades:
+        change_instant(symbol, at, last.get(symbol), at)
+        delta, after = apply_trade(symbol, quantity.get(symbol, Decimal(0)), action, amount)
+        quantity[symbol], last[symbol] = after, at
+        planned.append(Planned(symbol, action, delta, after, at, price))
+    return planned
+
+
+def final_holdings(planned: Sequence[Planned]) -> dict[str, Planned]:
+    """Each symbol's last planned change: the holding a batch leaves."""
+    return {change.symbol: change for change in planned}
+
+
+def change_instant(symbol: str, at: datetime | None, last: datetime | None, now: datetime) -> datetime:
+    """When a change of a holding last changed at `last` happens: at, or now when at is None.
+
+    "Now" is taken under the store's lock, so a writer that waited is not stamped before the one it
+    waited for; max() keeps history ordered even if another host's clock runs behind. An explicit
+    instant before the last change is refused: history is recorded in time order.
+    """
+    if at is None:
+        return now if last is None else max(now, last)
+    if last is not None and at < last:
+        raise ValidationError("at", at.isoformat(), f"before the last change of {symbol} ({last.isoformat()}); "
+                              "history is recorded in time order")
+    return at

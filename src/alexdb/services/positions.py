@@ -21,9 +21,18 @@ from alexdb.domain.models import (
 )
 from alexdb.domain.numbers import Price
 from alexdb.domain.paging import Bookmark, Cursors, Results, scope
-from alexdb.domain.trading import DECREASING, INCREASING, apply_trade, check_action, holding_quantity, trade_quantity
+from alexdb.domain.trading import (
+    DECREASING,
+    INCREASING,
+    Trade,
+    apply_trade,
+    check_action,
+    holding_quantity,
+    plan_trades,
+    trade_quantity,
+)
 from alexdb.domain.validate import build, parse_id
-from alexdb.ports import AccountStore, PositionStore, PriceReader, Rows, Trade
+from alexdb.ports import AccountStore, PositionStore, PriceReader, Rows
 from alexdb.services.valuation import value_holdings, value_series
 
 MAX_SERIES_STEPS = 100_000
@@ -82,7 +91,11 @@ class PositionService:
                 trade_quantity(fields.get("quantity")), to_instant(fields.get("at"), f"trades[{number}].at"),
                 None if price is None else build(_TradePrice, {"price": price}).price,
             ))
-        return self._store.change_many(key, checked)
+        if not checked:
+            self._accounts.get_account(key)  # an empty import still names an account that must exist
+            return 0
+        symbols = sorted({trade[0] for trade in checked})
+        return self._store.change_many(key, symbols, lambda held: plan_trades(checked, held))
 
     def add_or_update_position(
         self, account_id: uuid.UUID | str, symbol: str, quantity: Any, action: str = "UPDATE",

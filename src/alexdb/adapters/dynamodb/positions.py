@@ -7,6 +7,7 @@ retries within a bounded budget.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,18 +17,18 @@ from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
+from alexdb.adapters.dynamodb.imports import MARK, Importer, committed, marked
 from alexdb.adapters.dynamodb.paging import query_rows
-from alexdb.domain.errors import BackendError, NotFoundError, ValidationError
+from alexdb.domain.errors import BackendError, ConflictError, NotFoundError, ValidationError
 from alexdb.domain.ids import new_id
 from alexdb.domain.instants import instant_text, utcnow
 from alexdb.domain.models import Position, PositionChange
 from alexdb.domain.paging import Bookmark
-from alexdb.domain.trading import apply_trade
-from alexdb.ports import Columns, Mutation, Rows, Trade
+from alexdb.domain.trading import Plan, Planned, change_instant
+from alexdb.ports import Columns, Mutation, Rows
 
 ZERO = Decimal(0)
 PARALLEL = 16
-TRANSACTION_LIMIT = 100
 
 
 def _change(item: dict[str, Any]) -> PositionChange:
@@ -41,30 +42,30 @@ class DynamoPositionStore:
 
     def __init__(self, dynamo: Dynamo, table: str, instruments_table: str) -> None:
         self._dynamo, self._table, self._instruments = dynamo, table, instruments_table
+        self.imports = Importer(dynamo, table, self._checks, self._history_item)
 
-    def _history_item(self, account_id: uuid.UUID, symbol: str, action: str, delta: Decimal, after: Decimal,
-                      at: datetime, price: Decimal | None, version: int) -> dict[str, Any]:
-        at_text = instant_text(at)
-        return {"PK": keys.account_pk(account_id), "SK": keys.history_sk(symbol, at_text, version),
+    def _history_item(self, account_id: uuid.UUID, change: Planned, version: int) -> dict[str, Any]:
+        at_text = instant_text(change.at)
+        return {"PK": keys.account_pk(account_id), "SK": keys.history_sk(change.symbol, at_text, version),
                 # LSI1 orders the account's history by time across symbols; the time-ordered id keeps
                 # two changes at one instant in the order they were made.
                 "LSI1SK": f"{at_text}#{new_id()}",
-                "account_id": str(account_id), "symbol": symbol, "action": action, "delta": delta,
-                "quantity_after": after, "price": price, "at": at_text, "version": version}
+                "account_id": str(account_id), "symbol": change.symbol, "action": change.action,
+                "delta": change.delta, "quantity_after": change.after, "price": change.price, "at": at_text,
+                "version": version}
 
-    def _checks(self, account_id: uuid.UUID, symbol: str | None) -> list[dict[str, Any]]:
-        # A live account: one being deleted takes no more trades.
+    def _checks(self, account_id: uuid.UUID, new_symbols: list[str]) -> list[dict[str, Any]]:
+        # A live account (one being deleted takes no more trades), and the instruments of new holdings.
         checks = [keys.live_check(self._table, keys.account_pk(account_id), keys.META)]
-        if symbol is not None:
-            instrument = {"PK": symbol, "SK": keys.INSTRUMENT_META}
-            checks.append({"ConditionCheck": {"TableName": self._instruments, "Key": instrument,
-                                              "ConditionExpression": "attribute_exists(PK)"}})
+        checks += [{"ConditionCheck": {"TableName": self._instruments, "ConditionExpression": "attribute_exists(PK)",
+                                       "Key": {"PK": symbol, "SK": keys.INSTRUMENT_META}}} for symbol in new_symbols]
         return checks
 
     def _current_put(self, account_id: uuid.UUID, symbol: str, quantity: Decimal, version: int,
                      last_change: str, expected: int) -> dict[str, Any]:
-        # Conditional on the version read: a concurrent change in between cancels this transaction.
-        condition = "attribute_not_exists(PK)" if expected == 0 else "#v = :expected"
+        # Conditional on the version read: a concurrent change in between cancels this transaction; so
+        # does an import that claimed the holding meanwhile.
+        condition = "attribute_not_exists(PK)" if expected == 0 else f"#v = :expected AND attribute_not_exists({MARK})"
         put: dict[str, Any] = {"TableName": self._table, "ConditionExpression": condition, "Item": {
             "PK": keys.account_pk(account_id), "SK": keys.current_sk(symbol), "account_id": str(account_id),
             "symbol": symbol, "quantity": quantity, "version": version, "last_change_at": last_change,
@@ -80,18 +81,23 @@ class DynamoPositionStore:
     def change(self, account_id: uuid.UUID, symbol: str, action: str, mutation: Mutation,
                at: datetime | None, price: Decimal | None) -> PositionChange:
         """Read CURRENT, apply mutation, write CURRENT and HISTORY in one conditional transaction."""
+        deadline = time.monotonic() + self.imports.wait_for
         for attempt in range(self._dynamo.retry.attempts * 4):
             current = self._current(account_id, symbol)
-            held = ZERO if current is None else current["quantity"]
-            version = 0 if current is None else int(current["version"])
-            last = None if current is None else datetime.fromisoformat(current["last_change_at"])
-            instant = at if at is not None else max(utcnow(), last) if last else utcnow()
-            if last is not None and instant < last:
-                raise ValidationError("at", instant.isoformat(), f"before the last change of {symbol} "
-                                      f"({last.isoformat()}); history is recorded in time order")
+            if marked(current):
+                assert current is not None
+                # An import holds this position: wait for it, or roll it back if it was abandoned.
+                if not self.imports.roll_back_stale(account_id, [current]) and time.monotonic() > deadline:
+                    raise ConflictError(f"position {symbol} of account {account_id}: an import holds it")
+                self._dynamo.retry.sleep(min(attempt, 6))
+                continue
+            version = committed(current)
+            held = current["quantity"] if current and version else ZERO
+            last = datetime.fromisoformat(current["last_change_at"]) if current and version else None
+            instant = change_instant(symbol, at, last, utcnow())
             delta, after = mutation(held)
-            history = self._history_item(account_id, symbol, action, delta, after, instant, price, version + 1)
-            checks = self._checks(account_id, symbol if version == 0 else None)
+            history = self._history_item(account_id, Planned(symbol, action, delta, after, instant, price), version + 1)
+            checks = self._checks(account_id, [symbol] if version == 0 else [])
             try:
                 self._dynamo.transact([*checks, self._current_put(
                     account_id, symbol, after, version + 1, instant_text(instant), version),
@@ -107,49 +113,9 @@ class DynamoPositionStore:
             return _change(history)
         raise BackendError(f"position {symbol} of account {account_id}: too much contention, gave up")
 
-    def change_many(self, account_id: uuid.UUID, trades: Sequence[Trade]) -> int:
-        """Apply trades in order. Up to 100 items this is one transaction; a larger import first commits
-        the final holdings (claiming the history versions), then writes the history in retried batches."""
-        symbols = sorted({trade[0] for trade in trades})
-        for attempt in range(self._dynamo.retry.attempts):
-            current = {item["symbol"]: item for item in self._current_items(account_id)}
-            held = {s: current[s]["quantity"] if s in current else ZERO for s in symbols}
-            version = {s: int(current[s]["version"]) if s in current else 0 for s in symbols}
-            last = {s: current[s]["last_change_at"] for s in symbols if s in current}
-            start = dict(version)
-            history = []
-            for symbol, action, quantity, at, price in trades:
-                at_text = instant_text(at)
-                if symbol in last and at_text < last[symbol]:
-                    raise ValidationError("at", at.isoformat(), f"before the last change of {symbol}; "
-                                          "history is recorded in time order")
-                delta, after = apply_trade(symbol, held[symbol], action, quantity)
-                held[symbol], last[symbol] = after, at_text
-                version[symbol] += 1
-                history.append(self._history_item(account_id, symbol, action, delta, after, at, price, version[symbol]))
-            checks = self._checks(account_id, None)
-            new_symbols = [s for s in symbols if start[s] == 0]
-            checks += [c for s in new_symbols for c in self._checks(account_id, s)[1:]]
-            puts = [self._current_put(account_id, s, held[s], version[s], last[s], start[s]) for s in symbols]
-            small = len(checks) + len(puts) + len(history) <= TRANSACTION_LIMIT
-            writes = [{"Put": {"TableName": self._table, "Item": h}} for h in history] if small else []
-            actions = [*checks, *puts, *writes]
-            if len(actions) > TRANSACTION_LIMIT:
-                raise ValidationError("trades", len(symbols), "more than 90 symbols in one import")
-            try:
-                self._dynamo.transact(actions)
-            except TransactionCanceledError as exc:
-                failed = [i for i, code in enumerate(exc.codes) if code == "ConditionalCheckFailed"]
-                if failed and failed[0] < len(checks):
-                    if failed[0] == 0:
-                        raise NotFoundError("account", str(account_id)) from exc
-                    raise NotFoundError("instrument", new_symbols[failed[0] - 1]) from exc
-                self._dynamo.retry.sleep(attempt)
-                continue
-            if not small:
-                self._dynamo.batch_write(self._table, puts=history)
-            return len(history)
-        raise BackendError(f"account {account_id}: too much contention importing trades, gave up")
+    def change_many(self, account_id: uuid.UUID, symbols: Sequence[str], plan: Plan) -> int:
+        """All or nothing for any size (see imports.py): one transaction when it fits, else claim, write, commit."""
+        return self.imports.change_many(account_id, symbols, plan)
 
     def _current_items(self, account_id: uuid.UUID) -> list[dict[str, Any]]:
         # One Query that reads CURRENT items only: its cost does not grow with the history.
@@ -176,48 +142,80 @@ class DynamoPositionStore:
             current_price=found.get((item["symbol"], "PRICE"), {}).get("current_price"),
         ) for item in items), key=lambda p: p.symbol)
 
+    def _committed_versions(self, account_id: uuid.UUID, symbol: str | None) -> dict[str, int]:
+        """Up to which version each symbol's history is committed (records above belong to an import under way)."""
+        if symbol is not None:
+            item = self._current(account_id, symbol)
+            return {} if item is None else {symbol: committed(item)}
+        return {item["symbol"]: committed(item) for item in self._current_items(account_id)}
+
     def history_page(self, account_id: uuid.UUID, symbol: str | None, start: datetime | None,
                      end: datetime | None, after: Bookmark | None, size: int) -> Rows:
-        """The audit trail in time order: the HISTORY range of one symbol, or LSI1 for all symbols."""
+        """The audit trail in time order: the HISTORY range of one symbol, or LSI1 for all symbols.
+
+        The committed versions are read with the first page and carried in the bookmark, so every page
+        of one listing leaves out the same uncommitted records: a listing never shows part of an import
+        (a page may be shorter than size).
+        """
+        if after is None:
+            versions, key = self._committed_versions(account_id, symbol), None
+        elif isinstance(after, dict) and isinstance(after.get("versions"), dict) and "key" in after:
+            versions, key = after["versions"], after["key"]
+        else:
+            raise ValidationError("cursor", after, "not a position of this list")
         low = "0" if start is None else instant_text(start)
         high = "9" if end is None else instant_text(end) + keys.HIGH
         if symbol is not None:
             prefix = keys.history_prefix(symbol)
-            return query_rows(self._dynamo, self._table, _change, size, after, ConsistentRead=True,
-                              KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
-                              ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
-                              ExpressionAttributeValues={":pk": keys.account_pk(account_id),
-                                                         ":low": prefix + low, ":high": prefix + high})
-        return query_rows(self._dynamo, self._table, _change, size, after, IndexName="LSI1", ConsistentRead=True,
-                          KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
-                          ExpressionAttributeNames={"#pk": "PK", "#sk": "LSI1SK"},
-                          ExpressionAttributeValues={":pk": keys.account_pk(account_id), ":low": low, ":high": high})
+            items, key = query_rows(
+                self._dynamo, self._table, lambda item: item, size, key, ConsistentRead=True,
+                KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
+                ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
+                ExpressionAttributeValues={":pk": keys.account_pk(account_id), ":low": prefix + low,
+                                           ":high": prefix + high})
+        else:
+            items, key = query_rows(
+                self._dynamo, self._table, lambda item: item, size, key, IndexName="LSI1", ConsistentRead=True,
+                KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
+                ExpressionAttributeNames={"#pk": "PK", "#sk": "LSI1SK"},
+                ExpressionAttributeValues={":pk": keys.account_pk(account_id), ":low": low, ":high": high})
+        changes = [_change(item) for item in items if int(item["version"]) <= versions.get(item["symbol"], 0)]
+        return changes, None if key is None else {"key": key, "versions": versions}
 
-    def _quantity_at(self, account_id: uuid.UUID, symbol: str, at_text: str) -> Decimal:
-        prefix = keys.history_prefix(symbol)
-        items, _ = self._dynamo.query_page(
-            self._table, 1, None, KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
-            ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"}, ScanIndexForward=False, ConsistentRead=True,
-            ProjectionExpression="quantity_after",
-            ExpressionAttributeValues={":pk": keys.account_pk(account_id), ":low": prefix,
-                                       ":high": prefix + at_text + keys.HIGH})
-        return items[0]["quantity_after"] if items else ZERO
+    def _quantity_at(self, account_id: uuid.UUID, item: dict[str, Any], at_text: str) -> Decimal:
+        prefix = keys.history_prefix(item["symbol"])
+        query = {"KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
+                 "ExpressionAttributeNames": {"#pk": "PK", "#sk": "SK", "#v": "version"},
+                 "ScanIndexForward": False, "ConsistentRead": True, "ProjectionExpression": "quantity_after, #v",
+                 "ExpressionAttributeValues": {":pk": keys.account_pk(account_id), ":low": prefix,
+                                               ":high": prefix + at_text + keys.HIGH}}
+        if not marked(item):
+            found, _ = self._dynamo.query_page(self._table, 1, None, **query)
+            return found[0]["quantity_after"] if found else ZERO
+        # An import under way: its records are the newest of the symbol and stay unseen.
+        for record in self._dynamo.query(self._table, **query):
+            if int(record["version"]) <= committed(item):
+                return record["quantity_after"]  # type: ignore[no-any-return]
+        return ZERO
 
     def holdings_at(self, account_id: uuid.UUID, at: datetime) -> dict[str, Decimal]:
         """Quantity of every symbol ever held as of at: one Query per symbol (limit 1), run concurrently."""
-        symbols = self.symbols(account_id)
-        if not symbols:
+        items = self._current_items(account_id)
+        if not items:
             return {}
         at_text = instant_text(at)
-        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(symbols))) as pool:
-            quantities = pool.map(lambda symbol: self._quantity_at(account_id, symbol, at_text), symbols)
-            return {symbol: quantity for symbol, quantity in zip(symbols, quantities, strict=True) if quantity}
+        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(items))) as pool:
+            quantities = pool.map(lambda item: self._quantity_at(account_id, item, at_text), items)
+            return {item["symbol"]: quantity for item, quantity in zip(items, quantities, strict=True) if quantity}
 
     def changes_until(self, account_id: uuid.UUID, end: datetime) -> Columns:
-        """Every change up to end in time order (LSI1), as columns."""
-        items = list(self._dynamo.query(
+        """Every change up to end in time order (LSI1), as columns; an uncommitted import's are left out."""
+        versions = self._committed_versions(account_id, None)
+        items = [item for item in self._dynamo.query(
             self._table, IndexName="LSI1", KeyConditionExpression="#pk = :pk AND #sk <= :high",
-            ExpressionAttributeNames={"#pk": "PK", "#sk": "LSI1SK", "#s": "symbol", "#q": "quantity_after"},
-            ProjectionExpression="#s, #sk, #q", ConsistentRead=True,
-            ExpressionAttributeValues={":pk": keys.account_pk(account_id), ":high": instant_text(end) + keys.HIGH}))
+            ExpressionAttributeNames={"#pk": "PK", "#sk": "LSI1SK", "#s": "symbol", "#q": "quantity_after",
+                                      "#v": "version"},
+            ProjectionExpression="#s, #sk, #q, #v", ConsistentRead=True,
+            ExpressionAttributeValues={":pk": keys.account_pk(account_id), ":high": instant_text(end) + keys.HIGH})
+            if int(item["version"]) <= versions.get(item["symbol"], 0)]
         return ([i["symbol"] for i in items], [i["LSI1SK"][:27] for i in items], [i["quantity_after"] for i in items])

@@ -15,12 +15,12 @@ from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import keyset_rows
 from alexdb.adapters.sql.schema import accounts, instruments, position_history, positions
 from alexdb.adapters.sql.upsert import insert_for
-from alexdb.domain.errors import NotFoundError, ValidationError
+from alexdb.domain.errors import NotFoundError
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import Position, PositionChange
 from alexdb.domain.paging import Bookmark
-from alexdb.domain.trading import apply_trade
-from alexdb.ports import Columns, Mutation, Rows, Trade
+from alexdb.domain.trading import Plan, change_instant, final_holdings
+from alexdb.ports import Columns, Mutation, Rows
 
 ZERO = Decimal(0)
 
@@ -57,16 +57,7 @@ class SqlPositionStore:
                 .where(positions.c.account_id == account_id, positions.c.symbol == symbol)
                 .with_for_update()
             ).one()
-            if at is None:
-                # "Now" is read under the lock, so a trader that waited is not stamped before the one
-                # it waited for; max() keeps history ordered even if another host's clock runs ahead.
-                at = max(now, held.last_change_at)
-            elif at < held.last_change_at:
-                raise ValidationError(
-                    "at", at.isoformat(),
-                    f"before the last change of {symbol} ({held.last_change_at.isoformat()}); "
-                    "history is recorded in time order",
-                )
+            at = change_instant(symbol, at, held.last_change_at, now)  # "now" read under the row lock
             delta, after = mutation(held.quantity)
             conn.execute(
                 update(positions)
@@ -82,9 +73,8 @@ class SqlPositionStore:
             quantity_after=after, at=at, price=price, seq=seq,
         )
 
-    def change_many(self, account_id: uuid.UUID, trades: Sequence[Trade]) -> int:
-        """Apply trades in order in one transaction; any refused trade rolls back the whole batch."""
-        symbols = sorted({trade[0] for trade in trades})
+    def change_many(self, account_id: uuid.UUID, symbols: Sequence[str], plan: Plan) -> int:
+        """One transaction: lock the symbols' positions, plan from them, write history and positions."""
         with self._uow.begin(write=True) as conn:
             if conn.execute(select(accounts.c.id).where(accounts.c.id == account_id)).first() is None:
                 raise NotFoundError("account", str(account_id))
@@ -96,28 +86,21 @@ class SqlPositionStore:
             existing = {row.symbol: row for row in conn.execute(
                 select(positions).where(positions.c.account_id == account_id, positions.c.symbol.in_(symbols))
                 .with_for_update())}
-            held = {s: (existing[s].quantity if s in existing else ZERO) for s in symbols}
-            last = {s: existing[s].last_change_at for s in existing}
-            rows = []
-            for symbol, action, quantity, at, price in trades:
-                if symbol in last and at < last[symbol]:
-                    raise ValidationError("at", at.isoformat(), f"before the last change of {symbol}; "
-                                          "history is recorded in time order")
-                delta, after = apply_trade(symbol, held[symbol], action, quantity)
-                held[symbol], last[symbol] = after, at
-                rows.append({"account_id": account_id, "symbol": symbol, "action": action, "delta": delta,
-                             "quantity_after": after, "price": price, "at": at})
-            if rows:
-                conn.execute(insert(position_history), rows)
-            for symbol in symbols:
-                values = {"quantity": held[symbol], "last_change_at": last[symbol], "updated_at": now}
+            planned = plan({s: (existing[s].quantity, existing[s].last_change_at) if s in existing else (ZERO, None)
+                            for s in symbols})
+            if planned:
+                conn.execute(insert(position_history), [
+                    {"account_id": account_id, "symbol": c.symbol, "action": c.action, "delta": c.delta,
+                     "quantity_after": c.after, "price": c.price, "at": c.at} for c in planned])
+            for symbol, last in final_holdings(planned).items():
+                values = {"quantity": last.after, "last_change_at": last.at, "updated_at": now}
                 if symbol in existing:
                     conn.execute(update(positions).where(
                         positions.c.account_id == account_id, positions.c.symbol == symbol,
                     ).values(**values, version=existing[symbol].version + 1))
                 else:
                     conn.execute(insert(positions).values(account_id=account_id, symbol=symbol, version=1, **values))
-        return len(rows)
+        return len(planned)
 
     def symbols(self, account_id: uuid.UUID) -> list[str]:
         """Every symbol the account has ever held (a position row outlives its last sale)."""
