@@ -54,7 +54,7 @@ def _race(writers: list[Callable[[], None]]) -> None:
         try:
             start.wait()
             write()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(write,)) for write in writers]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import boto3
 import pytest
 from botocore.stub import Stubber
 
 from alexdb.adapters.dynamodb.client import Dynamo, RetryPolicy, TransactionCanceledError, to_item
-from alexdb.domain.errors import BackendError
+from alexdb.adapters.dynamodb.config import DynamoConfig
+from alexdb.domain.errors import BackendError, SchemaError
 
 FAST = RetryPolicy(attempts=4, base_delay=0.0, max_delay=0.0)
 
@@ -56,15 +61,48 @@ def test_unprocessed_keys_are_resent(stubbed):
     assert found == [{"PK": "A", "SK": "M", "v": __import__("decimal").Decimal("1.10")}]
 
 
-def test_throttling_is_retried_then_reported(stubbed):
+def test_throttling_left_unresolved_by_botocore_is_reported_without_more_attempts(stubbed):
     dynamo, stub = stubbed
-    stub.add_client_error("get_item", "ProvisionedThroughputExceededException")
-    stub.add_response("get_item", {"Item": {"PK": {"S": "A"}, "SK": {"S": "M"}}})
-    assert dynamo.get("t", {"PK": "A", "SK": "M"}) == {"PK": "A", "SK": "M"}
-    for _ in range(FAST.attempts):
-        stub.add_client_error("get_item", "ThrottlingException")
+    stub.add_client_error("get_item", "ThrottlingException")  # the Stubber answers once: no loop of alexdb's own
     with pytest.raises(BackendError, match="throttled"):
         dynamo.get("t", {"PK": "A", "SK": "M"})
+
+
+class _Throttling(BaseHTTPRequestHandler):
+    """A DynamoDB endpoint that throttles every request, counting them."""
+
+    requests = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        type(self).requests += 1
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                           "message": "slow down"}).encode()
+        self.send_response(400)
+        self.send_header("content-type", "application/x-amz-json-1.0")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_one_throttled_call_makes_exactly_the_policys_attempts(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Throttling)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        policy = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
+        config = DynamoConfig("u", "i", "us-east-1", f"http://127.0.0.1:{server.server_port}")
+        client = config.client(policy)
+        dynamo = Dynamo(client, policy)
+        with pytest.raises(BackendError, match="throttled after 3 attempts"):
+            dynamo.get("t", {"PK": "A", "SK": "M"})
+        assert _Throttling.requests == 3  # botocore's retries only: not 3 x alexdb's own loop
+    finally:
+        server.shutdown()
 
 
 def test_transaction_conflicts_are_retried_and_conditions_are_not(stubbed):
@@ -83,7 +121,14 @@ def test_transaction_conflicts_are_retried_and_conditions_are_not(stubbed):
 
 def test_other_errors_are_translated_with_their_cause(stubbed):
     dynamo, stub = stubbed
-    stub.add_client_error("get_item", "ResourceNotFoundException", "Requested resource not found")
-    with pytest.raises(BackendError, match="ResourceNotFoundException") as info:
+    stub.add_client_error("get_item", "InternalFailure", "something broke")
+    with pytest.raises(BackendError, match="InternalFailure") as info:
         dynamo.get("t", {"PK": "A", "SK": "M"})
     assert info.value.__cause__ is not None
+
+
+def test_a_missing_table_is_a_schema_error_naming_the_fix(stubbed):
+    dynamo, stub = stubbed
+    stub.add_client_error("get_item", "ResourceNotFoundException", "Requested resource not found")
+    with pytest.raises(SchemaError, match="alexdb dynamodb create-tables"):
+        dynamo.get("t", {"PK": "A", "SK": "M"})

@@ -31,6 +31,7 @@ from alexdb.domain.errors import (
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
+    SchemaError,
     ValidationError,
 )
 from alexdb.domain.paging import DEFAULT_LIMIT, Results
@@ -38,7 +39,7 @@ from alexdb.speed.broadcast import WebSocketBroadcaster
 from alexdb.speed.pipeline import Ingestor
 
 T = TypeVar("T")
-STATUS = [(ValidationError, 422), (NotFoundError, 404), (ConflictError, 409), (BackendError, 503),
+STATUS = [(ValidationError, 422), (NotFoundError, 404), (ConflictError, 409), (BackendError, 503), (SchemaError, 503),
           (AuthenticationError, 401), (PermissionDeniedError, 403)]
 
 

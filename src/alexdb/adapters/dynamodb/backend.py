@@ -30,7 +30,8 @@ class DynamoBackend:
         self.url = url
         self.config = DynamoConfig.from_url(url)
         self.meter = Meter()
-        self.dynamo = Dynamo(client or self.config.client(), retry, self.meter)
+        retry = retry or RetryPolicy()
+        self.dynamo = Dynamo(client or self.config.client(retry), retry, self.meter)
         users, instruments = self.config.users_table, self.config.instruments_table
         if create_tables:
             self.create_tables()

@@ -105,7 +105,7 @@ class DynamoChat:
                     context_ids: list[str] | None = None, *, user_id: str) -> ChatMessage:
         """Append a message; the message and the session's counters and activity change in one transaction."""
         new = check_message(role, content, tokens, context_ids)
-        for attempt in range(self._dynamo.retry.attempts * 4):
+        for attempt in self._dynamo.retry.rounds():
             meta = self._live(session_id, user_id)
             seq, now = int(meta["last_seq"]) + 1, utcnow()
             messages_ttl = int(meta["messages_ttl"])

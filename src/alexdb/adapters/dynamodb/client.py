@@ -1,5 +1,5 @@
-"""A thin layer over the boto3 DynamoDB client: typed items, full pagination, bounded retries with
-backoff and jitter, errors translated at this edge, and consumed capacity metered per operation."""
+"""A thin layer over the boto3 DynamoDB client: typed items, full pagination, one bounded retry policy,
+errors translated at this edge, and consumed capacity metered per operation."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from alexdb.domain.errors import BackendError, ValidationError
+from alexdb.domain.errors import BackendError, SchemaError, ValidationError
 
 RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
              "InternalServerError", "ServiceUnavailable", "TransactionInProgressException"}
@@ -78,17 +78,49 @@ class ConditionFailedError(Exception):
     """A single-item write whose condition did not hold."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class RetryPolicy:
-    """How long to keep retrying throttles, conflicts and unprocessed batch items."""
+    """The one retry policy of alexdb on DynamoDB: how many attempts, and how long, any one call may take.
 
-    attempts: int = 8
+    Throttling and server errors are retried by botocore itself (standard mode, `attempts` in all, see
+    botocore_config); alexdb adds no loop of its own on top. What botocore does not retry, alexdb
+    retries under the same bounds: transactions cancelled by a conflict with another transaction, and
+    batch items DynamoDB left unprocessed.
+    """
+
+    attempts: int = 5
     base_delay: float = 0.02
     max_delay: float = 1.0
+    budget_s: float = 20.0  # no call retries past this many seconds
+    races: int = 64  # how often a conditional write that lost a race to another writer is read and tried again
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 10.0
+
+    def botocore_config(self, **options: Any) -> Any:
+        """The botocore client configuration that applies this policy to every request."""
+        from botocore.config import Config
+
+        return Config(retries={"mode": "standard", "total_max_attempts": self.attempts},
+                      connect_timeout=self.connect_timeout_s, read_timeout=self.read_timeout_s, **options)
 
     def sleep(self, attempt: int) -> None:
         """Exponential backoff with full jitter."""
         time.sleep(random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt)))
+
+    def tries(self) -> Iterator[int]:
+        """Attempt numbers 0, 1, ... while within both the attempts and the time budget."""
+        return self._within(self.attempts)
+
+    def rounds(self) -> Iterator[int]:
+        """Rounds of read-and-write-if-unchanged (optimistic concurrency), within races and the time budget."""
+        return self._within(self.races)
+
+    def _within(self, count: int) -> Iterator[int]:
+        deadline = time.monotonic() + self.budget_s
+        for attempt in range(count):
+            if attempt and time.monotonic() >= deadline:
+                return
+            yield attempt
 
 
 class Dynamo:
@@ -100,25 +132,20 @@ class Dynamo:
         self.meter = meter or Meter()
 
     def call(self, operation: str, **request: Any) -> dict[str, Any]:
-        """One request, retried on throttling within the budget; other failures translated."""
+        """One request (botocore retries throttling and server errors under the policy); failures translated."""
         method = getattr(self.client, _snake(operation))
-        for attempt in range(self.retry.attempts):
-            try:
-                response: dict[str, Any] = method(ReturnConsumedCapacity="TOTAL", **request)
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "")
-                if code not in RETRYABLE:
-                    raise _translate(operation, exc) from exc
-                if attempt + 1 == self.retry.attempts:
-                    raise BackendError(f"DynamoDB {operation}: still throttled after "
-                                       f"{self.retry.attempts} attempts ({code})") from exc
-                self.retry.sleep(attempt)
-                continue
-            except BotoCoreError as exc:
-                raise BackendError(f"DynamoDB {operation} failed: {exc}") from exc
-            self.meter.record(operation, response.get("ConsumedCapacity"))
-            return response
-        raise AssertionError("unreachable: the loop returns or raises")
+        try:
+            response: dict[str, Any] = method(ReturnConsumedCapacity="TOTAL", **request)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in RETRYABLE:
+                attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) + 1
+                raise BackendError(f"DynamoDB {operation}: still throttled after {attempts} attempts ({code})") from exc
+            raise _translate(operation, exc) from exc
+        except BotoCoreError as exc:
+            raise BackendError(f"DynamoDB {operation} failed: {exc}") from exc
+        self.meter.record(operation, response.get("ConsumedCapacity"))
+        return response
 
     def describe(self, table: str) -> dict[str, Any] | None:
         """DescribeTable's Table, or None when the table does not exist."""
@@ -202,16 +229,18 @@ class Dynamo:
         TransactionCanceledError carries each action's reason when a condition refused the transaction.
         """
         request = [_serialize_action(action) for action in actions]
-        for attempt in range(self.retry.attempts):
+        codes: list[str] = []
+        for attempt in self.retry.tries():
+            if attempt:
+                self.retry.sleep(attempt)  # a conflict with another transaction: try again
             try:
                 self.call("TransactWriteItems", TransactItems=request)
                 return
             except _CanceledError as exc:
                 codes = exc.codes
-                if "ConditionalCheckFailed" in codes or attempt + 1 == self.retry.attempts:
+                if "ConditionalCheckFailed" in codes:
                     raise TransactionCanceledError(codes) from exc
-                self.retry.sleep(attempt)  # a conflict with another transaction: try again
-        raise BackendError("unreachable")  # pragma: no cover
+        raise TransactionCanceledError(codes)
 
     def batch_write(self, table: str, puts: Sequence[dict[str, Any]] = (),
                     deletes: Sequence[dict[str, str]] = ()) -> None:
@@ -220,12 +249,13 @@ class Dynamo:
         requests += [{"DeleteRequest": {"Key": to_item(k)}} for k in deletes]
         for offset in range(0, len(requests), 25):
             pending = requests[offset:offset + 25]
-            for attempt in range(self.retry.attempts):
+            for attempt in self.retry.tries():
+                if attempt:
+                    self.retry.sleep(attempt)
                 response = self.call("BatchWriteItem", RequestItems={table: pending})
                 pending = response.get("UnprocessedItems", {}).get(table, [])
                 if not pending:
                     break
-                self.retry.sleep(attempt)
             if pending:
                 raise BackendError(f"BatchWriteItem left {len(pending)} items unprocessed: {pending}")
 
@@ -234,13 +264,14 @@ class Dynamo:
         found: list[dict[str, Any]] = []
         for offset in range(0, len(keys), 100):
             pending: dict[str, Any] = {"Keys": [to_item(k) for k in keys[offset:offset + 100]], "ConsistentRead": True}
-            for attempt in range(self.retry.attempts):
+            for attempt in self.retry.tries():
+                if attempt:
+                    self.retry.sleep(attempt)
                 response = self.call("BatchGetItem", RequestItems={table: pending})
                 found += [from_item(i) for i in response.get("Responses", {}).get(table, [])]
                 pending = response.get("UnprocessedKeys", {}).get(table, {})
                 if not pending:
                     break
-                self.retry.sleep(attempt)
             if pending:
                 raise BackendError(f"BatchGetItem left keys unprocessed: {pending.get('Keys')}")
         return found
@@ -289,6 +320,9 @@ def _translate(operation: str, exc: ClientError) -> Exception:
     if code == "TransactionCanceledException":
         reasons = exc.response.get("CancellationReasons") or []
         return _CanceledError([reason.get("Code", "None") for reason in reasons])
+    if code == "ResourceNotFoundException":
+        return SchemaError(f"DynamoDB {operation}: {message}: run `alexdb dynamodb create-tables` "
+                           "(or connect with migrate=True)")
     if code == "ValidationException" and "size" in message.lower():
         return ValidationError("item", operation, f"too large for one DynamoDB item: {message}")
     return BackendError(f"DynamoDB {operation} failed: {code}: {message}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from alexdb.adapters.dynamodb.client import RetryPolicy
 from alexdb.adapters.dynamodb.tables import CHAT, INSTRUMENTS, TABLES, USERS
 from alexdb.domain.errors import ValidationError
 
@@ -50,14 +51,13 @@ class DynamoConfig:
         chat = query.get("chat_table") or os.environ.get("DYNAMODB_CHAT_TABLE") or CHAT.default_name
         return cls(prefix + users, prefix + instruments, region, endpoint, prefix + chat, prefix)
 
-    def client(self) -> Any:
-        """A boto3 DynamoDB client for this configuration (botocore retries in standard mode)."""
+    def client(self, retry: RetryPolicy | None = None) -> Any:
+        """A boto3 DynamoDB client for this configuration, retrying as the policy says."""
         import boto3
-        from botocore.config import Config
 
+        retry = retry or RetryPolicy()
         options: dict[str, Any] = {"region_name": self.region,
-                                   "config": Config(retries={"mode": "standard", "max_attempts": 3},
-                                                    max_pool_connections=32)}
+                                   "config": retry.botocore_config(max_pool_connections=32)}
         if self.endpoint_url:
             options["endpoint_url"] = self.endpoint_url
         return boto3.client("dynamodb", **options)

@@ -75,8 +75,8 @@ class Importer:
 
     def change_many(self, account_id: uuid.UUID, symbols: Sequence[str], plan: Plan) -> int:
         """Plan from the committed holdings and write it all or nothing, retrying lost races."""
-        deadline = time.monotonic() + self.wait_for
-        for attempt in range(10_000):
+        deadline, foreign = time.monotonic() + self.wait_for, []
+        for attempt in self._dynamo.retry.rounds():
             current = self._current(account_id)
             held = {s: (current[s]["quantity"], datetime.fromisoformat(current[s]["last_change_at"]))
                     if committed(current.get(s)) else (ZERO, None) for s in symbols}
@@ -102,6 +102,8 @@ class Importer:
                 if self._commit(account_id, import_id, planned, start):
                     return len(planned)
             self._dynamo.retry.sleep(min(attempt, 6))  # lost a race: read and plan again
+        if foreign:
+            raise ConflictError(f"account {account_id}: another import holds {foreign[0]}")
         raise BackendError(f"account {account_id}: too much contention importing trades, gave up")
 
     def _history(self, account_id: uuid.UUID, planned: Sequence[Planned], start: dict[str, int]) -> list[Any]:

@@ -81,10 +81,11 @@ class DynamoPositionStore:
     def change(self, account_id: uuid.UUID, symbol: str, action: str, mutation: Mutation,
                at: datetime | None, price: Decimal | None) -> PositionChange:
         """Read CURRENT, apply mutation, write CURRENT and HISTORY in one conditional transaction."""
-        deadline = time.monotonic() + self.imports.wait_for
-        for attempt in range(self._dynamo.retry.attempts * 4):
+        deadline, held_by_import = time.monotonic() + self.imports.wait_for, False
+        for attempt in self._dynamo.retry.rounds():
             current = self._current(account_id, symbol)
-            if marked(current):
+            held_by_import = marked(current)
+            if held_by_import:
                 assert current is not None
                 # An import holds this position: wait for it, or roll it back if it was abandoned.
                 if not self.imports.roll_back_stale(account_id, [current]) and time.monotonic() > deadline:
@@ -111,6 +112,8 @@ class DynamoPositionStore:
                 self._dynamo.retry.sleep(min(attempt, 6))  # lost the race for this version: re-read
                 continue
             return _change(history)
+        if held_by_import:
+            raise ConflictError(f"position {symbol} of account {account_id}: an import holds it")
         raise BackendError(f"position {symbol} of account {account_id}: too much contention, gave up")
 
     def change_many(self, account_id: uuid.UUID, symbols: Sequence[str], plan: Plan) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from alexdb.adapters.sql.types import json_dumps, json_loads
-from alexdb.domain.errors import AlexdbError, BackendError, ConflictError, ValidationError
+from alexdb.domain.errors import AlexdbError, BackendError, ConflictError, SchemaError, ValidationError
 
 WRITE = "alexdb_write"
 
@@ -107,12 +107,22 @@ def translated_errors() -> Iterator[None]:
         raise
     except sqlalchemy.exc.IntegrityError as exc:
         raise ConflictError(f"conflicting write: {_first_line(exc.orig)}") from exc
+    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError) as exc:
+        if _missing_table(exc.orig):
+            raise SchemaError(f"the database has no alexdb schema ({_first_line(exc.orig)}): "
+                              "run `alexdb migrate` (or connect with migrate=True)") from exc
+        raise BackendError(f"database error: {_first_line(exc.orig)}") from exc
     except sqlalchemy.exc.StatementError as exc:
         if isinstance(exc.orig, ValueError) and not isinstance(exc, sqlalchemy.exc.DBAPIError):
             raise ValidationError("value", exc.params, str(exc.orig)) from exc
         raise BackendError(f"database error: {_first_line(exc.orig or exc)}") from exc
     except sqlalchemy.exc.SQLAlchemyError as exc:
         raise BackendError(f"database error: {_first_line(exc)}") from exc
+
+
+def _missing_table(error: object) -> bool:
+    # SQLite says "no such table"; PostgreSQL raises UndefinedTable (SQLSTATE 42P01).
+    return "no such table" in str(error) or getattr(error, "sqlstate", None) == "42P01"
 
 
 def _first_line(error: object) -> str:
