@@ -73,7 +73,7 @@ class _Throttling(BaseHTTPRequestHandler):
 
     requests = 0
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         type(self).requests += 1
         self.rfile.read(int(self.headers.get("content-length", 0)))
         body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",

@@ -22,3 +22,15 @@ def test_round_trip_clear_and_scope(db):
     history.clear()
     assert again.messages == []
     assert [s.title for s in db.chat.list_sessions("alice")] == []
+
+
+def test_appends_do_not_read_the_session_and_a_window_reads_the_last_n(db):
+    history = AlexdbChatMessageHistory(session_id="conv-7", user_id="alice", db=db, window=3)
+    history.add_messages([HumanMessage(f"q{n}") for n in range(2)])  # creates the session on first use
+    reads = []
+    original = db.chat.get_session
+    db.chat.get_session = lambda *a, **k: reads.append(a) or original(*a, **k)
+    history.add_messages([HumanMessage(f"q{n}") for n in range(2, 6)])
+    assert reads == []
+    assert [m.content for m in history.messages] == ["q3", "q4", "q5"]
+    assert [m.content for m in history.last(None)] == [f"q{n}" for n in range(6)]

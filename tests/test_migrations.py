@@ -38,3 +38,19 @@ def test_postgresql_is_not_migrated_behind_the_users_back(pg_url):
     db = alexdb.connect(pg_url)
     db.check_schema()
     db.close()
+
+
+def test_a_pooled_connection_idle_a_while_is_checked_and_replaced_when_dead(pg_url, monkeypatch):
+    import psycopg
+
+    import alexdb
+    from alexdb.adapters.sql import engine
+
+    db = alexdb.connect(pg_url)
+    db.users.create_user("before")
+    monkeypatch.setattr(engine, "IDLE_PING_S", 0.0)  # every pooled connection counts as idle
+    with psycopg.connect(pg_url, autocommit=True) as admin:  # the server drops every other connection
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    assert db.users.get_user("before").clerk_user_id == "before"  # the dead one was replaced, not used
+    db.close()

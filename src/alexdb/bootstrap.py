@@ -39,15 +39,14 @@ def connect(
     if scheme in ("sqlite", "postgresql", "postgres"):
         from alexdb.adapters.sql.backend import SqlBackend
 
-        engine = SqlBackend(target, cursors, migrate_schema=migrate, chat_ttl=chat_ttl or DEFAULT_TTL)
+        engine = SqlBackend(target, migrate_schema=migrate)
     elif scheme == "dynamodb":
         from alexdb.adapters.dynamodb.backend import DynamoBackend
 
-        engine = DynamoBackend(target, cursors, client=client, create_tables=bool(migrate),
-                               chat_ttl=chat_ttl or DEFAULT_TTL)
+        engine = DynamoBackend(target, client=client, create_tables=bool(migrate))
     else:
         raise ValidationError("url", target, "expected a sqlite://, postgresql:// or dynamodb:// URL")
-    return Database(engine, cursors)
+    return Database(engine, cursors, chat_ttl or DEFAULT_TTL)
 
 
 def ingestor(db: Database, env: Mapping[str, str] | None = None, websocket: Notifier | None = None) -> Ingestor:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from alexdb.domain.chat import DEFAULT_TTL
 from alexdb.domain.paging import Cursors
 from alexdb.services.accounts import AccountService
+from alexdb.services.chat import ChatService
 from alexdb.services.instruments import InstrumentService
 from alexdb.services.jobs import JobService
 from alexdb.services.positions import PositionService
@@ -13,11 +16,10 @@ from alexdb.services.speed import AlertService, NotificationService, TickService
 from alexdb.services.users import UserService
 
 if TYPE_CHECKING:
-    from alexdb.adapters.dynamodb.chat import DynamoChat
-    from alexdb.adapters.sql.chat import SqlChat
     from alexdb.ports import (
         AccountRecords,
         AlertRecords,
+        ChatRecords,
         InstrumentStore,
         JobRecords,
         NotificationRecords,
@@ -59,8 +61,8 @@ class Backend(Protocol):
         """Job primitives."""
         ...
     @property
-    def chat(self) -> SqlChat | DynamoChat:
-        """Conversation memory."""
+    def chat(self) -> ChatRecords:
+        """Chat primitives."""
         ...
     @property
     def alerts(self) -> AlertRecords:
@@ -101,14 +103,14 @@ class Backend(Protocol):
 class Database:
     """An alexdb database: users, accounts, instruments, positions, jobs, chat and the speed layer."""
 
-    def __init__(self, engine: Backend, cursors: Cursors) -> None:
+    def __init__(self, engine: Backend, cursors: Cursors, chat_ttl: timedelta = DEFAULT_TTL) -> None:
         self.engine = engine
         self.users = UserService(engine.users, cursors)
         self.accounts = AccountService(engine.accounts, cursors)
         self.instruments = InstrumentService(engine.instruments, cursors)
         self.positions = PositionService(engine.positions, self.accounts, self.instruments, cursors)
         self.jobs = JobService(engine.jobs, cursors)
-        self.chat = engine.chat
+        self.chat = ChatService(engine.chat, cursors, chat_ttl)
         self.alerts = AlertService(engine.alerts, cursors)
         self.ticks = TickService(engine.ticks, cursors)
         self.notifications = NotificationService(engine.notifications, cursors)

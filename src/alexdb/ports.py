@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from alexdb.domain.alerts import Alert, Notification
+from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats
 from alexdb.domain.models import (
     Account,
     Instrument,
@@ -194,6 +195,45 @@ class PositionStore(Protocol):
         ...
     def changes_until(self, account_id: uuid.UUID, end: datetime) -> Columns:
         """Every change up to end, in time order, as columns (symbol, instant text, quantity after)."""
+        ...
+
+
+class ChatRecords(Protocol):
+    """The primitives behind db.chat: every rule lives in services/chat.py. A session of another user, or
+    one expired at `now`, is no session: calls on it answer None (or False)."""
+
+    def insert_session(self, session: ChatSession) -> bool:
+        """Store a new session; False when its id is taken."""
+        ...
+    def live_session(self, session_id: uuid.UUID, user_id: str, now: datetime) -> ChatSession | None:
+        """The user's live session, or None."""
+        ...
+    def append(self, session_id: uuid.UUID, user_id: str, message: NewMessage, now: datetime,
+               ttl: timedelta) -> ChatMessage | None:
+        """Add the next message and move the counters and the expiry (now + ttl), atomically."""
+        ...
+    def messages(self, session_id: uuid.UUID, user_id: str, now: datetime, limit: int | None,
+                 before: int | None) -> list[ChatMessage] | None:
+        """Messages oldest first: all, or the last `limit` with seq below `before`."""
+        ...
+    def touch(self, session_id: uuid.UUID, user_id: str, now: datetime, ttl: timedelta,
+              changes: Mapping[str, Any]) -> ChatSession | None:
+        """Set changes (title, pedagogy_mode), record activity at now."""
+        ...
+    def truncate(self, session_id: uuid.UUID, user_id: str, keep: int, now: datetime, ttl: timedelta) -> int | None:
+        """Delete all but the newest keep messages; how many were deleted."""
+        ...
+    def delete_session(self, session_id: uuid.UUID, user_id: str, now: datetime) -> bool:
+        """Delete the session and its messages."""
+        ...
+    def stats(self, session_id: uuid.UUID, user_id: str, now: datetime) -> SessionStats | None:
+        """Counts by role, tokens and size."""
+        ...
+    def session_page(self, user_id: str, now: datetime, ttl: timedelta, after: Bookmark | None, size: int) -> Rows:
+        """Up to size of the user's live sessions, most recently active first."""
+        ...
+    def purge_expired(self, now: datetime) -> int:
+        """Delete expired sessions where the engine does not (SQL); how many."""
         ...
 
 

@@ -68,7 +68,9 @@ class SessionStats(Record):
     expires_at: datetime
 
 
-class _NewMessage(Record):
+class NewMessage(Record):
+    """A message as given, before it has a place in a session."""
+
     role: Role
     content: str
     tokens: Annotated[WholeNumber, Field(ge=0)] | None = None
@@ -95,14 +97,14 @@ def new_session(user_id: Any, title: Any, pedagogy_mode: Any, ttl: timedelta,
                        pedagogy_mode=fields.pedagogy_mode, created_at=now, last_accessed=now, expires_at=now + ttl)
 
 
-def check_message(role: Any, content: Any, tokens: Any, context_ids: Any) -> _NewMessage:
+def check_message(role: Any, content: Any, tokens: Any, context_ids: Any) -> NewMessage:
     """A valid message; content up to MAX_CONTENT_BYTES of UTF-8, larger is refused (never truncated)."""
     if not isinstance(content, str):
         raise ValidationError("content", content, "must be text")
     size = len(content.encode("utf-8"))
     if size > MAX_CONTENT_BYTES:
         raise ValidationError("content", f"<{size} bytes>", f"larger than the {MAX_CONTENT_BYTES}-byte limit")
-    return build(_NewMessage, {"role": role, "content": content, "tokens": tokens,
+    return build(NewMessage, {"role": role, "content": content, "tokens": tokens,
                                "context_ids": [] if context_ids is None else context_ids})
 
 

@@ -21,6 +21,7 @@ from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 import alexdb
+from alexdb.database import Database
 from alexdb.domain.errors import ConflictError, NotFoundError
 
 NAMESPACE = uuid.UUID("6f0b9a4e-2c51-4d9a-9f3e-5b7a1c2d3e4f")
@@ -35,33 +36,34 @@ def session_uuid(user_id: str, session_id: str) -> uuid.UUID:
 class AlexdbChatMessageHistory(BaseChatMessageHistory):
     """BaseChatMessageHistory stored in db.chat: ordered, atomic appends, no 400 KB ceiling."""
 
-    def __init__(self, session_id: str, user_id: str, db: Any = None, url: str | None = None,
-                 title: str | None = None) -> None:
+    def __init__(self, session_id: str, user_id: str, db: Database | None = None, url: str | None = None,
+                 title: str | None = None, window: int | None = None) -> None:
+        """window: `messages` returns only the last `window` messages (what a prompt holds), read as such."""
         self.db = db if db is not None else alexdb.connect(url)
         self.user_id = user_id
         self.session_key = session_id
         self.session_id = session_uuid(user_id, session_id)
+        self.window = window
         self._title = title
-
-    def _ensure_session(self) -> None:
-        try:
-            self.db.chat.get_session(self.session_id, user_id=self.user_id)
-        except NotFoundError:
-            with contextlib.suppress(ConflictError):  # created meanwhile by another writer
-                self.db.chat.create_session(self.user_id, self._title, session_id=self.session_id)
 
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]
-        """Every message of the session, oldest first."""
+        """The session's messages, oldest first: all of them, or the last `window`."""
+        return self.last(self.window)
+
+    def last(self, count: int | None) -> list[BaseMessage]:
+        """The last `count` messages, oldest first (all of them when count is None); one indexed read."""
         try:
-            stored = self.db.chat.get_history(self.session_id, user_id=self.user_id)
+            stored = self.db.chat.get_history(self.session_id, user_id=self.user_id, limit=count)
         except NotFoundError:
             return []
         return [_to_langchain(message) for message in stored]
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
-        """Append messages in order (each append is atomic with the session's counters)."""
-        self._ensure_session()
+        """Append messages in order (each append is atomic with the session's counters).
+
+        The session is not read first: it is created only when an append finds none.
+        """
         for message in messages:
             role = ROLES.get(message.type)
             if role is None:
@@ -69,8 +71,16 @@ class AlexdbChatMessageHistory(BaseChatMessageHistory):
             content = message.content if isinstance(message.content, str) else json.dumps(message.content)
             usage = getattr(message, "usage_metadata", None) or {}
             context = [message.tool_call_id] if isinstance(message, ToolMessage) else None
-            self.db.chat.add_message(self.session_id, role, content, tokens=usage.get("total_tokens"),
-                                     context_ids=context, user_id=self.user_id)
+            try:
+                self._append(role, content, usage.get("total_tokens"), context)
+            except NotFoundError:
+                with contextlib.suppress(ConflictError):  # created meanwhile by another writer
+                    self.db.chat.create_session(self.user_id, self._title, session_id=self.session_id)
+                self._append(role, content, usage.get("total_tokens"), context)
+
+    def _append(self, role: str, content: str, tokens: int | None, context: list[str] | None) -> None:
+        self.db.chat.add_message(self.session_id, role, content, tokens=tokens, context_ids=context,
+                                 user_id=self.user_id)
 
     def clear(self) -> None:
         """Forget the session and its messages."""

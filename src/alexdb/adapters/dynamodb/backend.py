@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from alexdb.adapters.dynamodb import keys, provisioning
@@ -15,9 +14,7 @@ from alexdb.adapters.dynamodb.jobs import DynamoJobs
 from alexdb.adapters.dynamodb.positions import DynamoPositionStore
 from alexdb.adapters.dynamodb.speed import DynamoAlerts, DynamoNotifications, DynamoTicks
 from alexdb.adapters.dynamodb.users import DynamoUsers
-from alexdb.domain.chat import DEFAULT_TTL, check_ttl
 from alexdb.domain.errors import SchemaError
-from alexdb.domain.paging import Cursors
 
 
 class DynamoBackend:
@@ -25,8 +22,8 @@ class DynamoBackend:
 
     backend = "dynamodb"
 
-    def __init__(self, url: str, cursors: Cursors, client: Any = None, retry: RetryPolicy | None = None,
-                 create_tables: bool = False, chat_ttl: timedelta = DEFAULT_TTL) -> None:
+    def __init__(self, url: str, client: Any = None, retry: RetryPolicy | None = None,
+                 create_tables: bool = False) -> None:
         self.url = url
         self.config = DynamoConfig.from_url(url)
         self.meter = Meter()
@@ -40,7 +37,7 @@ class DynamoBackend:
         self.instruments = DynamoInstruments(self.dynamo, instruments)
         self.jobs = DynamoJobs(self.dynamo, users)
         self.positions = DynamoPositionStore(self.dynamo, users, instruments)
-        self.chat = DynamoChat(self.dynamo, self.config.chat_table, cursors, check_ttl(chat_ttl))
+        self.chat = DynamoChat(self.dynamo, self.config.chat_table)
         tables = self.config.table_names()
         self.alerts = DynamoAlerts(self.dynamo, tables["alerts"], tables["notifications"])
         self.ticks = DynamoTicks(self.dynamo, tables["ticks"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,22 +18,10 @@ from typing import Any
 from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo, TransactionCanceledError
 from alexdb.adapters.dynamodb.codec import dump
 from alexdb.adapters.dynamodb.paging import query_rows
-from alexdb.domain.chat import (
-    DEFAULT_MODE,
-    DEFAULT_TTL,
-    ChatMessage,
-    ChatSession,
-    SessionStats,
-    check_keep_last,
-    check_message,
-    check_mode,
-    check_title,
-    new_session,
-)
-from alexdb.domain.errors import BackendError, ConflictError, NotFoundError
-from alexdb.domain.instants import instant_text, utcnow
-from alexdb.domain.paging import Bookmark, Cursors, Results, check_limit, scope
-from alexdb.domain.validate import parse_id
+from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats
+from alexdb.domain.errors import BackendError
+from alexdb.domain.instants import instant_text
+from alexdb.domain.paging import Bookmark
 from alexdb.ports import Rows
 
 META = "METADATA"
@@ -58,62 +47,54 @@ def _session(item: dict[str, Any]) -> ChatSession:
 
 
 class DynamoChat:
-    """db.chat on DynamoDB. Every call is scoped by user: another user's session is not found."""
+    """ChatRecords on DynamoDB: SESSION#<id> / METADATA and SESSION#<id> / MESSAGE#<seq>#<part>."""
 
-    def __init__(self, dynamo: Dynamo, table: str, cursors: Cursors, ttl: timedelta = DEFAULT_TTL) -> None:
-        self._dynamo, self._table, self.cursors, self.ttl = dynamo, table, cursors, ttl
+    def __init__(self, dynamo: Dynamo, table: str) -> None:
+        self._dynamo, self._table = dynamo, table
 
-    def _live(self, session_id: Any, user_id: str) -> dict[str, Any]:
-        try:
-            key = parse_id("chat session", session_id)
-        except NotFoundError:
-            raise NotFoundError("chat session", session_id) from None
-        item = self._dynamo.get(self._table, {"PK": f"SESSION#{key}", "SK": META})
+    def _live(self, session_id: uuid.UUID, user_id: str, now: datetime) -> dict[str, Any] | None:
+        item = self._dynamo.get(self._table, {"PK": f"SESSION#{session_id}", "SK": META})
         # Expired sessions are gone for readers at once, whenever DynamoDB's TTL sweep gets to them.
-        if item is None or item["user_id"] != user_id or item["expires_at"] <= instant_text(utcnow()):
-            raise NotFoundError("chat session", session_id)
+        if item is None or item["user_id"] != user_id or item["expires_at"] <= instant_text(now):
+            return None
         return item
 
-    def create_session(self, user_id: str, title: str | None = None, pedagogy_mode: str = DEFAULT_MODE,
-                       session_id: uuid.UUID | None = None) -> ChatSession:
-        """Open a session for user_id (with a new id unless one is given); it expires ttl after its last activity.
-
-        ConflictError if session_id is taken.
-        """
-        session = new_session(user_id, title, pedagogy_mode, self.ttl, session_id)
-        now = session.created_at
+    def insert_session(self, session: ChatSession) -> bool:
+        """A conditional put: creating never overwrites an existing session."""
+        now, ttl = session.created_at, session.expires_at - session.created_at
         item = dump(session, PK=f"SESSION#{session.id}", SK=META, GSI1PK=f"USER#{session.user_id}",
                     GSI1SK=instant_text(now), last_seq=0, ttl=_epoch(session.expires_at),
-                    messages_ttl=_epoch(now + 2 * self.ttl))
+                    messages_ttl=_epoch(now + 2 * ttl))
         try:
-            # Conditional: creating never overwrites an existing session.
             self._dynamo.put(self._table, item, condition="attribute_not_exists(PK)")
-        except ConditionFailedError as exc:
-            raise ConflictError(f"chat session {session.id} already exists") from exc
-        return session
+        except ConditionFailedError:
+            return False
+        return True
 
-    def get_session(self, session_id: uuid.UUID | str, *, user_id: str) -> ChatSession:
-        """The user's session; NotFoundError if it does not exist, is another user's, or has expired."""
-        return _session(self._live(session_id, user_id))
+    def live_session(self, session_id: uuid.UUID, user_id: str, now: datetime) -> ChatSession | None:
+        """The user's live session, or None (one GetItem)."""
+        item = self._live(session_id, user_id, now)
+        return None if item is None else _session(item)
 
-    def _activity(self, now: datetime) -> tuple[str, dict[str, Any]]:
+    def _activity(self, now: datetime, ttl: timedelta) -> tuple[str, dict[str, Any]]:
         """The SET clause and values that record activity (and move the expiry) at now."""
         return ("#la = :now, GSI1SK = :now, expires_at = :exp, #ttl = :ttl",
-                {":now": instant_text(now), ":exp": instant_text(now + self.ttl), ":ttl": _epoch(now + self.ttl)})
+                {":now": instant_text(now), ":exp": instant_text(now + ttl), ":ttl": _epoch(now + ttl)})
 
-    def add_message(self, session_id: uuid.UUID | str, role: str, content: str, tokens: int | None = None,
-                    context_ids: list[str] | None = None, *, user_id: str) -> ChatMessage:
-        """Append a message; the message and the session's counters and activity change in one transaction."""
-        new = check_message(role, content, tokens, context_ids)
+    def append(self, session_id: uuid.UUID, user_id: str, message: NewMessage, now: datetime,
+               ttl: timedelta) -> ChatMessage | None:
+        """The message and the session's counters and activity in one transaction, conditioned on last_seq."""
         for attempt in self._dynamo.retry.rounds():
-            meta = self._live(session_id, user_id)
-            seq, now = int(meta["last_seq"]) + 1, utcnow()
+            meta = self._live(session_id, user_id, now)
+            if meta is None:
+                return None
+            seq = int(meta["last_seq"]) + 1
             messages_ttl = int(meta["messages_ttl"])
-            refresh = messages_ttl < _epoch(now + self.ttl * 1.5)
+            refresh = messages_ttl < _epoch(now + ttl * 1.5)
             if refresh:
-                messages_ttl = _epoch(now + 2 * self.ttl)
-            message = ChatMessage(session_id=meta["id"], seq=seq, created_at=now, **new.model_dump())
-            activity, values = self._activity(now)
+                messages_ttl = _epoch(now + 2 * ttl)
+            stored = ChatMessage(session_id=session_id, seq=seq, created_at=now, **message.model_dump())
+            activity, values = self._activity(now, ttl)
             update = {"Update": {
                 "TableName": self._table, "Key": {"PK": meta["PK"], "SK": META},
                 "UpdateExpression": f"SET {activity}, last_seq = :seq, messages_ttl = :mttl "
@@ -122,15 +103,15 @@ class DynamoChat:
                 "ConditionExpression": "last_seq = :expected AND user_id = :user",
                 "ExpressionAttributeNames": {"#la": "last_accessed", "#ttl": "ttl"},
                 "ExpressionAttributeValues": {**values, ":seq": seq, ":expected": seq - 1, ":user": user_id,
-                                              ":one": 1, ":tokens": new.tokens or 0, ":mttl": messages_ttl}}}
+                                              ":one": 1, ":tokens": message.tokens or 0, ":mttl": messages_ttl}}}
             try:
-                self._dynamo.transact([update, *self._message_puts(meta["PK"], message, messages_ttl)])
+                self._dynamo.transact([update, *self._message_puts(meta["PK"], stored, messages_ttl)])
             except TransactionCanceledError:
                 self._dynamo.retry.sleep(min(attempt, 6))
                 continue
             if refresh:
                 self._refresh_message_ttl(meta["PK"], messages_ttl, seq)
-            return message
+            return stored
         raise BackendError(f"chat session {session_id}: too much contention, gave up")
 
     def _message_puts(self, pk: str, message: ChatMessage, ttl: int) -> list[dict[str, Any]]:
@@ -180,56 +161,53 @@ class DynamoChat:
                            content=content, tokens=first.get("tokens"), context_ids=first.get("context_ids", []),
                            created_at=first["created_at"])
 
-    def get_history(self, session_id: uuid.UUID | str, *, user_id: str, limit: int | None = None,
-                    before: int | None = None) -> list[ChatMessage]:
+    def messages(self, session_id: uuid.UUID, user_id: str, now: datetime, limit: int | None,
+                 before: int | None) -> list[ChatMessage] | None:
         """Messages oldest first: all of them, or the last `limit` before seq `before`."""
-        meta = self._live(session_id, user_id)
+        meta = self._live(session_id, user_id, now)
+        if meta is None:
+            return None
         high = _through(before - 1) if before is not None else _through(int(meta["last_seq"]))
         if limit is None:
             return self._messages(meta["PK"], "MESSAGE#", high, newest_first=False, limit=None)
-        return self._messages(meta["PK"], "MESSAGE#", high, newest_first=True, limit=check_limit(limit))
+        return self._messages(meta["PK"], "MESSAGE#", high, newest_first=True, limit=limit)
 
-    def list_sessions(self, user_id: str, limit: int | None = None,
-                      cursor: str | None = None) -> Results[ChatSession]:
-        """The user's live sessions, most recently active first (with limit: one page)."""
-        return Results(lambda after, size: self.session_page(user_id, after, size), scope("chat", user_id),
-                       self.cursors, limit, cursor)
-
-    def session_page(self, user_id: str, after: Bookmark | None, size: int) -> Rows:
+    def session_page(self, user_id: str, now: datetime, ttl: timedelta, after: Bookmark | None, size: int) -> Rows:
         """The user's live sessions, most recently active first: one Query of UserSessionsIndex per page.
 
         The key condition (last_accessed after now - ttl) leaves expired sessions out before any limit.
         """
-        cutoff = instant_text(utcnow() - self.ttl)
         return query_rows(self._dynamo, self._table, _session, size, after, IndexName="UserSessionsIndex",
                           ScanIndexForward=False, KeyConditionExpression="GSI1PK = :pk AND GSI1SK > :cutoff",
-                          ExpressionAttributeValues={":pk": f"USER#{user_id}", ":cutoff": cutoff})
+                          ExpressionAttributeValues={":pk": f"USER#{user_id}", ":cutoff": instant_text(now - ttl)})
 
-    def _update(self, session_id: Any, user_id: str, expression: str, names: dict[str, str],
-                values: dict[str, Any]) -> ChatSession:
-        meta = self._live(session_id, user_id)
-        activity, activity_values = self._activity(utcnow())
+    def touch(self, session_id: uuid.UUID, user_id: str, now: datetime, ttl: timedelta,
+              changes: Mapping[str, Any]) -> ChatSession | None:
+        """Set changes (title, pedagogy_mode) and record the activity: one conditional UpdateItem."""
+        names = {f"#c{n}": name for n, name in enumerate(changes)}
+        values = {f":c{n}": value for n, value in enumerate(changes.values())}
+        return self._update(session_id, user_id, now, ttl, ", ".join(f"#c{n} = :c{n}" for n in range(len(changes))),
+                            names, values)
+
+    def _update(self, session_id: uuid.UUID, user_id: str, now: datetime, ttl: timedelta, expression: str,
+                names: dict[str, str], values: dict[str, Any]) -> ChatSession | None:
+        activity, activity_values = self._activity(now, ttl)
+        clause = f"SET {activity}" + (f", {expression}" if expression else "")
         try:
             item = self._dynamo.update(
-                self._table, {"PK": meta["PK"], "SK": META}, f"SET {activity}, {expression}",
-                {"#la": "last_accessed", "#ttl": "ttl", **names}, {**activity_values, **values, ":user": user_id},
-                condition="user_id = :user")
-        except ConditionFailedError as exc:
-            raise NotFoundError("chat session", session_id) from exc
+                self._table, {"PK": f"SESSION#{session_id}", "SK": META}, clause,
+                {"#la": "last_accessed", "#ttl": "ttl", **names},
+                {**activity_values, **values, ":user": user_id, ":live": instant_text(now)},
+                condition="user_id = :user AND expires_at > :live")
+        except ConditionFailedError:
+            return None
         return _session(item)
 
-    def update_title(self, session_id: uuid.UUID | str, title: str, *, user_id: str) -> ChatSession:
-        """Rename a session."""
-        return self._update(session_id, user_id, "#t = :t", {"#t": "title"}, {":t": check_title(title)})
-
-    def set_pedagogy_mode(self, session_id: uuid.UUID | str, pedagogy_mode: str, *, user_id: str) -> ChatSession:
-        """Change how the tutor teaches in this session."""
-        return self._update(session_id, user_id, "#m = :m", {"#m": "pedagogy_mode"}, {":m": check_mode(pedagogy_mode)})
-
-    def truncate(self, session_id: uuid.UUID | str, keep_last: int, *, user_id: str) -> int:
-        """Delete all but the newest keep_last messages; returns how many were deleted."""
-        keep = check_keep_last(keep_last)
-        meta = self._live(session_id, user_id)
+    def truncate(self, session_id: uuid.UUID, user_id: str, keep: int, now: datetime, ttl: timedelta) -> int | None:
+        """Delete all but the newest keep messages (batched), then their counts (ADD: racing appends keep theirs)."""
+        meta = self._live(session_id, user_id, now)
+        if meta is None:
+            return None
         boundary = int(meta["last_seq"]) - keep
         if boundary < 1:
             return 0
@@ -240,23 +218,28 @@ class DynamoChat:
         self._dynamo.batch_write(self._table, deletes=[{"PK": i["PK"], "SK": i["SK"]} for i in doomed])
         firsts = [i for i in doomed if i["SK"].endswith("#000")]
         tokens = sum((Decimal(i.get("tokens") or 0) for i in firsts), Decimal(0))
-        # ADD is relative, so appends racing with the truncation keep their counts.
-        self._update(session_id, user_id, "message_count = message_count - :n, total_tokens = total_tokens - :k",
+        self._update(session_id, user_id, now, ttl,
+                     "message_count = message_count - :n, total_tokens = total_tokens - :k",
                      {}, {":n": len(firsts), ":k": tokens})
         return len(firsts)
 
-    def delete_session(self, session_id: uuid.UUID | str, *, user_id: str) -> None:
+    def delete_session(self, session_id: uuid.UUID, user_id: str, now: datetime) -> bool:
         """Delete a session and every message in it (messages first, the session last)."""
-        meta = self._live(session_id, user_id)
+        meta = self._live(session_id, user_id, now)
+        if meta is None:
+            return False
         keys = [{"PK": i["PK"], "SK": i["SK"]} for i in self._dynamo.query(
             self._table, ProjectionExpression="PK, SK", KeyConditionExpression="PK = :pk",
             ExpressionAttributeValues={":pk": meta["PK"]}) if i["SK"] != META]
         self._dynamo.batch_write(self._table, deletes=keys)
         self._dynamo.batch_write(self._table, deletes=[{"PK": meta["PK"], "SK": META}])
+        return True
 
-    def session_stats(self, session_id: uuid.UUID | str, *, user_id: str) -> SessionStats:
+    def stats(self, session_id: uuid.UUID, user_id: str, now: datetime) -> SessionStats | None:
         """Counts by role, tokens and size of a session."""
-        meta = self._live(session_id, user_id)
+        meta = self._live(session_id, user_id, now)
+        if meta is None:
+            return None
         messages = self._messages(meta["PK"], "MESSAGE#", "MESSAGE#" + HIGH, newest_first=False, limit=None)
         session = _session(meta)
         return SessionStats(session_id=session.id, message_count=session.message_count,
@@ -265,6 +248,6 @@ class DynamoChat:
                             content_characters=sum(len(m.content) for m in messages), created_at=session.created_at,
                             last_accessed=session.last_accessed, expires_at=session.expires_at)
 
-    def purge_expired(self) -> int:
+    def purge_expired(self, now: datetime) -> int:
         """Nothing to do: DynamoDB's TTL deletes expired sessions, and reads already ignore them."""
         return 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import func, select
 
 from alexdb.adapters.sql import migrate
@@ -16,16 +14,13 @@ from alexdb.adapters.sql.positions import SqlPositionStore
 from alexdb.adapters.sql.schema import ALL_TABLES
 from alexdb.adapters.sql.speed import SqlAlerts, SqlNotifications, SqlTicks
 from alexdb.adapters.sql.users import SqlUsers
-from alexdb.domain.chat import DEFAULT_TTL, check_ttl
 from alexdb.domain.errors import SchemaError
-from alexdb.domain.paging import Cursors
 
 
 class SqlBackend:
     """SQLite or PostgreSQL under alexdb: the stores' primitives and the schema's administration."""
 
-    def __init__(self, url: str, cursors: Cursors, migrate_schema: bool | None = None,
-                 chat_ttl: timedelta = DEFAULT_TTL) -> None:
+    def __init__(self, url: str, migrate_schema: bool | None = None) -> None:
         self.url = normalise_url(url)
         self._engine = make_engine(self.url)
         self.backend = self._engine.dialect.name
@@ -40,7 +35,7 @@ class SqlBackend:
         self.accounts = SqlAccounts(self._uow)
         self.jobs = SqlJobs(self._uow)
         self.positions = SqlPositionStore(self._uow)
-        self.chat = SqlChat(self._uow, cursors, check_ttl(chat_ttl))
+        self.chat = SqlChat(self._uow)
         self.alerts = SqlAlerts(self._uow)
         self.ticks = SqlTicks(self._uow)
         self.notifications = SqlNotifications(self._uow)

@@ -4,30 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Dialect, Row, bindparam, delete, func, insert, select, update
 
+from alexdb.adapters.sql.bulk import PreparedStatement
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import keyset_rows
 from alexdb.adapters.sql.schema import chat_messages, chat_sessions
-from alexdb.domain.chat import (
-    DEFAULT_MODE,
-    DEFAULT_TTL,
-    ChatMessage,
-    ChatSession,
-    SessionStats,
-    check_keep_last,
-    check_message,
-    check_mode,
-    check_title,
-    new_session,
-)
-from alexdb.domain.errors import ConflictError, NotFoundError
-from alexdb.domain.instants import utcnow
-from alexdb.domain.paging import Bookmark, Cursors, Results, check_limit, scope
-from alexdb.domain.validate import parse_id
+from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats
+from alexdb.domain.errors import ConflictError
+from alexdb.domain.paging import Bookmark
 from alexdb.ports import Rows
 
 SESSION_COLUMNS = [c for c in chat_sessions.c if c.name != "last_seq"]
@@ -37,131 +26,194 @@ def _session(row: Row[Any]) -> ChatSession:
     return ChatSession.model_validate({c.name: row._mapping[c.name] for c in SESSION_COLUMNS})
 
 
-def _message(row: Row[Any]) -> ChatMessage:
-    return ChatMessage.model_validate(dict(row._mapping))
+MESSAGE_COLUMNS = ("seq", "role", "content", "tokens", "context_ids", "created_at")
+
+
+def _messages_statement(newest_first: bool) -> Any:
+    """The messages of a live session of the user, below seq :before; one statement, built once."""
+    m, s = chat_messages, chat_sessions
+    statement = (select(*(m.c[name] for name in MESSAGE_COLUMNS))
+                 .join(s, s.c.id == m.c.session_id)
+                 .where(s.c.id == bindparam("sid", type_=s.c.id.type), s.c.user_id == bindparam("uid"),
+                        s.c.expires_at > bindparam("now", type_=s.c.expires_at.type),
+                        m.c.seq < bindparam("before", type_=m.c.seq.type)))
+    if newest_first:
+        return statement.order_by(m.c.seq.desc()).limit(bindparam("n", type_=m.c.seq.type))
+    return statement.order_by(m.c.seq)
+
+
+NEWEST, OLDEST_FIRST = _messages_statement(True), _messages_statement(False)
+AFTER_ALL = 2**31 - 1  # a seq above any
+
+
+def _bump() -> Any:
+    """Take the next seq of a live session of the user and record the activity: one UPDATE ... RETURNING."""
+    s = chat_sessions
+    return (update(s)
+            .where(s.c.id == bindparam("sid", type_=s.c.id.type),
+                   s.c.user_id == bindparam("uid", type_=s.c.user_id.type),
+                   s.c.expires_at > bindparam("now", type_=s.c.expires_at.type))
+            .values(last_seq=s.c.last_seq + 1, message_count=s.c.message_count + 1,
+                    total_tokens=s.c.total_tokens + bindparam("add_tokens", type_=s.c.total_tokens.type),
+                    last_accessed=bindparam("at", type_=s.c.last_accessed.type),
+                    expires_at=bindparam("until", type_=s.c.expires_at.type))
+            .returning(s.c.id, s.c.last_seq))
+
+
+def _message_values(seq: Any) -> dict[str, Any]:
+    m = chat_messages
+    return {"seq": seq, "role": bindparam("m_role", type_=m.c.role.type),
+            "content": bindparam("m_content", type_=m.c.content.type),
+            "tokens": bindparam("m_tokens", type_=m.c.tokens.type),
+            "context_ids": bindparam("m_context", type_=m.c.context_ids.type),
+            "created_at": bindparam("at", type_=m.c.created_at.type)}
+
+
+def _append_statements(dialect: Dialect) -> list[PreparedStatement]:
+    """The append as prepared SQL: on PostgreSQL one statement (a data-modifying CTE, one round trip);
+    SQLite has no such CTE, and in-process two statements cost about what one does."""
+    m = chat_messages
+    if dialect.name == "postgresql":
+        bumped = _bump().cte("bumped")
+        values = _message_values(bumped.c.last_seq)
+        columns = ["session_id", *values]
+        statement = insert(m).from_select(columns, select(bumped.c.id, *values.values())).returning(m.c.seq)
+        return [PreparedStatement.compile(dialect, statement)]
+    message = insert(m).values(session_id=bindparam("sid", type_=m.c.session_id.type),
+                               **_message_values(bindparam("m_seq", type_=m.c.seq.type)))
+    return [PreparedStatement.compile(dialect, _bump()), PreparedStatement.compile(dialect, message)]
 
 
 class SqlChat:
-    """db.chat on SQLite and PostgreSQL. Every call is scoped by user: another user's session is not found."""
+    """ChatRecords on SQLite and PostgreSQL."""
 
-    def __init__(self, uow: UnitOfWork, cursors: Cursors, ttl: timedelta = DEFAULT_TTL) -> None:
-        self._uow, self.cursors, self.ttl = uow, cursors, ttl
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._append: list[PreparedStatement] | None = None
+        self._read: dict[bool, PreparedStatement] = {}
+        self._loaders: list[Any] = []
 
-    def create_session(self, user_id: str, title: str | None = None, pedagogy_mode: str = DEFAULT_MODE,
-                       session_id: uuid.UUID | None = None) -> ChatSession:
-        """Open a session for user_id (with a new id unless one is given); it expires ttl after its last activity.
+    def _prepare_reads(self, dialect: Dialect) -> None:
+        self._read = {newest: PreparedStatement.compile(dialect, NEWEST if newest else OLDEST_FIRST)
+                      for newest in (True, False)}
+        # The stored form of each column read back as SQLAlchemy would (instants on SQLite are text).
+        self._loaders = [chat_messages.c[name].type.dialect_impl(dialect).result_processor(dialect, None)
+                         for name in MESSAGE_COLUMNS]
 
-        ConflictError if session_id is taken.
-        """
-        session = new_session(user_id, title, pedagogy_mode, self.ttl, session_id)
-        now = session.created_at
+    def _stored(self, session_id: uuid.UUID, row: tuple[Any, ...]) -> ChatMessage:
+        # Rows this store wrote were validated on the way in: rebuilding them skips validation, so a read
+        # of the last 50 messages costs what the query does.
+        seq, role, content, tokens, context_ids, created_at = (
+            load(value) if load and value is not None else value
+            for load, value in zip(self._loaders, row, strict=True))
+        return ChatMessage.model_construct(session_id=session_id, seq=seq, role=role, content=content,
+                                           tokens=tokens, context_ids=context_ids, created_at=created_at)
+
+    def insert_session(self, session: ChatSession) -> bool:
+        """Insert (purging expired sessions as it goes); False when the id is taken."""
         try:
             with self._uow.begin(write=True) as conn:
-                conn.execute(delete(chat_sessions).where(chat_sessions.c.expires_at <= now))  # purge as we go
+                conn.execute(delete(chat_sessions).where(chat_sessions.c.expires_at <= session.created_at))
                 conn.execute(insert(chat_sessions).values(**session.model_dump(), last_seq=0))
-        except ConflictError as exc:
-            raise ConflictError(f"chat session {session.id} already exists") from exc
-        return session
+        except ConflictError:
+            return False
+        return True
 
-    def _live(self, conn: Connection, session_id: Any, user_id: str, lock: bool = False) -> Row[Any]:
-        try:
-            key = parse_id("chat session", session_id)
-        except NotFoundError:
-            raise NotFoundError("chat session", session_id) from None
+    def _live(self, conn: Connection, session_id: uuid.UUID, user_id: str, now: datetime,
+              lock: bool = False) -> Row[Any] | None:
         statement = select(chat_sessions).where(
-            chat_sessions.c.id == key, chat_sessions.c.user_id == user_id, chat_sessions.c.expires_at > utcnow())
-        row = conn.execute(statement.with_for_update() if lock else statement).first()
-        if row is None:
-            raise NotFoundError("chat session", session_id)
-        return row
+            chat_sessions.c.id == session_id, chat_sessions.c.user_id == user_id, chat_sessions.c.expires_at > now)
+        return conn.execute(statement.with_for_update() if lock else statement).first()
 
-    def get_session(self, session_id: uuid.UUID | str, *, user_id: str) -> ChatSession:
-        """The user's session; NotFoundError if it does not exist, is another user's, or has expired."""
+    def live_session(self, session_id: uuid.UUID, user_id: str, now: datetime) -> ChatSession | None:
+        """The user's live session, or None."""
         with self._uow.begin() as conn:
-            return _session(self._live(conn, session_id, user_id))
+            row = self._live(conn, session_id, user_id, now)
+        return None if row is None else _session(row)
 
-    def _touch(self, conn: Connection, row: Row[Any], now: datetime, **values: Any) -> ChatSession:
-        conn.execute(update(chat_sessions).where(chat_sessions.c.id == row.id).values(
-            last_accessed=now, expires_at=now + self.ttl, **values))
-        return _session(conn.execute(select(chat_sessions).where(chat_sessions.c.id == row.id)).one())
-
-    def add_message(self, session_id: uuid.UUID | str, role: str, content: str, tokens: int | None = None,
-                    context_ids: list[str] | None = None, *, user_id: str) -> ChatMessage:
-        """Append a message; the session's counts and last activity change in the same transaction."""
-        new = check_message(role, content, tokens, context_ids)
+    def append(self, session_id: uuid.UUID, user_id: str, message: NewMessage, now: datetime,
+               ttl: timedelta) -> ChatMessage | None:
+        """The seq taken and the message inserted in one transaction, as prepared statements (see _bump)."""
+        params = {"sid": session_id, "uid": user_id, "now": now, "at": now, "until": now + ttl,
+                  "add_tokens": message.tokens or 0, "m_role": message.role, "m_content": message.content,
+                  "m_tokens": message.tokens, "m_context": message.context_ids}
         with self._uow.begin(write=True) as conn:
-            row = self._live(conn, session_id, user_id, lock=True)
-            now = utcnow()
-            message = ChatMessage(session_id=row.id, seq=row.last_seq + 1, created_at=now, **new.model_dump())
-            conn.execute(insert(chat_messages).values(**message.model_dump()))
-            self._touch(conn, row, now, last_seq=message.seq, message_count=row.message_count + 1,
-                        total_tokens=row.total_tokens + (new.tokens or 0))
-        return message
+            if self._append is None:
+                self._append = _append_statements(conn.dialect)
+            *bump, insert_message = self._append
+            if bump:
+                taken = bump[0].run(conn, params)
+                if not taken:
+                    return None
+                params["m_seq"] = seq = taken[0][1]
+                insert_message.run(conn, params)
+            else:
+                inserted = insert_message.run(conn, params)
+                if not inserted:
+                    return None
+                seq = inserted[0][0]
+        return ChatMessage(session_id=session_id, seq=seq, created_at=now, **message.model_dump())
 
-    def get_history(self, session_id: uuid.UUID | str, *, user_id: str, limit: int | None = None,
-                    before: int | None = None) -> list[ChatMessage]:
-        """Messages oldest first: all of them, or the last `limit` before seq `before` (page backwards with
-        before = the first seq returned)."""
+    def messages(self, session_id: uuid.UUID, user_id: str, now: datetime, limit: int | None,
+                 before: int | None) -> list[ChatMessage] | None:
+        """Messages oldest first: all, or the last `limit` before seq `before` (one query with the session check)."""
+        params = {"sid": session_id, "uid": user_id, "now": now, "before": AFTER_ALL if before is None else before,
+                  "n": limit}
         with self._uow.begin() as conn:
-            row = self._live(conn, session_id, user_id)
-            statement = select(chat_messages).where(chat_messages.c.session_id == row.id)
-            if before is not None:
-                statement = statement.where(chat_messages.c.seq < before)
-            if limit is None:
-                return [_message(r) for r in conn.execute(statement.order_by(chat_messages.c.seq))]
-            newest = conn.execute(statement.order_by(chat_messages.c.seq.desc()).limit(check_limit(limit))).all()
-        return [_message(r) for r in reversed(newest)]
+            if not self._read:
+                self._prepare_reads(conn.dialect)
+            rows = self._read[limit is not None].run(conn, params)
+            if not rows and self._live(conn, session_id, user_id, now) is None:
+                return None
+        ordered = rows if limit is None else reversed(rows)
+        return [self._stored(session_id, row) for row in ordered]
 
-    def list_sessions(self, user_id: str, limit: int | None = None,
-                      cursor: str | None = None) -> Results[ChatSession]:
-        """The user's live sessions, most recently active first (with limit: one page)."""
-        return Results(lambda after, size: self.session_page(user_id, after, size), scope("chat", user_id),
-                       self.cursors, limit, cursor)
-
-    def session_page(self, user_id: str, after: Bookmark | None, size: int) -> Rows:
+    def session_page(self, user_id: str, now: datetime, ttl: timedelta, after: Bookmark | None, size: int) -> Rows:
         """The user's live sessions, most recently active first."""
-        statement = select(*SESSION_COLUMNS).where(chat_sessions.c.user_id == user_id,
-                                                   chat_sessions.c.expires_at > utcnow())
+        statement = select(*SESSION_COLUMNS).where(chat_sessions.c.user_id == user_id, chat_sessions.c.expires_at > now)
         with self._uow.begin() as conn:
             return keyset_rows(conn, statement, [chat_sessions.c.last_accessed, chat_sessions.c.id], size, after,
                                _session, descending=True)
 
-    def update_title(self, session_id: uuid.UUID | str, title: str, *, user_id: str) -> ChatSession:
-        """Rename a session."""
-        check_title(title)
+    def touch(self, session_id: uuid.UUID, user_id: str, now: datetime, ttl: timedelta,
+              changes: Mapping[str, Any]) -> ChatSession | None:
+        """Set changes and record the activity, under the session's row lock."""
         with self._uow.begin(write=True) as conn:
-            return self._touch(conn, self._live(conn, session_id, user_id, lock=True), utcnow(), title=title)
+            row = self._live(conn, session_id, user_id, now, lock=True)
+            return None if row is None else self._touched(conn, row.id, now, ttl, **changes)
 
-    def set_pedagogy_mode(self, session_id: uuid.UUID | str, pedagogy_mode: str, *, user_id: str) -> ChatSession:
-        """Change how the tutor teaches in this session."""
-        mode = check_mode(pedagogy_mode)
-        with self._uow.begin(write=True) as conn:
-            return self._touch(conn, self._live(conn, session_id, user_id, lock=True), utcnow(), pedagogy_mode=mode)
+    def _touched(self, conn: Connection, key: uuid.UUID, now: datetime, ttl: timedelta, **values: Any) -> ChatSession:
+        conn.execute(update(chat_sessions).where(chat_sessions.c.id == key).values(
+            last_accessed=now, expires_at=now + ttl, **values))
+        return _session(conn.execute(select(chat_sessions).where(chat_sessions.c.id == key)).one())
 
-    def truncate(self, session_id: uuid.UUID | str, keep_last: int, *, user_id: str) -> int:
-        """Delete all but the newest keep_last messages; returns how many were deleted."""
-        keep = check_keep_last(keep_last)
+    def truncate(self, session_id: uuid.UUID, user_id: str, keep: int, now: datetime, ttl: timedelta) -> int | None:
+        """Delete all but the newest keep messages, and their counts, in one transaction."""
         with self._uow.begin(write=True) as conn:
-            row = self._live(conn, session_id, user_id, lock=True)
-            boundary = row.last_seq - keep
-            doomed = chat_messages.c.session_id == row.id, chat_messages.c.seq <= boundary
+            row = self._live(conn, session_id, user_id, now, lock=True)
+            if row is None:
+                return None
+            doomed = chat_messages.c.session_id == row.id, chat_messages.c.seq <= row.last_seq - keep
             removed_tokens = conn.execute(
                 select(func.coalesce(func.sum(chat_messages.c.tokens), 0)).where(*doomed)).scalar()
             removed = conn.execute(delete(chat_messages).where(*doomed)).rowcount
-            self._touch(conn, row, utcnow(), message_count=row.message_count - removed,
-                        total_tokens=row.total_tokens - int(removed_tokens or 0))
+            self._touched(conn, row.id, now, ttl, message_count=row.message_count - removed,
+                          total_tokens=row.total_tokens - int(removed_tokens or 0))
         return int(removed)
 
-    def delete_session(self, session_id: uuid.UUID | str, *, user_id: str) -> None:
-        """Delete a session and every message in it."""
+    def delete_session(self, session_id: uuid.UUID, user_id: str, now: datetime) -> bool:
+        """Delete the session; its messages go with it (foreign key cascade)."""
         with self._uow.begin(write=True) as conn:
-            row = self._live(conn, session_id, user_id, lock=True)
-            conn.execute(delete(chat_sessions).where(chat_sessions.c.id == row.id))
+            return bool(conn.execute(delete(chat_sessions).where(
+                chat_sessions.c.id == session_id, chat_sessions.c.user_id == user_id,
+                chat_sessions.c.expires_at > now)).rowcount)
 
-    def session_stats(self, session_id: uuid.UUID | str, *, user_id: str) -> SessionStats:
+    def stats(self, session_id: uuid.UUID, user_id: str, now: datetime) -> SessionStats | None:
         """Counts by role, tokens and size of a session."""
         with self._uow.begin() as conn:
-            row = self._live(conn, session_id, user_id)
+            row = self._live(conn, session_id, user_id, now)
+            if row is None:
+                return None
             roles: Counter[str] = Counter(dict(conn.execute(select(chat_messages.c.role, func.count()).where(
                 chat_messages.c.session_id == row.id).group_by(chat_messages.c.role)).all()))
             size = conn.execute(select(func.coalesce(func.sum(func.length(chat_messages.c.content)), 0)).where(
@@ -172,7 +224,7 @@ class SqlChat:
                             content_characters=int(size or 0), created_at=session.created_at,
                             last_accessed=session.last_accessed, expires_at=session.expires_at)
 
-    def purge_expired(self) -> int:
-        """Delete every expired session with its messages; returns how many sessions."""
+    def purge_expired(self, now: datetime) -> int:
+        """Delete every expired session with its messages; how many sessions."""
         with self._uow.begin(write=True) as conn:
-            return int(conn.execute(delete(chat_sessions).where(chat_sessions.c.expires_at <= utcnow())).rowcount)
+            return int(conn.execute(delete(chat_sessions).where(chat_sessions.c.expires_at <= now)).rowcount)
