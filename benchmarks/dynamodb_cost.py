@@ -44,10 +44,10 @@ def instrument(symbol: str) -> dict[str, Any]:
 
 def measure(db: Any, label: str, call: Callable[[], Any], rows: list[tuple[str, int, float, float]]) -> Any:
     """Run call once and record its requests and capacity units."""
-    _engine(db).meter.reset()
+    meter = _engine(db).meter
+    meter.reset()
     result = call()
-    requests = sum(_engine(db).meter.requests.values())
-    rows.append((label, requests, sum(_engine(db).meter.read_units.values()), sum(_engine(db).meter.write_units.values())))
+    rows.append((label, sum(meter.requests.values()), sum(meter.read_units.values()), sum(meter.write_units.values())))
     return result
 
 
