@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import alexdb
-from alexdb.domain.alerts import Alert, Condition
+from alexdb.domain.alerts import Alert, Condition, Operator
 from alexdb.speed.broadcast import Subscription, WebSocketBroadcaster
 from alexdb.speed.engine import AlertEngine, compile_test
 from alexdb.speed.notifiers import Delivery
@@ -37,7 +37,7 @@ from benchmarks.results import percentile, write_section
 SYMBOLS = [f"S{n:03d}" for n in range(1000)]
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CENT = Decimal("0.01")
-OPERATORS = [">", ">=", "<", "<=", "crosses_above", "crosses_below"]
+OPERATORS: list[Operator] = [">", ">=", "<", "<=", "crosses_above", "crosses_below"]
 
 
 def make_ticks(count: int, rng: random.Random, step_per_mille: int = 1000) -> tuple[
@@ -110,6 +110,7 @@ def naive_per_tick(alerts: list[Alert], ticks: list[tuple[str, Decimal, int]]) -
     by_symbol: dict[str, list[Any]] = {}
     for alert in alerts:
         # The same compiled test the engine uses: the baseline differs only in testing every alert.
+        assert alert.condition.threshold is not None  # price alerts only here
         by_symbol.setdefault(alert.symbol, []).append(compile_test(alert.condition.operator,
                                                                    alert.condition.threshold))
     last: dict[str, Decimal] = {}
@@ -128,8 +129,9 @@ def ingestion(count: int, rounds: int = 3) -> tuple[float, float]:
     alternate for `rounds` rounds on fresh files and the best of each is kept."""
     rng = random.Random(7)
     now = time.time_ns() // 1_000_000
-    rows = [{"symbol": SYMBOLS[n % len(SYMBOLS)], "price": str(Decimal(rng.randint(100, 99_999)) / 100),
-             "timestamp": now + n, "volume": "1", "source": "bench"} for n in range(count)]
+    rows: list[dict[str, Any]] = [
+        {"symbol": SYMBOLS[n % len(SYMBOLS)], "price": str(Decimal(rng.randint(100, 99_999)) / 100),
+         "timestamp": now + n, "volume": "1", "source": "bench"} for n in range(count)]
     ours = baseline = 0.0
     for round_ in range(rounds):
         with tempfile.TemporaryDirectory() as workdir:
@@ -199,7 +201,7 @@ def notification_latency(batches: int = 400, batch_size: int = 100) -> tuple[lis
         clock = time.time_ns() // 1_000_000
         started = time.perf_counter()
         for _ in range(batches):
-            batch = []
+            batch: list[dict[str, Any]] = []
             for _ in range(batch_size):
                 symbol = rng.choice(symbols)
                 price[symbol] = min(10_090, max(9_910, price[symbol] + rng.randint(-7, 7)))
@@ -246,12 +248,12 @@ def main() -> None:
     gc.collect()
     sample = ticks[:300_000]
     engines = {count: engine_with(far_alerts(count, start)) for count in (1_000, 100_000)}
-    costs = dict.fromkeys(engines, float("inf"))
+    costs: dict[int, float] = dict.fromkeys(engines, float("inf"))
     for _ in range(5):
         for count, quiet in engines.items():
-            began = time.perf_counter()
+            started = time.perf_counter()
             quiet.process_many(sample)
-            costs[count] = min(costs[count], (time.perf_counter() - began) / len(sample))
+            costs[count] = min(costs[count], (time.perf_counter() - started) / len(sample))
     naive = naive_per_tick(alerts, ticks[:50_000])
     persisted, raw = ingestion(200_000)
     delivered, pipeline_rate = notification_latency()

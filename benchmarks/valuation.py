@@ -39,7 +39,8 @@ console = Console(stderr=True)
 
 def trading_days() -> list[date]:
     """2,520 weekdays from START: 10 years of daily closes."""
-    days, day = [], START.date()
+    days: list[date] = []
+    day = START.date()
     while len(days) < 252 * YEARS:
         if day.weekday() < 5:
             days.append(day)
@@ -94,7 +95,8 @@ def load(db: Any, prices: list[Any], trades: list[Any]) -> uuid.UUID:
         for i in range(0, len(trades), 20_000):
             db.positions.record_trades(account.id, trades[i:i + 20_000])
             progress.advance(task, 20_000)
-    return account.id
+    account_id: uuid.UUID = account.id
+    return account_id
 
 
 def naive_value(db: Any, account_id: uuid.UUID, at: datetime, cash: Decimal) -> Decimal:

@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -160,6 +160,15 @@ def db(db_url: str) -> Iterator[Database]:
     database = alexdb.connect(db_url)
     yield database
     database.close()
+
+
+T = TypeVar("T")
+
+
+def present(value: T | None) -> T:
+    """value, asserted to be there (a test's way to say "this must exist")."""
+    assert value is not None
+    return value
 
 
 ALLOC = {

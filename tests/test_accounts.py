@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from alexdb import NotFoundError, ValidationError
+from alexdb import Database, NotFoundError, ValidationError
 
 
-def test_create_find_update_delete(db):
+def test_create_find_update_delete(db: Database) -> None:
     db.users.create_user("user_1")
     account = db.accounts.create_account("user_1", "Roth IRA", "Tax-free retirement savings",
                                          cash_balance="1000.00", cash_interest="0.04", account_type="roth_ira")
@@ -26,7 +26,7 @@ def test_create_find_update_delete(db):
         db.accounts.delete_account(account.id)
 
 
-def test_unknown_ids(db):
+def test_unknown_ids(db: Database) -> None:
     assert db.accounts.find_by_id(uuid.uuid4()) is None
     assert db.accounts.find_by_id("not-a-uuid") is None
     with pytest.raises(NotFoundError):
@@ -35,7 +35,7 @@ def test_unknown_ids(db):
         db.accounts.create_account("nobody", "x")
 
 
-def test_find_by_user_pages_in_creation_order(db):
+def test_find_by_user_pages_in_creation_order(db: Database) -> None:
     db.users.create_user("user_1")
     names = [f"acct {i}" for i in range(5)]
     for name in names:
@@ -50,7 +50,7 @@ def test_find_by_user_pages_in_creation_order(db):
     assert seen == names
 
 
-def test_update_is_validated(db):
+def test_update_is_validated(db: Database) -> None:
     db.users.create_user("user_1")
     account = db.accounts.create_account("user_1", "A")
     with pytest.raises(ValidationError) as info:

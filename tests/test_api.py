@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +15,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from websockets.sync.client import connect
 
+from alexdb import Database
 from alexdb.api.app import create_app
 from alexdb.speed.broadcast import WebSocketBroadcaster
 from alexdb.speed.notifiers import Delivery
@@ -23,14 +26,14 @@ NOW = time.time_ns() // 1_000_000
 
 
 @pytest.fixture
-def service(db):
+def service(db: Database) -> Iterator[Any]:
     broadcaster = WebSocketBroadcaster()
     ingestor = Ingestor(db, {"websocket": broadcaster}, Delivery(attempts=1))
     yield create_app(db, ingestor, broadcaster), ingestor, broadcaster
     ingestor.close()
 
 
-def test_alerts_over_http(service):
+def test_alerts_over_http(service: Any) -> None:
     app, ingestor, _ = service
     client = TestClient(app)
     created = client.post("/users/alice/alerts", content=b'{"symbol": "spy", "condition": {"operator": ">", "threshold": 500.10}}')
@@ -59,7 +62,7 @@ def test_alerts_over_http(service):
     ("patch", "/alerts/not-an-id", b"{}", 404, None),
     ("get", "/alerts/0190a1f4-0000-7000-8000-000000000000", None, 404, None),
 ])
-def test_bad_requests_get_typed_answers_naming_the_field(service, method, path, body, status, field):
+def test_bad_requests_get_typed_answers_naming_the_field(service: Any, method: Any, path: Any, body: Any, status: Any, field: Any) -> None:
     client = TestClient(service[0])
     answer = client.request(method.upper(), path, content=body)
     assert answer.status_code == status, answer.text
@@ -68,7 +71,7 @@ def test_bad_requests_get_typed_answers_naming_the_field(service, method, path, 
     assert client.get("/users/alice/alerts").json()["items"] == []  # nothing half-written
 
 
-def test_ticks_over_http_are_answered_per_record(service, db):
+def test_ticks_over_http_are_answered_per_record(service: Any, db: Database) -> None:
     client = TestClient(service[0])
     answer = client.post("/ticks", content=json.dumps([{"symbol": "SPY", "price": "500.5", "timestamp": NOW},
                                                        {"symbol": "SPY", "price": "x", "timestamp": NOW + 1}]))
@@ -81,7 +84,7 @@ def test_ticks_over_http_are_answered_per_record(service, db):
 
 
 @pytest.fixture
-def live(service):
+def live(service: Any) -> Iterator[Any]:
     app, ingestor, broadcaster = service
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -95,7 +98,7 @@ def live(service):
     thread.join(10)
 
 
-def test_a_fired_alert_reaches_the_users_websocket_and_is_recorded(live, db):
+def test_a_fired_alert_reaches_the_users_websocket_and_is_recorded(live: Any, db: Database) -> None:
     address, ingestor, broadcaster = live
     http = httpx.Client(base_url=f"http://{address}")
     alert = http.post("/users/alice/alerts", json={"symbol": "SPY", "condition": {"operator": "crosses_above",
@@ -118,7 +121,7 @@ def test_a_fired_alert_reaches_the_users_websocket_and_is_recorded(live, db):
     assert unseen.delivery_status == "failed"
 
 
-def test_alerts_changed_over_http_reach_a_running_engine_at_once(service):
+def test_alerts_changed_over_http_reach_a_running_engine_at_once(service: Any) -> None:
     app, ingestor, _ = service
     client = TestClient(app)
     client.post("/ticks", json=[{"symbol": "SPY", "price": "400", "timestamp": NOW}])  # SPY's alerts now loaded

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import jwt
 import pytest
@@ -25,7 +27,7 @@ STRANGER = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @pytest.fixture(scope="module")
-def jwks_url():
+def jwks_url() -> Iterator[Any]:
     jwk = {**jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": "k1", "use": "sig"}
 
     class Keys(BaseHTTPRequestHandler):
@@ -46,7 +48,7 @@ def jwks_url():
     server.shutdown()
 
 
-def token(sub: str, key=KEY, issuer: str = ISSUER, expires_in: int = 300) -> str:
+def token(sub: str, key: Any = KEY, issuer: str = ISSUER, expires_in: int = 300) -> str:
     claims = {"sub": sub, "iss": issuer, "exp": int(time.time()) + expires_in, "iat": int(time.time())}
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
 
@@ -56,7 +58,7 @@ def auth(value: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def client(jwks_url):
+def client(jwks_url: str) -> Iterator[Any]:
     db = alexdb.connect("sqlite://")
     broadcaster = WebSocketBroadcaster()
     ingestor = Ingestor(db, {"websocket": broadcaster})
@@ -77,14 +79,14 @@ ALERT = {"symbol": "SPY", "condition": {"operator": ">", "threshold": "500"}}
     (auth(token("bob")), 403),  # a valid token, for another user
     (auth(token("alice")), 201),
 ])
-def test_a_user_reaches_only_their_own_alerts(client, headers, status):
+def test_a_user_reaches_only_their_own_alerts(client: Any, headers: Any, status: Any) -> None:
     answer = client.post("/users/alice/alerts", json=ALERT, headers=headers)
     assert answer.status_code == status, answer.text
     assert client.get("/users/alice/alerts", headers=auth(token("alice"))).json()["items"] == (
         [answer.json()] if status == 201 else [])
 
 
-def test_another_users_alert_is_not_found_and_cannot_be_changed(client):
+def test_another_users_alert_is_not_found_and_cannot_be_changed(client: Any) -> None:
     made = client.post("/users/alice/alerts", json=ALERT, headers=auth(token("alice"))).json()
     for method in ("GET", "PATCH", "DELETE"):
         answer = client.request(method, f"/alerts/{made['alert_id']}", json={"enabled": False},
@@ -95,7 +97,7 @@ def test_another_users_alert_is_not_found_and_cannot_be_changed(client):
     assert client.get("/health").status_code == 200  # the one open route
 
 
-def test_ticks_need_the_ingest_token(client):
+def test_ticks_need_the_ingest_token(client: Any) -> None:
     ticks = [{"symbol": "SPY", "price": "501", "timestamp": time.time_ns() // 1_000_000}]
     assert client.post("/ticks", json=ticks).status_code == 403
     assert client.post("/ticks", json=ticks, headers=auth(token("alice"))).status_code == 403
@@ -104,7 +106,7 @@ def test_ticks_need_the_ingest_token(client):
     assert client.get("/ticks/SPY/latest", headers=auth(token("alice"))).json()["price"] == "501"
 
 
-def test_the_websocket_takes_the_token_from_the_query_and_refuses_others(client):
+def test_the_websocket_takes_the_token_from_the_query_and_refuses_others(client: Any) -> None:
     with client.websocket_connect(f"/ws/alice?token={token('alice')}") as socket:
         client.post("/users/alice/alerts", json=ALERT, headers=auth(token("alice")))
         client.post("/ticks", json=[{"symbol": "SPY", "price": "501", "timestamp": time.time_ns() // 1_000_000}],
@@ -116,7 +118,7 @@ def test_the_websocket_takes_the_token_from_the_query_and_refuses_others(client)
         assert refused.value.code == 1008
 
 
-def test_the_deployed_service_reads_its_authentication_from_the_environment(jwks_url, caplog):
+def test_the_deployed_service_reads_its_authentication_from_the_environment(jwks_url: str, caplog: pytest.LogCaptureFixture) -> None:
     from alexdb.api.app import service
 
     with TestClient(service("sqlite://", env={"ALEXDB_AUTH_JWKS_URL": jwks_url, "ALEXDB_AUTH_ISSUER": ISSUER})) as guarded:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from alexdb import ConflictError, InvalidTransitionError, NotFoundError, ValidationError
+from alexdb import ConflictError, Database, InvalidTransitionError, NotFoundError, ValidationError
 from tests.conftest import instrument
 
 LONG = "x" * 256
@@ -83,7 +83,7 @@ CASES: list[Case] = [
 
 
 @pytest.fixture
-def seeded(db):
+def seeded(db: Database) -> Any:
     db.users.create_user("user_1")
     db.instruments.create_instrument(instrument("SPY", "10"))
     account = db.accounts.create_account("user_1", "401(k)")
@@ -97,7 +97,7 @@ def _snapshot(db: Any, account: Any) -> Any:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
-def test_bad_input_is_refused_and_writes_nothing(db, seeded, case: Case):
+def test_bad_input_is_refused_and_writes_nothing(db: Database, seeded: Any, case: Case) -> None:
     _, call, error, field = case
     before = _snapshot(db, seeded)
     with pytest.raises(error) as info:

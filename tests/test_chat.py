@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from alexdb import NotFoundError, ValidationError
+from alexdb import Database, NotFoundError, ValidationError
 
 
-def test_sessions_are_scoped_by_user(db):
+def test_sessions_are_scoped_by_user(db: Database) -> None:
     mine = db.chat.create_session("alice", "Bonds 101", pedagogy_mode="direct")
     theirs = db.chat.create_session("bob", "Secret")
     assert db.chat.get_session(mine.id, user_id="alice") == mine
@@ -30,7 +30,7 @@ def test_sessions_are_scoped_by_user(db):
         db.chat.get_session("not-an-id", user_id="alice")
 
 
-def test_messages_and_counters_change_together(db):
+def test_messages_and_counters_change_together(db: Database) -> None:
     session = db.chat.create_session("alice")
     first = db.chat.add_message(session.id, "user", "What is a bond?", tokens=5, user_id="alice")
     db.chat.add_message(session.id, "assistant", "A loan you make.", tokens=7, context_ids=["doc-1", "doc-2"],
@@ -47,7 +47,7 @@ def test_messages_and_counters_change_together(db):
     assert info.value.field == "role"
 
 
-def test_order_survives_same_millisecond_appends_and_paging(db):
+def test_order_survives_same_millisecond_appends_and_paging(db: Database) -> None:
     session = db.chat.create_session("alice")
     for n in range(25):
         db.chat.add_message(session.id, "user", f"message {n}", user_id="alice")
@@ -63,7 +63,7 @@ def test_order_survives_same_millisecond_appends_and_paging(db):
     assert [m.content for m in collected] == [f"message {n}" for n in range(25)]
 
 
-def test_sessions_list_by_recency_and_page(db):
+def test_sessions_list_by_recency_and_page(db: Database) -> None:
     ids = [db.chat.create_session("alice", f"s{n}").id for n in range(5)]
     db.chat.add_message(ids[1], "user", "back to this one", user_id="alice")
     first = db.chat.list_sessions("alice", limit=2)
@@ -72,7 +72,7 @@ def test_sessions_list_by_recency_and_page(db):
     assert rest.next_cursor is None
 
 
-def test_title_mode_truncate_delete_and_stats(db):
+def test_title_mode_truncate_delete_and_stats(db: Database) -> None:
     session = db.chat.create_session("alice")
     assert db.chat.update_title(session.id, "Retirement", user_id="alice").title == "Retirement"
     assert db.chat.set_pedagogy_mode(session.id, "exploratory", user_id="alice").pedagogy_mode == "exploratory"
@@ -94,7 +94,7 @@ def test_title_mode_truncate_delete_and_stats(db):
     assert list(db.chat.list_sessions("alice")) == []
 
 
-def test_expired_sessions_never_come_back(db):
+def test_expired_sessions_never_come_back(db: Database) -> None:
     # Margins of 0.8 s either side: DynamoDB Local on a loaded 2-core machine has taken 0.4 s for one call.
     db.chat.ttl = timedelta(seconds=2)
     stale = db.chat.create_session("alice", "old")
@@ -111,7 +111,7 @@ def test_expired_sessions_never_come_back(db):
     assert [m.content for m in db.chat.get_history(fresh.id, user_id="alice")] == ["still here"]
 
 
-def test_one_megabyte_round_trips_and_more_is_refused(db):
+def test_one_megabyte_round_trips_and_more_is_refused(db: Database) -> None:
     session = db.chat.create_session("alice")
     big = ("€ and ascii " * 100_000)[: 1024 * 1024 // 3]
     big += "x" * (1024 * 1024 - len(big.encode()))
@@ -124,7 +124,7 @@ def test_one_megabyte_round_trips_and_more_is_refused(db):
     assert db.chat.get_session(session.id, user_id="alice").message_count == 1
 
 
-def test_concurrent_writers_lose_nothing(db):
+def test_concurrent_writers_lose_nothing(db: Database) -> None:
     session = db.chat.create_session("alice")
     errors: list[BaseException] = []
 
@@ -148,7 +148,7 @@ def test_concurrent_writers_lose_nothing(db):
     assert (found.message_count, found.total_tokens) == (80, 80)
 
 
-def test_sql_purges_expired_sessions_with_their_messages(sql_url):
+def test_sql_purges_expired_sessions_with_their_messages(sql_url: str) -> None:
     import alexdb
 
     db = alexdb.connect(sql_url, chat_ttl=timedelta(seconds=1))

@@ -6,12 +6,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 
 @pytest.fixture
-def cli(tmp_path: Path):
+def cli(tmp_path: Path) -> Any:
     env = {**os.environ, "ALEXDB_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -20,7 +21,7 @@ def cli(tmp_path: Path):
     return run
 
 
-def test_reset_verify_and_inspect(cli):
+def test_reset_verify_and_inspect(cli: Any) -> None:
     reset = cli("reset", "--with-test-data")
     assert reset.returncode == 0, reset.stderr
     assert "instruments 22" in reset.stdout and "positions 5" in reset.stdout
@@ -43,7 +44,7 @@ def test_reset_verify_and_inspect(cli):
     assert jobs.returncode == 0 and "jobs of test_user_001" in jobs.stdout
 
 
-def test_errors_are_one_line_without_traceback(cli):
+def test_errors_are_one_line_without_traceback(cli: Any) -> None:
     assert cli("reset", "--with-test-data").returncode == 0
     for args in (["trade", "401(k)", "SPY", "SELL", "1000"], ["positions", "No such account"],
                  ["value", "401(k)", "--at", "someday"], ["trade", "401(k)", "SPY", "BUY", "-1"]):
@@ -54,14 +55,14 @@ def test_errors_are_one_line_without_traceback(cli):
         assert result.stderr.startswith("error:")
 
 
-def test_verify_fails_on_an_unseeded_database(cli):
+def test_verify_fails_on_an_unseeded_database(cli: Any) -> None:
     assert cli("migrate").returncode == 0
     result = cli("verify")
     assert result.returncode == 1
     assert "no instruments" in result.stderr
 
 
-def test_init_and_demo(cli):
+def test_init_and_demo(cli: Any) -> None:
     init = cli("init")
     assert init.returncode == 0 and "ready" in init.stdout
     demo = cli("demo")
@@ -69,7 +70,7 @@ def test_init_and_demo(cli):
     assert demo.stdout.count("401(k) at") == 4 and "All three accounts" in demo.stdout
 
 
-def test_unexpected_failures_are_one_line_too(tmp_path):
+def test_unexpected_failures_are_one_line_too(tmp_path: Path) -> None:
     env = {**os.environ, "ALEXDB_URL": "postgresql://nobody@127.0.0.1:1/none", "COLUMNS": "200"}
     result = subprocess.run([sys.executable, "-m", "alexdb", "verify"], env=env, capture_output=True, text=True,
                             timeout=120, stdin=subprocess.DEVNULL)
@@ -77,7 +78,7 @@ def test_unexpected_failures_are_one_line_too(tmp_path):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_ticks_replay_and_simulate(cli, tmp_path: Path):
+def test_ticks_replay_and_simulate(cli: Any, tmp_path: Path) -> None:
     import time
 
     now = time.time_ns() // 1_000_000

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import threading
+import uuid
 from decimal import Decimal
+from typing import Any
 
 import alexdb
-from alexdb import InsufficientQuantityError
+from alexdb import Database, InsufficientQuantityError
 from tests.conftest import instrument
 
 WORKERS = 8
@@ -57,7 +59,7 @@ def _check(url: str, account_id: str) -> None:
     db.close()
 
 
-def test_concurrent_threads_lose_nothing(shared_url):
+def test_concurrent_threads_lose_nothing(shared_url: str) -> None:
     account_id = _setup(shared_url)
     errors: list[BaseException] = []
     workers = [threading.Thread(target=_in_thread, args=(errors, shared_url, account_id, w)) for w in range(WORKERS)]
@@ -69,7 +71,7 @@ def test_concurrent_threads_lose_nothing(shared_url):
     _check(shared_url, account_id)
 
 
-def test_concurrent_processes_lose_nothing(shared_url):
+def test_concurrent_processes_lose_nothing(shared_url: str) -> None:
     account_id = _setup(shared_url)
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_trade_many, args=(shared_url, account_id, w)) for w in range(WORKERS)]
@@ -81,7 +83,7 @@ def test_concurrent_processes_lose_nothing(shared_url):
     _check(shared_url, account_id)
 
 
-def test_threads_sharing_one_handle(db):
+def test_threads_sharing_one_handle(db: Database) -> None:
     account_id = _setup_memory(db)
     threads = [threading.Thread(target=_memory_worker, args=(db, account_id)) for _ in range(WORKERS)]
     for thread in threads:
@@ -93,7 +95,7 @@ def test_threads_sharing_one_handle(db):
     assert db.positions.find_by_account(account_id)[0].quantity == 1 + WORKERS * TRADES_EACH
 
 
-def _setup_memory(db):
+def _setup_memory(db: Database) -> uuid.UUID:
     db.users.create_user("racer")
     db.instruments.create_instrument(instrument("SPY"))
     account = db.accounts.create_account("racer", "race")
@@ -101,6 +103,6 @@ def _setup_memory(db):
     return account.id
 
 
-def _memory_worker(db, account_id):
+def _memory_worker(db: Database, account_id: Any) -> None:
     for _ in range(TRADES_EACH):
         db.positions.record_trade(account_id, "SPY", "BUY", 1)

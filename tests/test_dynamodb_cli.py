@@ -22,7 +22,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
                           env=env, timeout=300, stdin=subprocess.DEVNULL)
 
 
-def test_create_is_idempotent_and_tables_work(dynamodb_endpoint):
+def test_create_is_idempotent_and_tables_work(dynamodb_endpoint: str) -> None:
     prefix, endpoint = f"cli{uuid.uuid4().hex[:6]}-", f"http://{dynamodb_endpoint}"
     options = ["--prefix", prefix, "--endpoint-url", endpoint, "--region", "us-east-1"]
     first = run("create-tables", *options)
@@ -51,7 +51,7 @@ def test_create_is_idempotent_and_tables_work(dynamodb_endpoint):
     assert "MISSING" in run("describe", *options).stdout
 
 
-def test_reset_verify_and_value_on_dynamodb(dynamodb_endpoint):
+def test_reset_verify_and_value_on_dynamodb(dynamodb_endpoint: str) -> None:
     url = f"dynamodb://{dynamodb_endpoint}?region=us-east-1&prefix=reset{uuid.uuid4().hex[:6]}-"
     env = {**os.environ, "COLUMNS": "200", "ALEXDB_URL": url}
 

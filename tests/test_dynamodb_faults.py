@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import boto3
 import pytest
@@ -18,18 +20,18 @@ FAST = RetryPolicy(attempts=4, base_delay=0.0, max_delay=0.0)
 
 
 @pytest.fixture
-def stubbed():
+def stubbed() -> Iterator[Any]:
     client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stubber:
         yield Dynamo(client, FAST), stubber
         stubber.assert_no_pending_responses()
 
 
-def _put(n: int) -> dict:
+def _put(n: int) -> dict[str, Any]:
     return {"PutRequest": {"Item": to_item({"PK": f"P{n}", "SK": "S"})}}
 
 
-def test_unprocessed_items_are_resent_until_written(stubbed):
+def test_unprocessed_items_are_resent_until_written(stubbed: Any) -> None:
     dynamo, stub = stubbed
     items = [{"PK": f"P{n}", "SK": "S"} for n in range(3)]
     stub.add_response("batch_write_item", {"UnprocessedItems": {"t": [_put(1), _put(2)]}},
@@ -42,7 +44,7 @@ def test_unprocessed_items_are_resent_until_written(stubbed):
     assert dynamo.meter.requests["BatchWriteItem"] == 3
 
 
-def test_items_still_unprocessed_after_the_budget_are_reported(stubbed):
+def test_items_still_unprocessed_after_the_budget_are_reported(stubbed: Any) -> None:
     dynamo, stub = stubbed
     for _ in range(FAST.attempts):
         stub.add_response("batch_write_item", {"UnprocessedItems": {"t": [_put(7)]}})
@@ -51,7 +53,7 @@ def test_items_still_unprocessed_after_the_budget_are_reported(stubbed):
     assert "P7" in str(info.value)
 
 
-def test_unprocessed_keys_are_resent(stubbed):
+def test_unprocessed_keys_are_resent(stubbed: Any) -> None:
     dynamo, stub = stubbed
     key = {"PK": {"S": "A"}, "SK": {"S": "M"}}
     stub.add_response("batch_get_item", {"Responses": {"t": []},
@@ -61,7 +63,7 @@ def test_unprocessed_keys_are_resent(stubbed):
     assert found == [{"PK": "A", "SK": "M", "v": __import__("decimal").Decimal("1.10")}]
 
 
-def test_throttling_left_unresolved_by_botocore_is_reported_without_more_attempts(stubbed):
+def test_throttling_left_unresolved_by_botocore_is_reported_without_more_attempts(stubbed: Any) -> None:
     dynamo, stub = stubbed
     stub.add_client_error("get_item", "ThrottlingException")  # the Stubber answers once: no loop of alexdb's own
     with pytest.raises(BackendError, match="throttled"):
@@ -88,7 +90,7 @@ class _Throttling(BaseHTTPRequestHandler):
         pass
 
 
-def test_one_throttled_call_makes_exactly_the_policys_attempts(monkeypatch: pytest.MonkeyPatch):
+def test_one_throttled_call_makes_exactly_the_policys_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Throttling)
@@ -105,7 +107,7 @@ def test_one_throttled_call_makes_exactly_the_policys_attempts(monkeypatch: pyte
         server.shutdown()
 
 
-def test_transaction_conflicts_are_retried_and_conditions_are_not(stubbed):
+def test_transaction_conflicts_are_retried_and_conditions_are_not(stubbed: Any) -> None:
     dynamo, stub = stubbed
     action = {"Put": {"TableName": "t", "Item": {"PK": "A", "SK": "B"}}}
     stub.add_client_error("transact_write_items", "TransactionCanceledException",
@@ -119,7 +121,7 @@ def test_transaction_conflicts_are_retried_and_conditions_are_not(stubbed):
     assert info.value.codes == ["ConditionalCheckFailed"]
 
 
-def test_other_errors_are_translated_with_their_cause(stubbed):
+def test_other_errors_are_translated_with_their_cause(stubbed: Any) -> None:
     dynamo, stub = stubbed
     stub.add_client_error("get_item", "InternalFailure", "something broke")
     with pytest.raises(BackendError, match="InternalFailure") as info:
@@ -127,7 +129,7 @@ def test_other_errors_are_translated_with_their_cause(stubbed):
     assert info.value.__cause__ is not None
 
 
-def test_a_missing_table_is_a_schema_error_naming_the_fix(stubbed):
+def test_a_missing_table_is_a_schema_error_naming_the_fix(stubbed: Any) -> None:
     dynamo, stub = stubbed
     stub.add_client_error("get_item", "ResourceNotFoundException", "Requested resource not found")
     with pytest.raises(SchemaError, match="alexdb dynamodb create-tables"):

@@ -4,6 +4,7 @@ is finished by running it again, and is rolled back by the next writer once it i
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -52,7 +53,7 @@ def test_nothing_of_a_cut_short_import_is_visible(dynamo_db: Database, crashed: 
     db = dynamo_db
     assert dynamo_engine(db).counts()["position_history"] == 26  # 25 uncommitted records are stored...
     history = db.positions.get_position_history(crashed.id)
-    assert [(c.symbol, c.quantity_after) for c in history] == [("SPY", 5)]  # ...and none is seen
+    assert [(c.symbol, c.quantity_after) for c in history] == [("SPY", Decimal(5))]  # ...and none is seen
     assert len(db.positions.get_position_history(crashed.id, symbol="SPY")) == 1
     assert {p.symbol: p.quantity for p in db.positions.find_by_account(crashed.id)} == {"SPY": 5}
     assert db.positions.get_positions_at(crashed.id, START + timedelta(days=1)) == {"SPY": 5}

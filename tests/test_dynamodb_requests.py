@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 import alexdb
-from tests.conftest import dynamo_engine, instrument
+from alexdb import Database
+from alexdb.adapters.dynamodb.positions import DynamoPositionStore
+from tests.conftest import dynamo_engine, instrument, present
 
 pytestmark = pytest.mark.dynamodb
 
 
-def _reads_of_current_holdings(db, account_id):
+def _reads_of_current_holdings(db: Database, account_id: Any) -> tuple[dict[str, int], float]:
     dynamo_engine(db).meter.reset()
-    store = db.positions._store
+    store = dynamo_engine(db).positions
+    assert isinstance(store, DynamoPositionStore)
     store._current_items(account_id)
     return dict(dynamo_engine(db).meter.requests), sum(dynamo_engine(db).meter.read_units.values())
 
 
-def test_current_holdings_are_one_query_whatever_the_history(dynamo_db):
+def test_current_holdings_are_one_query_whatever_the_history(dynamo_db: Database) -> None:
     db = dynamo_db
     db.users.create_user("u")
     db.instruments.create_instrument(instrument("SPY"))
@@ -34,7 +38,7 @@ def test_current_holdings_are_one_query_whatever_the_history(dynamo_db):
     assert units_long == units_short
 
 
-def test_value_at_an_instant_reads_one_query_per_symbol(dynamo_db):
+def test_value_at_an_instant_reads_one_query_per_symbol(dynamo_db: Database) -> None:
     db = dynamo_db
     db.users.create_user("u")
     account = db.accounts.create_account("u", "a")
@@ -52,14 +56,14 @@ def test_value_at_an_instant_reads_one_query_per_symbol(dynamo_db):
     assert dynamo_engine(db).meter.requests == {"GetItem": 2, "Query": 1 + 2 * len(symbols)}
 
 
-def test_check_schema_sees_present_and_missing_tables(dynamo_db, dynamodb_endpoint):
+def test_check_schema_sees_present_and_missing_tables(dynamo_db: Database, dynamodb_endpoint: str) -> None:
     dynamo_db.check_schema()
     absent = alexdb.connect(f"dynamodb://{dynamodb_endpoint}?region=us-east-1&prefix=absent-")
     with pytest.raises(alexdb.SchemaError, match="absent-alex-users-data"):
         absent.check_schema()
 
 
-def test_an_injected_boto3_client_is_used(dynamodb_url, dynamodb_endpoint):
+def test_an_injected_boto3_client_is_used(dynamodb_url: str, dynamodb_endpoint: str) -> None:
     import boto3
 
     client = boto3.client("dynamodb", endpoint_url=f"http://{dynamodb_endpoint}", region_name="us-east-1")
@@ -70,7 +74,7 @@ def test_an_injected_boto3_client_is_used(dynamodb_url, dynamodb_endpoint):
     assert calls == ["GetItem"]
 
 
-def test_table_names_come_from_the_environment(monkeypatch):
+def test_table_names_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     from alexdb.adapters.dynamodb.config import DynamoConfig
 
     monkeypatch.setenv("DYNAMODB_USERS_TABLE", "prod-users")
@@ -84,7 +88,7 @@ def test_table_names_come_from_the_environment(monkeypatch):
         "dev-u", "dev-prod-instruments", "us-west-2", "http://localhost:8000")
 
 
-def test_chat_items_carry_ttl_and_messages_outlive_their_session(dynamo_db):
+def test_chat_items_carry_ttl_and_messages_outlive_their_session(dynamo_db: Database) -> None:
     session = dynamo_db.chat.create_session("alice")
     dynamo_db.chat.add_message(session.id, "user", "x" * 700_000, user_id="alice")  # three parts
     items = list(dynamo_engine(dynamo_db).dynamo.query(dynamo_engine(dynamo_db).config.chat_table, KeyConditionExpression="PK = :pk",
@@ -95,7 +99,7 @@ def test_chat_items_carry_ttl_and_messages_outlive_their_session(dynamo_db):
     assert int(meta["ttl"]) == int(dynamo_db.chat.get_session(session.id, user_id="alice").expires_at.timestamp())
 
 
-def test_message_ttls_are_refreshed_before_they_could_outrun_an_active_session(dynamo_db):
+def test_message_ttls_are_refreshed_before_they_could_outrun_an_active_session(dynamo_db: Database) -> None:
     import time
     from datetime import timedelta
 
@@ -105,9 +109,9 @@ def test_message_ttls_are_refreshed_before_they_could_outrun_an_active_session(d
     chat.add_message(session.id, "user", "first", user_id="alice")
     pk = f"SESSION#{session.id}"
     first_key = {"PK": pk, "SK": "MESSAGE#000000000001#000"}
-    original = int(dynamo_engine(dynamo_db).dynamo.get(table, first_key)["ttl"])
+    original = int(present(dynamo_engine(dynamo_db).dynamo.get(table, first_key))["ttl"])
     time.sleep(3.2)  # well past half a window (TTLs are whole seconds): the next append must move every TTL
     chat.add_message(session.id, "user", "second", user_id="alice")
-    meta = dynamo_engine(dynamo_db).dynamo.get(table, {"PK": pk, "SK": "METADATA"})
-    refreshed = int(dynamo_engine(dynamo_db).dynamo.get(table, first_key)["ttl"])
+    meta = present(dynamo_engine(dynamo_db).dynamo.get(table, {"PK": pk, "SK": "METADATA"}))
+    refreshed = int(present(dynamo_engine(dynamo_db).dynamo.get(table, first_key))["ttl"])
     assert refreshed > original and refreshed == int(meta["messages_ttl"]) >= int(meta["ttl"]) + 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -19,7 +20,8 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PRICES = [Decimal(p) for p in ("99", "99.5", "100", "100.5", "101", "102")]
 
 
-def alert(symbol="SPY", operator=">", threshold="100", price_type="close", cooldown=0, **extra) -> Alert:
+def alert(symbol: str = "SPY", operator: str = ">", threshold: Any = "100", price_type: str = "close", cooldown: int = 0,
+          **extra: Any) -> Alert:
     condition = {"operator": operator, "threshold": threshold, "price_type": price_type, **extra.pop("condition", {})}
     return build(Alert, {"alert_id": uuid.uuid4(), "user_id": "u", "symbol": symbol, "condition": condition,
                          "cooldown_seconds": cooldown, "created_at": NOW, "updated_at": NOW, **extra})
@@ -27,10 +29,10 @@ def alert(symbol="SPY", operator=">", threshold="100", price_type="close", coold
 
 def naive(alerts: list[Alert], ticks: list[tuple[str, Decimal, int]]) -> list[tuple[uuid.UUID, int]]:
     """Every alert, every tick: the definition the engine must match."""
-    def holds(op, v, t):
+    def holds(op: str, v: Decimal, t: Decimal) -> bool:
         return {">": v > t, ">=": v >= t, "<": v < t, "<=": v <= t, "==": v == t}[op]
 
-    bars: dict[str, dict] = {}
+    bars: dict[str, dict[str, Any]] = {}
     last_fired: dict[uuid.UUID, int] = {}
     fired = []
     for symbol, price, ts in ticks:
@@ -46,6 +48,7 @@ def naive(alerts: list[Alert], ticks: list[tuple[str, Decimal, int]]) -> list[tu
                 continue
             c = a.condition
             old, new, t = before.get(c.price_type), bar["v"][c.price_type], c.threshold
+            assert t is not None  # price alerts only here
             if c.operator == "crosses_above":
                 became = old is not None and old <= t < new
             elif c.operator == "crosses_below":
@@ -69,7 +72,7 @@ ticks_strategy = st.lists(st.tuples(st.sampled_from(["SPY", "QQQ"]), st.sampled_
 
 @settings(max_examples=300, deadline=None)
 @given(alerts=alerts_strategy, steps=ticks_strategy)
-def test_engine_fires_exactly_what_the_naive_evaluator_fires(alerts, steps):
+def test_engine_fires_exactly_what_the_naive_evaluator_fires(alerts: Any, steps: Any) -> None:
     ticks, ts = [], 0
     for symbol, price, gap in steps:
         ts += gap
@@ -81,18 +84,19 @@ def test_engine_fires_exactly_what_the_naive_evaluator_fires(alerts, steps):
     assert sorted(got, key=lambda x: (x[1], str(x[0]))) == sorted(naive(alerts, ticks), key=lambda x: (x[1], str(x[0])))
 
 
-def test_edge_triggered_rearm_and_cooldown():
+def test_edge_triggered_rearm_and_cooldown() -> None:
     engine = AlertEngine()
     a = alert(operator=">", threshold="100", cooldown=60)
     engine.upsert(a)
-    fired = lambda price, ts: [t.timestamp for t in engine.process("SPY", Decimal(price), ts)]  # noqa: E731
+    def fired(price: str, ts: int) -> list[int]:
+        return [t.timestamp for t in engine.process("SPY", Decimal(price), ts)]
     assert fired("99", 0) == [] and fired("101", 1000) == [1000]
     assert fired("102", 2000) == []  # still true: no second notification
     assert fired("99", 3000) == [] and fired("101", 4000) == []  # re-armed, but inside the cooldown
     assert fired("99", 70_000) == [] and fired("101", 71_000) == [71_000]
 
 
-def test_a_trigger_carries_the_alert_and_the_tick():
+def test_a_trigger_carries_the_alert_and_the_tick() -> None:
     engine = AlertEngine()
     a = alert(operator="crosses_below", threshold="100.5", price_type="low", notification_method="email")
     engine.upsert(a)
@@ -102,7 +106,7 @@ def test_a_trigger_carries_the_alert_and_the_tick():
     assert type(trigger) is Trigger and trigger.notification_method == "email"
 
 
-def test_index_follows_alerts_changed_while_running():
+def test_index_follows_alerts_changed_while_running() -> None:
     engine = AlertEngine()
     engine.process("SPY", Decimal("100"), 0)
     a = alert(operator=">", threshold="99")
@@ -115,7 +119,7 @@ def test_index_follows_alerts_changed_while_running():
     assert engine.remove(a.alert_id) is False
 
 
-def test_high_and_low_follow_the_minute_bar():
+def test_high_and_low_follow_the_minute_bar() -> None:
     engine = AlertEngine()
     high = alert(operator=">=", threshold="105", price_type="high")
     opened = alert(operator="<", threshold="100", price_type="open")
@@ -127,7 +131,7 @@ def test_high_and_low_follow_the_minute_bar():
     assert [t.alert_id for t in engine.process("SPY", Decimal("99"), 60_000)] == [opened.alert_id]  # new bar opens at 99
 
 
-def test_indicators_match_their_definitions():
+def test_indicators_match_their_definitions() -> None:
     closes = [Decimal(c) for c in ("10", "11", "12", "11", "13", "14", "13", "15", "16", "15")]
     sma, ema, rsi = SimpleMovingAverage(3), ExponentialMovingAverage(3), RelativeStrengthIndex(3)
     sma_values = [sma.update(c) for c in closes]
@@ -141,7 +145,7 @@ def test_indicators_match_their_definitions():
     assert rsi_values[2] is None and rsi_values[3] == 100 - 100 / (1 + (Decimal(2) / 3) / (Decimal(1) / 3))
 
 
-def test_moving_average_cross_and_rsi_alerts_fire_on_bar_closes():
+def test_moving_average_cross_and_rsi_alerts_fire_on_bar_closes() -> None:
     engine = AlertEngine()
     cross = alert(operator="crosses_above", threshold=None, condition_type="indicator",
                   condition={"indicator": {"kind": "sma", "period": 3}})
@@ -166,14 +170,14 @@ def test_moving_average_cross_and_rsi_alerts_fire_on_bar_closes():
     {"operator": "crosses_above", "indicator": {"kind": "sma", "period": 20}, "price_type": "high"},
     {"operator": "between", "threshold": "1"},
 ])
-def test_alerts_that_could_never_fire_are_refused(condition):
+def test_alerts_that_could_never_fire_are_refused(condition: Any) -> None:
     from alexdb import ValidationError
 
     with pytest.raises(ValidationError):
         build(Condition, condition)
 
 
-def test_indicator_model_bounds():
+def test_indicator_model_bounds() -> None:
     from alexdb import ValidationError
 
     with pytest.raises(ValidationError):

@@ -6,21 +6,24 @@ import base64
 import json
 import threading
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.sync.server import serve
 
+from alexdb import Database
 from alexdb.speed import feeds
 from alexdb.speed.kinesis import handle
 from alexdb.speed.pipeline import Ingestor
-from tests.conftest import instrument
+from tests.conftest import instrument, present
 
 NOW = (time.time_ns() // 1_000_000 // 60_000 - 10) * 60_000  # a minute's start, ten minutes ago
 
 
-def test_replaying_a_csv_file_rejects_each_bad_line_by_number(db, tmp_path: Path):
+def test_replaying_a_csv_file_rejects_each_bad_line_by_number(db: Database, tmp_path: Path) -> None:
     db.instruments.create_instrument(instrument("SPY"))
     alert = db.alerts.create_alert("alice", "SPY", {"operator": ">=", "threshold": "501"})
     path = tmp_path / "ticks.csv"
@@ -35,14 +38,14 @@ def test_replaying_a_csv_file_rejects_each_bad_line_by_number(db, tmp_path: Path
     assert (counts.accepted, counts.rejected, counts.fired) == (3, 3, 1)
     assert [e.split(":")[0] for e in counts.errors] == ["line 3", "line 5", "line 6"]
     assert "price='oops'" in counts.errors[0] and "timestamp='yesterday'" in counts.errors[2]
-    assert db.ticks.latest("SPY").price == Decimal("501.25")
+    assert present(db.ticks.latest("SPY")).price == Decimal("501.25")
     assert db.instruments.get_instrument("SPY").current_price == Decimal("501.25")
     assert db.alerts.get_alert(alert.alert_id).trigger_count == 1  # recorded as failed: no websocket here
     [note] = db.notifications.find_by_user("alice")
     assert note.delivery_status == "failed"
 
 
-def test_replaying_json_lines_keeps_prices_exact(db, tmp_path: Path):
+def test_replaying_json_lines_keeps_prices_exact(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "ticks.jsonl"
     path.write_text(f'{{"symbol": "BTC-USD", "price": 64123.12345678, "timestamp": {NOW}, "volume": 0.5}}\n'
                     "\n"
@@ -57,7 +60,7 @@ def test_replaying_json_lines_keeps_prices_exact(db, tmp_path: Path):
     assert (first.price, first.volume, second.price) == (Decimal("64123.12345678"), Decimal("0.5"), Decimal("64000"))
 
 
-def test_the_simulation_is_deterministic_and_exact():
+def test_the_simulation_is_deterministic_and_exact() -> None:
     start = {"SPY": Decimal("500"), "QQQ": Decimal("400.10")}
     one = list(feeds.simulate(start, 1000, seed=7, start_ms=NOW, rate=100))
     assert one == list(feeds.simulate(start, 1000, seed=7, start_ms=NOW, rate=100))
@@ -69,7 +72,7 @@ def test_the_simulation_is_deterministic_and_exact():
     assert {record["symbol"] for _, record in one} == {"SPY", "QQQ"}
 
 
-def test_pacing_holds_the_rate():
+def test_pacing_holds_the_rate() -> None:
     began = time.monotonic()
     assert len(list(feeds.paced(feeds.simulate({"SPY": Decimal(1)}, 21, rate=100), rate=100))) == 21
     assert time.monotonic() - began >= 0.19
@@ -78,7 +81,7 @@ def test_pacing_holds_the_rate():
 class PolygonServer:
     """A local server speaking Polygon.io's WebSocket protocol: connected, auth, subscribe, then events."""
 
-    def __init__(self, key: str, messages: list[list[dict]], drop_after: int | None = None) -> None:
+    def __init__(self, key: str, messages: list[Any], drop_after: int | None = None) -> None:
         self.key, self.messages, self.drop_after = key, messages, drop_after
         self.subscriptions: list[str] = []
         self.connections = 0
@@ -86,7 +89,7 @@ class PolygonServer:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}"
 
-    def handler(self, socket) -> None:
+    def handler(self, socket: Any) -> None:
         self.connections += 1
         socket.send(json.dumps([{"ev": "status", "status": "connected", "message": "Connected Successfully"}]))
         auth = json.loads(socket.recv())
@@ -108,12 +111,12 @@ class PolygonServer:
         self.server.shutdown()
 
 
-def trades(start: int, prices: list[str]) -> list[list[dict]]:
+def trades(start: int, prices: list[str]) -> list[Any]:
     return [[{"ev": "T", "sym": "AAPL", "i": str(n), "x": 4, "p": json.loads(p), "s": 100, "t": start + n, "c": [12]}]
             for n, p in enumerate(prices)]
 
 
-def test_a_polygon_stream_is_ingested(db):
+def test_a_polygon_stream_is_ingested(db: Database) -> None:
     alert = db.alerts.create_alert("alice", "AAPL", {"operator": "crosses_above", "threshold": "190"})
     messages = [*trades(NOW, ["189.5", "190.25", "190.5"]), [{"ev": "T", "sym": "AAPL", "p": 191}],  # no timestamp
                 "not json"]
@@ -127,11 +130,11 @@ def test_a_polygon_stream_is_ingested(db):
     assert counts.errors[0].startswith("event 4: timestamp=None")
     assert counts.errors[1].startswith("event 5: record='not json': not JSON")
     assert [t.price for t in db.ticks.window("AAPL", NOW, NOW + 2)] == [Decimal("189.5"), Decimal("190.25"), Decimal("190.5")]
-    assert db.ticks.latest("AAPL").source == "polygon"
+    assert present(db.ticks.latest("AAPL")).source == "polygon"
     assert db.alerts.get_alert(alert.alert_id).trigger_count == 1
 
 
-def test_a_refused_polygon_key_is_a_clear_error(db):
+def test_a_refused_polygon_key_is_a_clear_error(db: Database) -> None:
     server = PolygonServer("secret", [])
     try:
         with pytest.raises(feeds.FeedError, match="refused the API key"):
@@ -140,7 +143,7 @@ def test_a_refused_polygon_key_is_a_clear_error(db):
         server.close()
 
 
-def test_a_dropped_polygon_connection_is_reopened(db):
+def test_a_dropped_polygon_connection_is_reopened(db: Database) -> None:
     server = PolygonServer("secret", trades(NOW, ["1", "2", "3", "4"]), drop_after=2)
     try:
         counts = feeds.run(Ingestor(db, {}), feeds.PolygonFeed(server.url, "secret", max_messages=6, duration=10))
@@ -150,13 +153,13 @@ def test_a_dropped_polygon_connection_is_reopened(db):
     assert len(db.ticks.window("AAPL", NOW, NOW + 3)) == 4  # the replayed ticks stored once
 
 
-def kinesis_event(payloads: list[bytes | str]) -> dict:
+def kinesis_event(payloads: list[bytes | str]) -> dict[str, Any]:
     return {"Records": [{"kinesis": {"sequenceNumber": f"4960{n:04d}", "partitionKey": "SPY",
                                      "data": p if isinstance(p, str) else base64.b64encode(p).decode()},
                          "eventSource": "aws:kinesis"} for n, p in enumerate(payloads)]}
 
 
-def test_kinesis_reports_only_the_bad_records(db):
+def test_kinesis_reports_only_the_bad_records(db: Database) -> None:
     event = kinesis_event([json.dumps({"symbol": "SPY", "price": 500.25, "timestamp": NOW}).encode(),
                            b"{not json",
                            "!!not base64!!",
@@ -168,7 +171,7 @@ def test_kinesis_reports_only_the_bad_records(db):
     assert [t.price for t in db.ticks.window("SPY", NOW, NOW + 2)] == [Decimal("500.25"), Decimal("501")]
 
 
-def test_kinesis_reports_every_record_when_the_store_fails(sql_url):
+def test_kinesis_reports_every_record_when_the_store_fails(sql_url: str) -> None:
     import alexdb
 
     db = alexdb.connect(sql_url, migrate=True)
@@ -181,8 +184,8 @@ def test_kinesis_reports_every_record_when_the_store_fails(sql_url):
     assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == ["49600000", "49600001", "49600002"]
 
 
-def test_an_interrupted_feed_keeps_what_it_read(db):
-    def feed():
+def test_an_interrupted_feed_keeps_what_it_read(db: Database) -> None:
+    def feed() -> Iterator[feeds.Labelled]:
         yield from feeds.simulate({"SPY": Decimal(100)}, 5, start_ms=NOW)
         raise KeyboardInterrupt
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import itertools
 import threading
+import uuid
 
 from alexdb.domain.ids import new_id
 
 
-def test_ids_are_version_7_and_strictly_increasing():
+def test_ids_are_version_7_and_strictly_increasing() -> None:
     ids = [new_id() for _ in range(50_000)]
     assert all(i.version == 7 and i.variant == "specified in RFC 4122" for i in ids[:100])
     assert all(a < b and str(a) < str(b) for a, b in itertools.pairwise(ids))
 
 
-def test_ids_are_unique_across_threads():
-    found: list = []
+def test_ids_are_unique_across_threads() -> None:
+    found: list[uuid.UUID] = []
     lock = threading.Lock()
 
     def make() -> None:

@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from alexdb import InvalidTransitionError, NotFoundError, ValidationError
+from alexdb import Database, InvalidTransitionError, NotFoundError, ValidationError
+from tests.conftest import present
 
 
 @pytest.fixture
-def user(db):
+def user(db: Database) -> Any:
     return db.users.create_user("user_1")
 
 
-def test_lifecycle_stamps_times(db, user):
+def test_lifecycle_stamps_times(db: Database, user: Any) -> None:
     job = db.jobs.create_job("user_1", "portfolio_analysis", {"note": "hi", "amount": Decimal("0.10")})
     assert job.status == "pending" and job.started_at is None
     running = db.jobs.update_status(job.id, "running")
     assert running.started_at is not None and running.completed_at is None
     done = db.jobs.update_status(job.id, "completed")
-    assert done.completed_at >= done.started_at
-    assert db.jobs.find_by_id(job.id).request_payload == {"note": "hi", "amount": Decimal("0.10")}
+    assert done.completed_at is not None and done.started_at is not None and done.completed_at >= done.started_at
+    assert present(db.jobs.find_by_id(job.id)).request_payload == {"note": "hi", "amount": Decimal("0.10")}
 
 
-def test_failure_keeps_the_message(db, user):
+def test_failure_keeps_the_message(db: Database, user: Any) -> None:
     job = db.jobs.create_job("user_1", "risk_assessment")
     db.jobs.update_status(job.id, "running")
     failed = db.jobs.update_status(str(job.id), "failed", error_message="agent timed out")
@@ -33,7 +36,7 @@ def test_failure_keeps_the_message(db, user):
 
 
 @pytest.mark.parametrize("path", [["completed"], ["running", "pending"], ["running", "completed", "running"]])
-def test_invalid_transitions(db, user, path):
+def test_invalid_transitions(db: Database, user: Any, path: Any) -> None:
     job = db.jobs.create_job("user_1", "portfolio_analysis")
     *allowed, refused = path
     for status in allowed:
@@ -44,7 +47,7 @@ def test_invalid_transitions(db, user, path):
     assert db.jobs.get_job(job.id) == before
 
 
-def test_payload_per_agent(db, user):
+def test_payload_per_agent(db: Database, user: Any) -> None:
     job = db.jobs.create_job("user_1", "portfolio_analysis")
     db.jobs.update_report(job.id, {"markdown": "# Report"})
     db.jobs.update_charts(job.id, {"charts": [{"type": "pie", "values": [Decimal("60.5"), 39.5]}]})
@@ -52,15 +55,15 @@ def test_payload_per_agent(db, user):
     db.jobs.update_summary(job.id, {"summary": "ok"})
     found = db.jobs.get_job(job.id)
     assert found.report_payload == {"markdown": "# Report"}
-    assert found.charts_payload["charts"][0]["values"][0] == Decimal("60.5")
+    assert present(found.charts_payload)["charts"][0]["values"][0] == Decimal("60.5")
     assert found.retirement_payload == {"success_rate": Decimal("0.87")}
     with pytest.raises(ValidationError):
-        db.jobs.update_report(job.id, ["not", "an", "object"])
+        db.jobs.update_report(job.id, ["not", "an", "object"])  # type: ignore[arg-type]
     with pytest.raises(NotFoundError):
         db.jobs.update_report("00000000-0000-0000-0000-000000000000", {})
 
 
-def test_lists_order_and_page(db, user):
+def test_lists_order_and_page(db: Database, user: Any) -> None:
     db.users.create_user("user_10")
     ids = [db.jobs.create_job("user_1", "portfolio_analysis").id for _ in range(5)]
     db.jobs.create_job("user_10", "tax_optimization")
@@ -74,18 +77,18 @@ def test_lists_order_and_page(db, user):
         db.jobs.find_by_status("lost")
 
 
-def test_claim_next_takes_the_oldest_pending(db, user):
+def test_claim_next_takes_the_oldest_pending(db: Database, user: Any) -> None:
     first = db.jobs.create_job("user_1", "portfolio_analysis")
     second = db.jobs.create_job("user_1", "tax_optimization")
-    assert db.jobs.claim_next("tax_optimization").id == second.id
-    claimed = db.jobs.claim_next()
+    assert present(db.jobs.claim_next("tax_optimization")).id == second.id
+    claimed = present(db.jobs.claim_next())
     assert claimed.id == first.id and claimed.status == "running"
     assert db.jobs.claim_next() is None
 
 
-def test_concurrent_workers_never_share_a_job(db, user):
+def test_concurrent_workers_never_share_a_job(db: Database, user: Any) -> None:
     created = {db.jobs.create_job("user_1", "portfolio_analysis").id for _ in range(24)}
-    claimed: list = []
+    claimed: list[uuid.UUID] = []
     lock = threading.Lock()
 
     def worker() -> None:

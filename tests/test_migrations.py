@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -11,7 +14,7 @@ from alexdb.adapters.sql import migrate
 from alexdb.adapters.sql.schema import metadata
 
 
-def test_migrated_schema_matches_the_declared_one(sql_url):
+def test_migrated_schema_matches_the_declared_one(sql_url: str) -> None:
     db = alexdb.connect(sql_url)
     with db.engine._engine.connect() as connection:  # type: ignore[attr-defined]
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -20,7 +23,7 @@ def test_migrated_schema_matches_the_declared_one(sql_url):
     db.close()
 
 
-def test_downgrade_and_upgrade_round_trip(tmp_path):
+def test_downgrade_and_upgrade_round_trip(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     db = alexdb.connect(url)
     db.users.create_user("u")
@@ -34,13 +37,13 @@ def test_downgrade_and_upgrade_round_trip(tmp_path):
     assert alexdb.connect(url).users.find_by_clerk_id("u") is None
 
 
-def test_postgresql_is_not_migrated_behind_the_users_back(pg_url):
+def test_postgresql_is_not_migrated_behind_the_users_back(pg_url: str) -> None:
     db = alexdb.connect(pg_url)
     db.check_schema()
     db.close()
 
 
-def test_a_pooled_connection_idle_a_while_is_checked_and_replaced_when_dead(pg_url, monkeypatch):
+def test_a_pooled_connection_idle_a_while_is_checked_and_replaced_when_dead(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import psycopg
 
     import alexdb

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import boto3
 import pytest
@@ -22,7 +23,7 @@ TRIGGER = Trigger(uuid.uuid4(), "alice", "SPY", Decimal("500.10"), Decimal("500"
 
 
 class Hook(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict]] = []
+    received: ClassVar[list[dict[str, Any]]] = []
     fail_first = 0
     calls = 0
 
@@ -48,7 +49,7 @@ class Hook(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def webhook_url():
+def webhook_url() -> Iterator[Any]:
     Hook.received, Hook.fail_first, Hook.calls = [], 0, 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -57,7 +58,7 @@ def webhook_url():
     server.shutdown()
 
 
-def test_webhook_delivers_exact_json_and_retries(webhook_url):
+def test_webhook_delivers_exact_json_and_retries(webhook_url: str) -> None:
     Hook.fail_first = 2
     status, message_id = Delivery(attempts=3, base_delay=0).deliver(WebhookNotifier(webhook_url), TRIGGER)
     assert (status, message_id) == ("sent", "req-1")
@@ -65,7 +66,7 @@ def test_webhook_delivers_exact_json_and_retries(webhook_url):
                               "threshold": "500", "price_type": "close", "timestamp": 1_700_000_000_000}]
 
 
-def test_a_refusal_is_not_retried(webhook_url):
+def test_a_refusal_is_not_retried(webhook_url: str) -> None:
     status, detail = Delivery(attempts=3, base_delay=0).deliver(WebhookNotifier(webhook_url + "/gone"), TRIGGER)
     assert status == "failed" and "HTTP 410" in (detail or "") and Hook.calls == 1
     Hook.fail_first = 1
@@ -73,7 +74,7 @@ def test_a_refusal_is_not_retried(webhook_url):
     assert Hook.calls == 3  # a 503 is worth another try
 
 
-def test_failures_are_reported_never_raised():
+def test_failures_are_reported_never_raised() -> None:
     dead = WebhookNotifier(f"http://127.0.0.1:{free_port()}/nobody", timeout=0.5)
     status, detail = Delivery(attempts=2, base_delay=0).deliver(dead, TRIGGER)
     assert status == "failed" and "URLError" in (detail or "")
@@ -82,14 +83,14 @@ def test_failures_are_reported_never_raised():
 
 class Mailbox:
     def __init__(self) -> None:
-        self.messages: list = []
+        self.messages: list[Any] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
         self.messages.append(envelope)
         return "250 OK"
 
 
-def test_email_goes_through_smtp():
+def test_email_goes_through_smtp() -> None:
     box = Mailbox()
     controller = Controller(box, hostname="127.0.0.1", port=free_port())
     controller.start()
@@ -103,7 +104,7 @@ def test_email_goes_through_smtp():
     assert envelope.rcpt_tos == ["alice@example.com"] and b"500.10" in envelope.content
 
 
-def test_sns_publishes():
+def test_sns_publishes() -> None:
     with mock_aws():
         client = boto3.client("sns", region_name="us-east-1")
         topic = client.create_topic(Name="alerts")["TopicArn"]
@@ -111,14 +112,14 @@ def test_sns_publishes():
     assert status == "sent" and message_id
 
 
-def test_a_user_without_a_websocket_fails_at_once():
+def test_a_user_without_a_websocket_fails_at_once() -> None:
     from alexdb.speed.broadcast import WebSocketBroadcaster
 
     status, detail = Delivery(attempts=5, base_delay=10).deliver(WebSocketBroadcaster(), TRIGGER)  # no 10 s waits
     assert status == "failed" and "no open WebSocket connection" in (detail or "")
 
 
-def test_the_environment_chooses_the_notifiers():
+def test_the_environment_chooses_the_notifiers() -> None:
     from alexdb.speed.wiring import notifiers_from_env
 
     assert notifiers_from_env({}) == {}
@@ -128,12 +129,14 @@ def test_the_environment_chooses_the_notifiers():
                                      "ALEXDB_SNS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
                                      "AWS_DEFAULT_REGION": "us-east-1"}, websocket=WebhookNotifier("http://ws.test"))
     assert set(chosen) == {"websocket", "webhook", "email", "sns"}
-    assert chosen["webhook"].url == "http://hooks.test/a" and chosen["email"].port == 2525
-    assert chosen["email"].recipient("alice") == "alerts+alice@alex.test"
-    assert chosen["sns"].topic_arn.endswith(":alerts")
+    webhook, email, sns = chosen["webhook"], chosen["email"], chosen["sns"]
+    assert isinstance(webhook, WebhookNotifier) and isinstance(email, EmailNotifier) and isinstance(sns, SnsNotifier)
+    assert webhook.url == "http://hooks.test/a" and email.port == 2525
+    assert email.recipient("alice") == "alerts+alice@alex.test"
+    assert sns.topic_arn.endswith(":alerts")
 
 
-def test_a_slow_websocket_client_loses_its_oldest_messages_not_the_newest():
+def test_a_slow_websocket_client_loses_its_oldest_messages_not_the_newest() -> None:
     import asyncio
 
     from alexdb.speed import broadcast

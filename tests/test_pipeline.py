@@ -6,13 +6,17 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
+from alexdb import Database
 from alexdb.speed.notifiers import Delivery, WebhookNotifier
 from alexdb.speed.pipeline import Ingestor
+from tests.conftest import present
 from tests.dynamodb_local import free_port
 from tests.test_notifiers import Hook, webhook_url  # noqa: F401 - the fixture
 
 
-def test_ticks_to_recorded_notifications(db, webhook_url):  # noqa: F811
+def test_ticks_to_recorded_notifications(db: Database, webhook_url: str) -> None:  # noqa: F811
     hooked = db.alerts.create_alert("alice", "SPY", {"operator": "crosses_above", "threshold": "500"},
                                     notification_method="webhook")
     mailed = db.alerts.create_alert("bob", "SPY", {"operator": "<", "threshold": "490"}, notification_method="email")
@@ -29,7 +33,7 @@ def test_ticks_to_recorded_notifications(db, webhook_url):  # noqa: F811
     counts = ingestor.close()
     assert (counts.accepted, counts.rejected, counts.fired, counts.sent, counts.failed) == (4, 1, 2, 1, 1)
     assert counts.errors == ["record 1: price='oops': not a number"]
-    assert db.ticks.latest("SPY").price == Decimal("500")
+    assert present(db.ticks.latest("SPY")).price == Decimal("500")
     assert db.alerts.get_alert(hooked.alert_id).trigger_count == 1
     assert db.alerts.get_alert(mailed.alert_id).trigger_count == 1
     [sent] = db.notifications.find_by_user("alice")
@@ -39,8 +43,8 @@ def test_ticks_to_recorded_notifications(db, webhook_url):  # noqa: F811
     assert [body["price"] for body in Hook.received] == ["500.25"]
 
 
-def test_one_minute_bars_become_price_history_and_current_price_follows(db):
-    from tests.conftest import instrument
+def test_one_minute_bars_become_price_history_and_current_price_follows(db: Database) -> None:
+    from tests.conftest import instrument, present
     db.instruments.create_instrument(instrument("QQQ"))
     ingestor = Ingestor(db, {})
     start = (time.time_ns() // 1_000_000 // 60_000 - 5) * 60_000  # the start of a minute, five minutes ago
@@ -54,13 +58,13 @@ def test_one_minute_bars_become_price_history_and_current_price_follows(db):
     ingestor.close()
     assert db.instruments.get_instrument("QQQ").current_price == Decimal("410")
     first_close = datetime.fromtimestamp((start + 59_999) / 1000, UTC)
-    assert db.instruments.get_price_at("QQQ", first_close).price == Decimal("403.5")  # one point per bar
+    assert present(db.instruments.get_price_at("QQQ", first_close)).price == Decimal("403.5")  # one point per bar
     assert db.instruments.get_price_at("QQQ", first_close - timedelta(milliseconds=1)) is None  # no look-ahead
-    assert db.instruments.get_price_at("QQQ", first_close + timedelta(minutes=1)).price == Decimal("410")
-    assert db.ticks.latest("NOPE").price == Decimal("1")
+    assert present(db.instruments.get_price_at("QQQ", first_close + timedelta(minutes=1))).price == Decimal("410")
+    assert present(db.ticks.latest("NOPE")).price == Decimal("1")
 
 
-def test_each_bad_record_is_rejected_alone_and_named(db):
+def test_each_bad_record_is_rejected_alone_and_named(db: Database) -> None:
     ingestor = Ingestor(db, {})
     now = time.time_ns() // 1_000_000
     result = ingestor.ingest([{"symbol": "SPY", "price": "1.5", "timestamp": now},
@@ -75,7 +79,7 @@ def test_each_bad_record_is_rejected_alone_and_named(db):
     assert [t.price for t in db.ticks.window("SPY", now, now + 3)] == [Decimal("1.5"), Decimal("2.5")]
 
 
-def test_fundamental_alerts_fire_when_the_instrument_changes(db):
+def test_fundamental_alerts_fire_when_the_instrument_changes(db: Database) -> None:
     from tests.conftest import instrument
     db.instruments.create_instrument(instrument("VTI", allocation_sectors={"technology": 30, "healthcare": 70}))
     tech = db.alerts.create_alert("frank", "VTI", {"operator": "crosses_above", "threshold": "40",
@@ -95,7 +99,7 @@ def test_fundamental_alerts_fire_when_the_instrument_changes(db):
     assert values == [Decimal("45"), Decimal("55")]
 
 
-def test_alerts_changed_elsewhere_are_followed_and_unchanged_ones_keep_their_state(db, monkeypatch):
+def test_alerts_changed_elsewhere_are_followed_and_unchanged_ones_keep_their_state(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     from alexdb.speed import pipeline
 
     monkeypatch.setattr(pipeline, "ALERTS_EVERY_S", 0)  # re-read on every batch (30 s in service)
@@ -115,7 +119,7 @@ def test_alerts_changed_elsewhere_are_followed_and_unchanged_ones_keep_their_sta
     assert ingestor.engine.held("SPY") == {} and ingestor.close().fired == 2
 
 
-def test_a_held_back_open_bar_is_written_without_further_ticks(db, monkeypatch):
+def test_a_held_back_open_bar_is_written_without_further_ticks(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     from alexdb.speed import pipeline
     from tests.conftest import instrument
 
@@ -132,7 +136,7 @@ def test_a_held_back_open_bar_is_written_without_further_ticks(db, monkeypatch):
     ingestor.close()
 
 
-def test_a_ticking_symbols_instrument_is_re_read_for_its_fundamental_alerts(db, monkeypatch):
+def test_a_ticking_symbols_instrument_is_re_read_for_its_fundamental_alerts(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     from alexdb.speed import pipeline
     from tests.conftest import instrument
 

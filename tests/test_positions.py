@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from alexdb import InsufficientQuantityError, NotFoundError, ValidationError
+from alexdb import Database, InsufficientQuantityError, NotFoundError, ValidationError
+from alexdb.domain.models import Account
 
 T0 = datetime(2024, 1, 1, 15, tzinfo=UTC)
 
@@ -16,7 +17,7 @@ def day(n: int, hour: int = 15) -> datetime:
     return datetime(2024, 1, 1, hour, tzinfo=UTC) + timedelta(days=n)
 
 
-def test_trades_write_history_and_current_together(db, account):
+def test_trades_write_history_and_current_together(db: Database, account: Account) -> None:
     db.positions.record_trade(account.id, "SPY", "BUY", 10, at=day(0), price="100")
     db.positions.record_trade(account.id, "SPY", "SELL", "2.5", at=day(1))
     db.positions.record_trade(account.id, "QQQ", "TRANSFER_IN", "0.00000001", at=day(1))
@@ -28,7 +29,7 @@ def test_trades_write_history_and_current_together(db, account):
     assert history[0].price == Decimal("100")
 
 
-def test_find_by_account_joins_instrument_and_hides_closed(db, account):
+def test_find_by_account_joins_instrument_and_hides_closed(db: Database, account: Account) -> None:
     db.instruments.record_price("SPY", "450.25", day(0))
     db.positions.record_trade(account.id, "SPY", "BUY", 2, at=day(0))
     db.positions.record_trade(account.id, "BND", "BUY", 1, at=day(0))
@@ -38,7 +39,7 @@ def test_find_by_account_joins_instrument_and_hides_closed(db, account):
     assert spy.value == Decimal("900.50")
 
 
-def test_oversell_is_refused_and_writes_nothing(db, account):
+def test_oversell_is_refused_and_writes_nothing(db: Database, account: Account) -> None:
     db.positions.record_trade(account.id, "SPY", "BUY", 1, at=day(0))
     with pytest.raises(InsufficientQuantityError) as info:
         db.positions.record_trade(account.id, "SPY", "SELL", "1.00000001", at=day(1))
@@ -49,17 +50,17 @@ def test_oversell_is_refused_and_writes_nothing(db, account):
     assert [p.quantity for p in db.positions.find_by_account(account.id)] == [Decimal(1)]
 
 
-def test_seed_calls_set_absolute_quantities(db, account):
+def test_seed_calls_set_absolute_quantities(db: Database, account: Account) -> None:
     db.positions.add_position(account.id, "SPY", 100)
     db.positions.add_or_update_position(account.id, "SPY", 150, action="BUY")
     db.positions.add_or_update_position(account.id, "SPY", 40)
     history = db.positions.get_position_history(account.id)
-    assert [(h.action, h.delta) for h in history] == [("UPDATE", 100), ("BUY", 50), ("UPDATE", -110)]
+    assert [(h.action, h.delta) for h in history] == [("UPDATE", Decimal(100)), ("BUY", Decimal(50)), ("UPDATE", Decimal(-110))]
     with pytest.raises(ValidationError):
         db.positions.add_or_update_position(account.id, "SPY", 10, action="BUY")
 
 
-def test_history_is_recorded_in_time_order(db, account):
+def test_history_is_recorded_in_time_order(db: Database, account: Account) -> None:
     db.positions.record_trade(account.id, "SPY", "BUY", 1, at=day(5))
     with pytest.raises(ValidationError) as info:
         db.positions.record_trade(account.id, "SPY", "BUY", 1, at=day(4))
@@ -68,7 +69,7 @@ def test_history_is_recorded_in_time_order(db, account):
     db.positions.record_trade(account.id, "SPY", "BUY", 1, at=day(5))  # the same instant is fine
 
 
-def test_history_filters_and_pages(db, account):
+def test_history_filters_and_pages(db: Database, account: Account) -> None:
     for n in range(6):
         db.positions.record_trade(account.id, "SPY" if n % 2 else "QQQ", "BUY", 1, at=day(n))
     assert len(db.positions.get_position_history(account.id, start=day(2), end=day(4))) == 3
@@ -78,7 +79,7 @@ def test_history_filters_and_pages(db, account):
     assert [h.at for h in page] + [h.at for h in rest] == [day(n) for n in range(6)]
 
 
-def test_unknown_account_or_symbol(db, account):
+def test_unknown_account_or_symbol(db: Database, account: Account) -> None:
     with pytest.raises(NotFoundError, match="instrument"):
         db.positions.record_trade(account.id, "NOPE", "BUY", 1)
     with pytest.raises(NotFoundError, match="account"):
@@ -88,7 +89,7 @@ def test_unknown_account_or_symbol(db, account):
     assert db.counts()["positions"] == 0
 
 
-def test_value_at_date_uses_holdings_and_prices_as_of_then(db, account):
+def test_value_at_date_uses_holdings_and_prices_as_of_then(db: Database, account: Account) -> None:
     db.instruments.record_prices([("SPY", "100", day(0, 21)), ("SPY", "110", day(2, 21)), ("QQQ", "50", day(1, 21))])
     db.positions.record_trade(account.id, "SPY", "BUY", 10, at=day(0))
     db.positions.record_trade(account.id, "QQQ", "BUY", 4, at=day(1))
@@ -98,8 +99,8 @@ def test_value_at_date_uses_holdings_and_prices_as_of_then(db, account):
     assert before.holdings == [] and before.total == Decimal("5000.00")
 
     morning = db.positions.get_account_value_at_date(account.id, day(1, 16))  # QQQ bought, priced only at 21:00
-    assert [(h.symbol, h.quantity, h.price) for h in morning.holdings] == [("SPY", 10, 100)]
-    assert [(u.symbol, u.quantity) for u in morning.unpriced] == [("QQQ", 4)]
+    assert [(h.symbol, h.quantity, h.price) for h in morning.holdings] == [("SPY", Decimal(10), Decimal(100))]
+    assert [(u.symbol, u.quantity) for u in morning.unpriced] == [("QQQ", Decimal(4))]
     assert morning.total == Decimal("6000.00") and not morning.complete
 
     end_of_day = db.positions.get_account_value_at_date(account.id, date(2024, 1, 3))
@@ -113,7 +114,7 @@ def test_value_at_date_uses_holdings_and_prices_as_of_then(db, account):
     assert db.positions.get_portfolio_value(account.id).total == later.total
 
 
-def test_user_value_sums_accounts(db, account):
+def test_user_value_sums_accounts(db: Database, account: Account) -> None:
     other = db.accounts.create_account("user_1", "Roth", cash_balance="10.00")
     db.instruments.record_price("SPY", "3", day(0))
     db.positions.record_trade(account.id, "SPY", "BUY", 1, at=day(0))
@@ -123,7 +124,7 @@ def test_user_value_sums_accounts(db, account):
     assert len(value.accounts) == 2
 
 
-def test_value_series_matches_point_valuations(db, account):
+def test_value_series_matches_point_valuations(db: Database, account: Account) -> None:
     db.instruments.record_prices([("SPY", str(100 + n), day(n, 21)) for n in range(10)])
     db.instruments.record_prices([("QQQ", str(50 + n), day(n, 21)) for n in range(3, 10)])
     db.positions.record_trade(account.id, "SPY", "BUY", 3, at=day(1))
@@ -139,7 +140,7 @@ def test_value_series_matches_point_valuations(db, account):
         db.positions.get_value_series(account.id, day(1), day(0))
 
 
-def test_bulk_trades_are_all_or_nothing(db, account):
+def test_bulk_trades_are_all_or_nothing(db: Database, account: Account) -> None:
     db.positions.record_trade(account.id, "SPY", "BUY", 1, at=day(0))
     trades = [("SPY", "BUY", 2, day(1)), ("QQQ", "BUY", "1.5", day(1), "10.00"), {"symbol": "SPY", "action": "SELL",
               "quantity": 3, "at": day(2)}]

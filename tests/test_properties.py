@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alexdb import InsufficientQuantityError
+from alexdb import Database, InsufficientQuantityError
+from alexdb.domain.models import Account
 
 SYMBOLS = ("SPY", "QQQ", "BND")
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -32,7 +34,7 @@ instants = st.lists(st.integers(min_value=-60, max_value=50 * 24 * 60), min_size
 EXAMPLES = itertools.count()
 
 
-def _new_account(db):
+def _new_account(db: Database) -> tuple[Account, dict[str, str]]:
     """A fresh account and fresh instruments (renamed per example), so no example sees another's data."""
     if db.users.find_by_clerk_id("prop") is None:
         db.users.create_user("prop")
@@ -47,9 +49,12 @@ def _new_account(db):
     return db.accounts.create_account("prop", "property", cash_balance="12.34"), symbols
 
 
-def _apply(db, account, symbols, trade_list):
+def _apply(db: Database, account: Account, symbols: dict[str, str],
+           trade_list: Any) -> list[tuple[str, datetime, Decimal]]:
     """Record trades at increasing instants; returns the accepted ones as (symbol, at, delta)."""
-    accepted, held, at = [], {}, BASE
+    accepted: list[tuple[str, datetime, Decimal]] = []
+    held: dict[str, Decimal] = {}
+    at = BASE
     for name, action, quantity, gap in trade_list:
         symbol = symbols[name]
         at += timedelta(minutes=gap)
@@ -68,7 +73,7 @@ def _apply(db, account, symbols, trade_list):
 
 @SETTINGS
 @given(trade_list=trades)
-def test_current_holdings_equal_the_replay_of_history(db, trade_list):
+def test_current_holdings_equal_the_replay_of_history(db: Database, trade_list: Any) -> None:
     account, symbols = _new_account(db)
     accepted = _apply(db, account, symbols, trade_list)
     replay: dict[str, Decimal] = {}
@@ -86,7 +91,7 @@ def test_current_holdings_equal_the_replay_of_history(db, trade_list):
 
 @SETTINGS
 @given(trade_list=trades, points=price_points, queries=instants)
-def test_value_at_any_instant_equals_a_naive_replay(db, trade_list, points, queries):
+def test_value_at_any_instant_equals_a_naive_replay(db: Database, trade_list: Any, points: Any, queries: Any) -> None:
     account, symbols = _new_account(db)
     accepted = _apply(db, account, symbols, trade_list)
     recorded = {(symbols[symbol], BASE + timedelta(minutes=m)): price for symbol, price, m in points}
@@ -113,7 +118,7 @@ def test_value_at_any_instant_equals_a_naive_replay(db, trade_list, points, quer
 
 @SETTINGS
 @given(trade_list=trades, points=price_points, step_hours=st.integers(min_value=1, max_value=72))
-def test_value_series_equals_point_valuations(db, trade_list, points, step_hours):
+def test_value_series_equals_point_valuations(db: Database, trade_list: Any, points: Any, step_hours: Any) -> None:
     account, symbols = _new_account(db)
     _apply(db, account, symbols, trade_list)
     recorded = {(symbols[symbol], BASE + timedelta(minutes=m)): price for symbol, price, m in points}

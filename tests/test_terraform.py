@@ -53,12 +53,12 @@ SPECS = [("users", USERS), ("instruments", INSTRUMENTS), ("chat", CHAT), ("alert
          ("notifications", NOTIFICATIONS)]
 
 
-def test_every_table_of_the_package_is_in_the_module():
+def test_every_table_of_the_package_is_in_the_module() -> None:
     assert {spec.role for _, spec in SPECS} == {spec.role for spec in TABLES}
 
 
 @pytest.mark.parametrize(("resource", "spec"), SPECS)
-def test_tables_match_the_package(resource: str, spec: TableSpec):
+def test_tables_match_the_package(resource: str, spec: TableSpec) -> None:
     table = _resources()[f"aws_dynamodb_table.{resource}"]
     assert table["name"] in (f"${{var.{resource}_table_name}}", f"${{var.speed_table_prefix}}{spec.default_name}")
     request = spec.create_request(spec.default_name)
@@ -75,7 +75,7 @@ def test_tables_match_the_package(resource: str, spec: TableSpec):
     assert table["point_in_time_recovery"][0]["enabled"] == "${var.pitr_enabled}"
 
 
-def test_lambda_policy_grants_exactly_the_actions_used_on_exactly_these_resources():
+def test_lambda_policy_grants_exactly_the_actions_used_on_exactly_these_resources() -> None:
     document = _resources()["aws_iam_policy_document.tables"]
     statements = {s["sid"]: s for s in document["statement"]}
     tables = statements["AlexdbTables"]
@@ -86,7 +86,7 @@ def test_lambda_policy_grants_exactly_the_actions_used_on_exactly_these_resource
     assert set(indexes) == expected and statements["AlexdbIndexes"]["actions"] == ["dynamodb:Query"]
 
 
-def test_the_package_calls_no_action_the_policy_lacks():
+def test_the_package_calls_no_action_the_policy_lacks() -> None:
     source = "\n".join(p.read_text() for p in (ROOT / "src" / "alexdb" / "adapters" / "dynamodb").glob("*.py")
                        if p.name != "provisioning.py")  # provisioning is an administrator's tool
     called = set(re.findall(r'\.call\(\s*"(\w+)"', source))
@@ -97,7 +97,7 @@ def test_the_package_calls_no_action_the_policy_lacks():
     assert DATA_ACTIONS - called <= {"PutItem", "UpdateItem"}  # reached through put()/update() helpers
 
 
-def test_chat_table_keeps_35_days_of_backups_and_alarms_on_errors():
+def test_chat_table_keeps_35_days_of_backups_and_alarms_on_errors() -> None:
     resources = _resources()
     assert resources["aws_dynamodb_table.chat"]["point_in_time_recovery"][0]["recovery_period_in_days"] == 35
     system = resources["aws_cloudwatch_metric_alarm.chat_system_errors"]
@@ -108,7 +108,7 @@ def test_chat_table_keeps_35_days_of_backups_and_alarms_on_errors():
         assert "var.alarm_sns_topic_arn" in alarm["alarm_actions"]
 
 
-def test_outputs_print_env_lines():
+def test_outputs_print_env_lines() -> None:
     with (MODULE / "outputs.tf").open() as handle:
         outputs = _plain(hcl2.load(handle))["output"]
     env = next(o["env"] for o in outputs if "env" in o)["value"]

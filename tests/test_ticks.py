@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pydantic
 import pytest
@@ -36,7 +37,7 @@ plausible = st.fixed_dictionaries(
 
 @settings(max_examples=2000)
 @given(st.one_of(records, plausible))
-def test_the_fast_path_never_accepts_what_the_model_refuses(record):
+def test_the_fast_path_never_accepts_what_the_model_refuses(record: Any) -> None:
     fast = _fast(record)
     if fast is None:
         return
@@ -50,7 +51,7 @@ def test_the_fast_path_never_accepts_what_the_model_refuses(record):
     {"symbol": "BRK.B", "price": Decimal("0.00000001"), "timestamp": 0, "volume": 100, "source": "polygon"},
     {"symbol": "SPY", "price": 501, "timestamp": 1, "volume": "0.5"},
 ])
-def test_the_fast_path_takes_the_common_records(record):
+def test_the_fast_path_takes_the_common_records(record: Any) -> None:
     assert _fast(record) is not None
 
 
@@ -66,7 +67,7 @@ def test_the_fast_path_takes_the_common_records(record):
     ({"symbol": "SPY", "price": "1", "timestamp": 1, "colour": "red"}, "colour"),
     (["SPY", "1", 1], "tick"),
 ])
-def test_a_bad_record_is_named_by_its_position_and_field(record, field):
+def test_a_bad_record_is_named_by_its_position_and_field(record: Any, field: Any) -> None:
     with pytest.raises(ValidationError) as raised:
         parse_ticks([{"symbol": "SPY", "price": "1", "timestamp": 1}, record])
     assert raised.value.field == f"ticks[1].{field}"
@@ -75,14 +76,14 @@ def test_a_bad_record_is_named_by_its_position_and_field(record, field):
     assert good == [TickRow("SPY", Decimal("2"), 2, Decimal(0), "unknown")]
 
 
-def test_a_tick_row_is_checked_like_any_record():
+def test_a_tick_row_is_checked_like_any_record() -> None:
     with pytest.raises(ValidationError):
         parse_ticks([TickRow("SPY", Decimal("-1"), 1, Decimal(0), "x")])
     with pytest.raises(pydantic.ValidationError):
         Tick.model_validate({"symbol": "SPY", "price": "-1", "timestamp": 1})
 
 
-def test_a_parsed_tick_is_handed_on_without_a_second_check():
+def test_a_parsed_tick_is_handed_on_without_a_second_check() -> None:
     [row] = parse_ticks([{"symbol": "SPY", "price": "1.5", "timestamp": 1}])
     assert parse_ticks([row])[0] is row  # the store takes the Ingestor's rows as they are
     assert parse_ticks([TickRow(*row)])[0] is not row  # a hand-built row is checked (and rebuilt)

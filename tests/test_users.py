@@ -6,10 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from alexdb import ConflictError, NotFoundError, ValidationError
+from alexdb import ConflictError, Database, NotFoundError, ValidationError
+from alexdb.domain.models import Account
 
 
-def test_create_and_find_with_defaults(db):
+def test_create_and_find_with_defaults(db: Database) -> None:
     user = db.users.create_user("user_1", "Test User", years_until_retirement=25,
                                 target_retirement_income=Decimal("100000.00"))
     found = db.users.find_by_clerk_id("user_1")
@@ -20,20 +21,20 @@ def test_create_and_find_with_defaults(db):
     assert found.target_retirement_income == Decimal("100000.00")
 
 
-def test_missing_user_is_none(db):
+def test_missing_user_is_none(db: Database) -> None:
     assert db.users.find_by_clerk_id("nobody") is None
     with pytest.raises(NotFoundError):
         db.users.get_user("nobody")
 
 
-def test_duplicate_user_is_a_conflict(db):
+def test_duplicate_user_is_a_conflict(db: Database) -> None:
     db.users.create_user("user_1", "A")
     with pytest.raises(ConflictError, match="user_1"):
         db.users.create_user("user_1", "B")
     assert db.users.get_user("user_1").display_name == "A"
 
 
-def test_prefix_ids_do_not_collide(db):
+def test_prefix_ids_do_not_collide(db: Database) -> None:
     db.users.create_user("user_1")
     db.users.create_user("user_10")
     db.accounts.create_account("user_10", "Other")
@@ -41,7 +42,7 @@ def test_prefix_ids_do_not_collide(db):
     assert len(db.accounts.find_by_user("user_10")) == 1
 
 
-def test_update_user_validates_the_result(db):
+def test_update_user_validates_the_result(db: Database) -> None:
     db.users.create_user("user_1", "A")
     updated = db.users.update_user("user_1", display_name="B", region_targets={"europe": 60, "asia": 40})
     assert updated.display_name == "B"
@@ -55,7 +56,7 @@ def test_update_user_validates_the_result(db):
         db.users.update_user("nobody", display_name="x")
 
 
-def test_delete_user_removes_everything_owned(db, account):
+def test_delete_user_removes_everything_owned(db: Database, account: Account) -> None:
     db.instruments.record_price("SPY", "10", "2024-01-01T00:00:00Z")
     db.positions.record_trade(account.id, "SPY", "BUY", 5, at="2024-01-02")
     db.jobs.create_job("user_1", "portfolio_analysis")
@@ -68,14 +69,14 @@ def test_delete_user_removes_everything_owned(db, account):
         db.users.delete_user("user_1")
 
 
-def test_names_with_sql_metacharacters_are_stored_verbatim(db):
+def test_names_with_sql_metacharacters_are_stored_verbatim(db: Database) -> None:
     name = "Robert'); DROP TABLE users;-- O'Brien \"%_\\"
     db.users.create_user("user_1", name)
     assert db.users.get_user("user_1").display_name == name
     assert db.counts()["users"] == 1
 
 
-def test_users_page(db):
+def test_users_page(db: Database) -> None:
     for i in range(7):
         db.users.create_user(f"user_{i}")
     first = db.users.find_all(limit=3)
