@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 from alexdb.adapters.dynamodb import keys
-from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
+from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.instants import instant_text, utcnow
@@ -58,21 +57,13 @@ class DynamoAccounts:
 
     def insert_account(self, account: Account) -> bool:
         """One transaction: the user check and both copies; False when the user is not live."""
-        try:
-            self._dynamo.transact([user_live(self._table, account.clerk_user_id),
-                                   *self._copies(account, "attribute_not_exists(PK)")])
-        except TransactionCanceledError:
-            return False
-        return True
+        return self._dynamo.transact_if([user_live(self._table, account.clerk_user_id),
+                                         *self._copies(account, "attribute_not_exists(PK)")])
 
     def replace_account(self, account: Account, expected: datetime) -> bool:
         """Both copies in one transaction, only while live and still at updated_at expected."""
-        try:
-            self._dynamo.transact(self._copies(account, f"{keys.LIVE} AND #u = :expected",
-                                               **{":expected": instant_text(expected)}))
-        except TransactionCanceledError:
-            return False
-        return True
+        return self._dynamo.transact_if(self._copies(account, f"{keys.LIVE} AND #u = :expected",
+                                                     **{":expected": instant_text(expected)}))
 
     def account_page(
         self, clerk_user_id: str, after: Bookmark | None, size: int
@@ -106,11 +97,10 @@ class DynamoAccounts:
             mark = {"UpdateExpression": "SET #d = :now", "ExpressionAttributeNames": {"#d": keys.DELETING},
                     "ExpressionAttributeValues": {":now": instant_text(utcnow())}}
             # A concurrent delete may have marked it meanwhile: this one finishes it all the same.
-            with suppress(TransactionCanceledError):
-                self._dynamo.transact([
-                    {"Update": {"TableName": self._table, "Key": meta_key, "ConditionExpression": keys.LIVE, **mark}},
-                    {"Update": {"TableName": self._table, "Key": listing_key, **mark}},
-                ])
+            self._dynamo.transact_if([
+                {"Update": {"TableName": self._table, "Key": meta_key, "ConditionExpression": keys.LIVE, **mark}},
+                {"Update": {"TableName": self._table, "Key": listing_key, **mark}},
+            ])
         children = [{"PK": item["PK"], "SK": item["SK"]} for item in self._dynamo.query(
             self._table, KeyConditionExpression="#pk = :pk", ProjectionExpression="#pk, #sk",
             ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},

@@ -113,11 +113,5 @@ class DynamoBackend:
     def close(self) -> None:
         """Nothing to release: boto3 clients hold no server-side state."""
 
-    def __enter__(self) -> DynamoBackend:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"<alexdb dynamodb {self.config.users_table} {self.config.instruments_table} {self.config.region}>"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo, TransactionCanceledError
+from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.adapters.dynamodb.codec import dump
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats
@@ -65,11 +65,7 @@ class DynamoChat:
         item = dump(session, PK=f"SESSION#{session.id}", SK=META, GSI1PK=f"USER#{session.user_id}",
                     GSI1SK=instant_text(now), last_seq=0, ttl=_epoch(session.expires_at),
                     messages_ttl=_epoch(now + 2 * ttl))
-        try:
-            self._dynamo.put(self._table, item, condition="attribute_not_exists(PK)")
-        except ConditionFailedError:
-            return False
-        return True
+        return self._dynamo.put_if(self._table, item, "attribute_not_exists(PK)")
 
     def live_session(self, session_id: uuid.UUID, user_id: str, now: datetime) -> ChatSession | None:
         """The user's live session, or None (one GetItem)."""
@@ -104,9 +100,7 @@ class DynamoChat:
                 "ExpressionAttributeNames": {"#la": "last_accessed", "#ttl": "ttl"},
                 "ExpressionAttributeValues": {**values, ":seq": seq, ":expected": seq - 1, ":user": user_id,
                                               ":one": 1, ":tokens": message.tokens or 0, ":mttl": messages_ttl}}}
-            try:
-                self._dynamo.transact([update, *self._message_puts(meta["PK"], stored, messages_ttl)])
-            except TransactionCanceledError:
+            if not self._dynamo.transact_if([update, *self._message_puts(meta["PK"], stored, messages_ttl)]):
                 self._dynamo.retry.sleep(min(attempt, 6))
                 continue
             if refresh:
@@ -134,11 +128,9 @@ class DynamoChat:
                                        KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
                                        ExpressionAttributeValues={":pk": pk, ":low": "MESSAGE#",
                                                                   ":high": _through(upto)}):
-            try:
-                self._dynamo.update(self._table, {"PK": item["PK"], "SK": item["SK"]}, "SET #ttl = :ttl",
-                                    {"#ttl": "ttl"}, {":ttl": ttl}, condition="attribute_exists(PK)")
-            except ConditionFailedError:
-                continue  # truncated meanwhile
+            # A message truncated meanwhile fails the condition and is left alone.
+            self._dynamo.update_if(self._table, {"PK": item["PK"], "SK": item["SK"]}, "SET #ttl = :ttl",
+                                   {"#ttl": "ttl"}, {":ttl": ttl}, "attribute_exists(PK)")
 
     def _messages(self, pk: str, low: str, high: str, newest_first: bool, limit: int | None) -> list[ChatMessage]:
         parts: dict[int, list[dict[str, Any]]] = {}
@@ -193,15 +185,12 @@ class DynamoChat:
                 names: dict[str, str], values: dict[str, Any]) -> ChatSession | None:
         activity, activity_values = self._activity(now, ttl)
         clause = f"SET {activity}" + (f", {expression}" if expression else "")
-        try:
-            item = self._dynamo.update(
-                self._table, {"PK": f"SESSION#{session_id}", "SK": META}, clause,
-                {"#la": "last_accessed", "#ttl": "ttl", **names},
-                {**activity_values, **values, ":user": user_id, ":live": instant_text(now)},
-                condition="user_id = :user AND expires_at > :live")
-        except ConditionFailedError:
-            return None
-        return _session(item)
+        item = self._dynamo.update_if(
+            self._table, {"PK": f"SESSION#{session_id}", "SK": META}, clause,
+            {"#la": "last_accessed", "#ttl": "ttl", **names},
+            {**activity_values, **values, ":user": user_id, ":live": instant_text(now)},
+            "user_id = :user AND expires_at > :live")
+        return None if item is None else _session(item)
 
     def truncate(self, session_id: uuid.UUID, user_id: str, keep: int, now: datetime, ttl: timedelta) -> int | None:
         """Delete all but the newest keep messages (batched), then their counts (ADD: racing appends keep theirs)."""

@@ -178,6 +178,31 @@ class Dynamo:
         _add_condition(request, condition, names, values)
         return from_item(self.call("UpdateItem", **request)["Attributes"])
 
+    def put_if(self, table: str, item: dict[str, Any], condition: str, names: dict[str, str] | None = None,
+               values: dict[str, Any] | None = None) -> bool:
+        """Put an item if condition holds; False (nothing written) when it does not."""
+        try:
+            self.put(table, item, condition, names, values)
+        except ConditionFailedError:
+            return False
+        return True
+
+    def update_if(self, table: str, key: dict[str, str], expression: str, names: dict[str, str],
+                  values: dict[str, Any], condition: str) -> dict[str, Any] | None:
+        """Update an item if condition holds: its new image, or None (nothing written) when it does not."""
+        try:
+            return self.update(table, key, expression, names, values, condition)
+        except ConditionFailedError:
+            return None
+
+    def transact_if(self, actions: Sequence[dict[str, Any]]) -> bool:
+        """transact; False (nothing written) when a condition refused it."""
+        try:
+            self.transact(actions)
+        except TransactionCanceledError:
+            return False
+        return True
+
     def query_page(self, table: str, limit: int | None, start: dict[str, Any] | None,
                    **request: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """One page of a Query: items and the LastEvaluatedKey (None at the end)."""

@@ -23,7 +23,6 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -178,12 +177,9 @@ class Importer:
     def _commit(self, account_id: uuid.UUID, import_id: str, planned: Sequence[Planned], start: dict[str, int]) -> bool:
         finals = final_holdings(planned)
         version = {s: start[s] + sum(1 for c in planned if c.symbol == s) for s in finals}
-        try:
-            self._dynamo.transact([self._current_put(account_id, change, version[s], f"{MARK} = :id",
-                                                     {":id": import_id}) for s, change in finals.items()])
-        except TransactionCanceledError:
-            return False  # rolled back by another writer meanwhile: plan and run again
-        return True
+        # Refused when another writer rolled this import back meanwhile: it is then planned and run again.
+        return self._dynamo.transact_if([self._current_put(account_id, change, version[s], f"{MARK} = :id",
+                                                           {":id": import_id}) for s, change in finals.items()])
 
     def roll_back_stale(self, account_id: uuid.UUID, items: Sequence[dict[str, Any]]) -> bool:
         """Undo the imports marking these CURRENT items, on every holding they marked, if their marks are
@@ -214,5 +210,4 @@ class Importer:
             {"Update": {"TableName": self._table, "Key": key, "UpdateExpression": f"REMOVE {MARK}, {MARKED_AT}"}})
         release[next(iter(release))].update(ConditionExpression=f"{MARK} = :id",
                                             ExpressionAttributeValues={":id": item[MARK]})
-        with suppress(TransactionCanceledError):  # released by another writer meanwhile
-            self._dynamo.transact([release])
+        self._dynamo.transact_if([release])  # refused when another writer released it meanwhile

@@ -10,7 +10,7 @@ from heapq import merge
 from typing import Any
 
 from alexdb.adapters.dynamodb import keys
-from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo, TransactionCanceledError
+from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
 from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.errors import ValidationError
@@ -73,25 +73,18 @@ class DynamoInstruments:
         if first is not None:
             actions += [{"Put": {"TableName": self._table, "Item": self._price_item(first)}},
                         {"Put": {"TableName": self._table, "Item": self._current_item(first)}}]
-        try:
-            self._dynamo.transact(actions)
-        except TransactionCanceledError:
-            return False
-        return True
+        return self._dynamo.transact_if(actions)
 
     def replace_description(self, instrument: Instrument, expected: datetime) -> bool:
         """Update META's description only while its updated_at is still expected (PRICE is untouched)."""
         names = {f"#{n}": n for n in ("name", "instrument_type", "allocation_regions", "allocation_sectors",
                                       "allocation_asset_class", "updated_at", "GSI2PK")}
         item = self._meta(instrument)
-        try:
-            self._dynamo.update(self._table, {"PK": instrument.symbol, "SK": keys.INSTRUMENT_META},
-                                "SET " + ", ".join(f"{n} = :{n[1:]}" for n in names), names,
-                                {**{f":{n[1:]}": item[n[1:]] for n in names}, ":expected": instant_text(expected)},
-                                condition="attribute_exists(PK) AND #updated_at = :expected")
-        except ConditionFailedError:
-            return False
-        return True
+        return self._dynamo.update_if(
+            self._table, {"PK": instrument.symbol, "SK": keys.INSTRUMENT_META},
+            "SET " + ", ".join(f"{n} = :{n[1:]}" for n in names), names,
+            {**{f":{n[1:]}": item[n[1:]] for n in names}, ":expected": instant_text(expected)},
+            "attribute_exists(PK) AND #updated_at = :expected") is not None
 
     def instrument_page(self, instrument_type: str | None, after: Bookmark | None, size: int) -> Rows:
         """Instruments by symbol: one Query of the sparse GSI1 (all) or GSI2 (one type) per page."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.accounts import user_live
-from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo, TransactionCanceledError
+from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.instants import instant_text
@@ -42,16 +42,12 @@ class DynamoJobs:
         sk = keys.job_sk(created, job.id)
         item = dump(job, PK=keys.user_pk(job.clerk_user_id), SK=sk,
                     **_index_keys(job.clerk_user_id, job.status, created, str(job.id)))
-        try:
-            self._dynamo.transact([
-                user_live(self._table, job.clerk_user_id),
-                {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
-                {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)", "Item": {
-                    "PK": keys.job_pointer_pk(job.id), "SK": POINTER, "user_pk": item["PK"], "job_sk": sk}}},
-            ])
-        except TransactionCanceledError:
-            return False
-        return True
+        return self._dynamo.transact_if([
+            user_live(self._table, job.clerk_user_id),
+            {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)", "Item": {
+                "PK": keys.job_pointer_pk(job.id), "SK": POINTER, "user_pk": item["PK"], "job_sk": sk}}},
+        ])
 
     def _key(self, job_id: uuid.UUID) -> dict[str, str] | None:
         pointer = self._dynamo.get(self._table, {"PK": keys.job_pointer_pk(job_id), "SK": POINTER})
@@ -77,24 +73,18 @@ class DynamoJobs:
         names = {f"#{name}": name for name in changes}
         expression = "SET " + ", ".join(f"#{name} = :{name}" for name in changes)
         bound = {f":{name}": instant_text(v) if isinstance(v, datetime) else v for name, v in changes.items()}
-        try:
-            item = self._dynamo.update(self._table, key, expression, {**names, "#cur": "status"},
-                                       {**bound, ":current": job.status}, condition="#cur = :current")
-        except ConditionFailedError:
-            return None
-        return _job(item)
+        item = self._dynamo.update_if(self._table, key, expression, {**names, "#cur": "status"},
+                                      {**bound, ":current": job.status}, "#cur = :current")
+        return None if item is None else _job(item)
 
     def set_payload(self, job_id: uuid.UUID, field: str, payload: Any, now: datetime) -> Job | None:
         """A conditional UpdateItem of one payload attribute."""
         key = self._key(job_id)
         if key is None:
             return None
-        try:
-            item = self._dynamo.update(self._table, key, "SET #f = :p, #u = :u", {"#f": field, "#u": "updated_at"},
-                                       {":p": payload, ":u": instant_text(now)}, condition="attribute_exists(PK)")
-        except ConditionFailedError:
-            return None
-        return _job(item)
+        item = self._dynamo.update_if(self._table, key, "SET #f = :p, #u = :u", {"#f": field, "#u": "updated_at"},
+                                      {":p": payload, ":u": instant_text(now)}, "attribute_exists(PK)")
+        return None if item is None else _job(item)
 
     def job_page(self, clerk_user_id: str, status: str | None, after: Bookmark | None, size: int) -> Rows:
         """A user's jobs, newest first: the user's JOB# range, or GSI1 for one status."""

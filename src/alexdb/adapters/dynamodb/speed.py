@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo, TransactionCanceledError
+from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
 from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.alerts import TICK_TTL_MS, Alert, Notification, Tick
@@ -45,15 +45,11 @@ class DynamoAlerts:
         """Set the settings only while updated_at is still expected; trigger bookkeeping is left as stored."""
         values = dump(alert)
         names = [n for n in SETTINGS if n in values]
-        try:
-            item = self._dynamo.update(self._table, {"alert_id": str(alert.alert_id)},
-                                       "SET " + ", ".join(f"#{n} = :{n}" for n in names),
-                                       {f"#{n}": n for n in names},
-                                       {**{f":{n}": values[n] for n in names}, ":expected": instant_text(expected)},
-                                       condition="#updated_at = :expected")
-        except ConditionFailedError:
-            return None
-        return _alert(item)
+        item = self._dynamo.update_if(self._table, {"alert_id": str(alert.alert_id)},
+                                      "SET " + ", ".join(f"#{n} = :{n}" for n in names), {f"#{n}": n for n in names},
+                                      {**{f":{n}": values[n] for n in names}, ":expected": instant_text(expected)},
+                                      "#updated_at = :expected")
+        return None if item is None else _alert(item)
 
     def delete_alert(self, alert_id: uuid.UUID) -> bool:
         """Delete; False when there is none."""
@@ -77,18 +73,15 @@ class DynamoAlerts:
 
     def _record(self, notification: Notification) -> bool:
         triggered = instant_text(notification.triggered_at)
-        try:
-            self._dynamo.transact([
-                {"Update": {"TableName": self._table, "Key": {"alert_id": str(notification.alert_id)},
-                            "UpdateExpression": "SET last_triggered = :t ADD trigger_count :one",
-                            "ConditionExpression": "attribute_exists(alert_id)",
-                            "ExpressionAttributeValues": {":t": triggered, ":one": 1}}},
-                {"Put": {"TableName": self._history, "ConditionExpression": "attribute_not_exists(user_id)",
-                         "Item": dump(notification, triggered_at_id=f"{triggered}#{notification.notification_id}")}},
-            ])
-        except TransactionCanceledError:
-            return False  # the alert was deleted meanwhile
-        return True
+        # A condition refusal means the alert was deleted meanwhile.
+        return self._dynamo.transact_if([
+            {"Update": {"TableName": self._table, "Key": {"alert_id": str(notification.alert_id)},
+                        "UpdateExpression": "SET last_triggered = :t ADD trigger_count :one",
+                        "ConditionExpression": "attribute_exists(alert_id)",
+                        "ExpressionAttributeValues": {":t": triggered, ":one": 1}}},
+            {"Put": {"TableName": self._history, "ConditionExpression": "attribute_not_exists(user_id)",
+                     "Item": dump(notification, triggered_at_id=f"{triggered}#{notification.notification_id}")}},
+        ])
 
     def record_notifications(self, notifications: Sequence[Notification]) -> list[Notification]:
         """Each notification in its own transaction with its alert's bookkeeping; deleted alerts' are skipped."""

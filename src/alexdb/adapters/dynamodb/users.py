@@ -7,7 +7,7 @@ from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.accounts import DynamoAccounts
-from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
+from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.instants import instant_text, utcnow
@@ -42,28 +42,18 @@ class DynamoUsers:
 
     def insert_user(self, user: User) -> bool:
         """Put unless the id is taken (by a live user or one being deleted)."""
-        try:
-            self._dynamo.put(self._table, self._item(user), condition="attribute_not_exists(PK)")
-        except ConditionFailedError:
-            return False
-        return True
+        return self._dynamo.put_if(self._table, self._item(user), "attribute_not_exists(PK)")
 
     def replace_user(self, user: User, expected: datetime) -> bool:
         """Put only over the live user whose updated_at is still expected."""
-        try:
-            self._dynamo.put(self._table, self._item(user), condition=f"{keys.LIVE} AND #u = :expected",
-                             names={"#u": "updated_at"}, values={":expected": instant_text(expected)})
-        except ConditionFailedError:
-            return False
-        return True
+        return self._dynamo.put_if(self._table, self._item(user), f"{keys.LIVE} AND #u = :expected",
+                                   {"#u": "updated_at"}, {":expected": instant_text(expected)})
 
     def delete_user(self, clerk_user_id: str) -> bool:
         """Mark, then delete accounts, jobs and the user item (resumable: a marked user is finished)."""
-        try:
-            self._dynamo.update(self._table, self._key(clerk_user_id), "SET #d = :now REMOVE GSI2PK, GSI2SK",
-                                {"#d": keys.DELETING}, {":now": instant_text(utcnow())},
-                                condition="attribute_exists(PK)")
-        except ConditionFailedError:
+        marked = self._dynamo.update_if(self._table, self._key(clerk_user_id), "SET #d = :now REMOVE GSI2PK, GSI2SK",
+                                        {"#d": keys.DELETING}, {":now": instant_text(utcnow())}, "attribute_exists(PK)")
+        if marked is None:
             return False
         partition = list(self._dynamo.query(
             self._table, KeyConditionExpression="#pk = :pk", ExpressionAttributeNames={"#pk": "PK"},

@@ -76,11 +76,5 @@ class SqlBackend:
         """Release every connection."""
         self._uow.dispose()
 
-    def __enter__(self) -> SqlBackend:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"<alexdb {self.backend} {self._engine.url.render_as_string(hide_password=True)}>"
