@@ -172,11 +172,6 @@ class Results(Generic[T]):
         return f"<Results {self._scope} {'page' if self._paged else 'all'}>"
 
 
-def results(items: list[T]) -> Results[T]:
-    """Results over a list already in memory (for lists a backend reads whole, such as a symbol's alerts)."""
-    return Results(lambda _after, _size: (items, None), scope("memory"), Cursors(b"memory"))
-
-
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
