@@ -12,6 +12,15 @@ from alexdb import ConflictError, Database, InvalidTransitionError, NotFoundErro
 from tests.conftest import instrument
 
 LONG = "x" * 256
+
+
+def _deep(levels: int) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    node = root
+    for _ in range(levels):
+        node["a"] = {}
+        node = node["a"]
+    return root
 Case = tuple[str, Callable[[Any, Any], Any], type[Exception], str | None]
 
 CASES: list[Case] = [
@@ -79,6 +88,32 @@ CASES: list[Case] = [
         db.jobs.find_by_status("pending")[0].id, "completed"), InvalidTransitionError, None),
     ("bad page size", lambda db, a: db.users.find_all(limit=0), ValidationError, "limit"),
     ("forged cursor", lambda db, a: db.users.find_all(cursor="not-a-cursor"), ValidationError, "cursor"),
+    # Work before bounds: sizes are checked before any conversion (1e400000 as an int takes seconds).
+    ("huge exponent quantity", lambda db, a: db.positions.record_trade(a.id, "SPY", "BUY", Decimal("1e400000")),
+     ValidationError, "quantity"),
+    ("huge exponent as text", lambda db, a: db.positions.record_trade(a.id, "SPY", "BUY", "1e400000"),
+     ValidationError, "quantity"),
+    ("10 MB number", lambda db, a: db.positions.record_trade(a.id, "SPY", "BUY", "1" * 10_000_000),
+     ValidationError, "quantity"),
+    ("tiny exponent price", lambda db, a: db.instruments.record_price("SPY", Decimal("1e-400000")),
+     ValidationError, "price"),
+    ("huge cooldown", lambda db, a: db.alerts.create_alert("user_1", "SPY", {"operator": ">", "threshold": "1"},
+                                                           cooldown_seconds=Decimal("1e400000")),
+     ValidationError, "cooldown_seconds"),
+    ("huge indicator period", lambda db, a: db.alerts.create_alert(
+        "user_1", "SPY", {"operator": "crosses_above", "indicator": {"kind": "sma", "period": Decimal("9e999999")}}),
+     ValidationError, "condition.indicator.period"),
+    ("payload int of 5,000 digits", lambda db, a: db.jobs.create_job("user_1", "risk_assessment", {"x": 10**5000}),
+     ValidationError, "request_payload.x"),
+    ("payload number 1e400000", lambda db, a: db.jobs.create_job("user_1", "risk_assessment",
+                                                                 {"x": [Decimal("1e400000")]}),
+     ValidationError, "request_payload.x[0]"),
+    ("payload nested 100,000 deep", lambda db, a: db.jobs.create_job("user_1", "risk_assessment", _deep(100_000)),
+     ValidationError, None),
+    ("payload NUL", lambda db, a: db.jobs.create_job("user_1", "risk_assessment", {"note": "a\x00b"}),
+     ValidationError, "request_payload.note"),
+    ("payload lone surrogate", lambda db, a: db.jobs.create_job("user_1", "risk_assessment", {"note": "\ud800"}),
+     ValidationError, "request_payload.note"),
 ]
 
 
@@ -107,3 +142,23 @@ def test_bad_input_is_refused_and_writes_nothing(db: Database, seeded: Any, case
         assert info.value.field == field
         assert str(field) in str(info.value)
     assert _snapshot(db, seeded) == before
+
+
+def test_a_huge_token_count_is_refused_before_anything_is_written(db: Database) -> None:
+    session = db.chat.create_session("user_1")
+    with pytest.raises(ValidationError) as info:
+        db.chat.add_message(session.id, "user", "hi", tokens=10**20, user_id="user_1")  # OverflowError on SQLite
+    assert info.value.field == "tokens"
+    assert db.chat.get_session(session.id, user_id="user_1").message_count == 0
+
+
+def test_a_holding_the_model_could_not_read_back_is_refused_before_the_write(db: Database, seeded: Any) -> None:
+    most = Decimal("9999999999999999.99999999")  # the largest holding the model allows
+    db.positions.record_trade(seeded.id, "SPY", "BUY", most)
+    with pytest.raises(ValidationError) as info:
+        db.positions.record_trade(seeded.id, "SPY", "BUY", most)
+    assert info.value.field == "quantity" and "holding" in info.value.reason
+    with pytest.raises(ValidationError):
+        db.positions.record_trades(seeded.id, [("SPY", "BUY", "0.00000001", "2030-01-01")])
+    assert [p.quantity for p in db.positions.find_by_account(seeded.id)] == [most]  # still reads back
+    assert [c.quantity_after for c in db.positions.get_position_history(seeded.id)] == [most]

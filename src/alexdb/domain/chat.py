@@ -24,6 +24,7 @@ DEFAULT_MODE: PedagogyMode = "socratic"
 DEFAULT_TTL = timedelta(days=30)
 MAX_CONTENT_BYTES = 1024 * 1024  # 1 MiB of UTF-8
 MAX_CONTEXT_IDS = 100
+MAX_TOKENS = 2**31 - 1  # the column is a 32-bit integer on every SQL engine
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 ContextId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -50,7 +51,7 @@ class ChatMessage(Record):
     seq: Annotated[WholeNumber, Field(ge=1)]
     role: Role
     content: str
-    tokens: Annotated[WholeNumber, Field(ge=0)] | None = None
+    tokens: Annotated[WholeNumber, Field(ge=0, le=MAX_TOKENS)] | None = None
     context_ids: list[ContextId] = Field(default_factory=list, max_length=MAX_CONTEXT_IDS)
     created_at: AwareDatetime
 
@@ -73,7 +74,7 @@ class NewMessage(Record):
 
     role: Role
     content: str
-    tokens: Annotated[WholeNumber, Field(ge=0)] | None = None
+    tokens: Annotated[WholeNumber, Field(ge=0, le=MAX_TOKENS)] | None = None
     context_ids: list[ContextId] = Field(default_factory=list, max_length=MAX_CONTEXT_IDS)
 
 

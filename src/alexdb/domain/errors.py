@@ -9,6 +9,24 @@ class AlexdbError(Exception):
     """Base of every error alexdb raises on purpose."""
 
 
+MAX_SHOWN = 200  # characters of an offending value quoted in a message
+
+
+def shown(value: Any) -> str:
+    """A short, always printable picture of a value for an error message (never itself an error).
+
+    The repr of an int of 10**5000 raises (Python refuses to print over 4,300 digits), and a 10 MB string
+    would make a 10 MB message: both are summarised instead.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 10_000:
+        return f"<an integer of {value.bit_length():,} bits>"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return f"<a {type(value).__name__} too large to print>"
+    return text if len(text) <= MAX_SHOWN else f"{text[:MAX_SHOWN]}... ({len(text):,} characters)"
+
+
 class ValidationError(AlexdbError, ValueError):
     """Input that breaks a rule; names the field and the offending value."""
 
@@ -16,7 +34,7 @@ class ValidationError(AlexdbError, ValueError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        super().__init__(f"{field}={shown(value)}: {reason}")
 
 
 class NotFoundError(AlexdbError, LookupError):

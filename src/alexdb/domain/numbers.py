@@ -10,11 +10,31 @@ from pydantic import AfterValidator, BeforeValidator, Field
 # LLM-tagged allocation data is imprecise; the original Alex loosened its check to this tolerance.
 ALLOCATION_TOLERANCE = Decimal("3")
 
+# Bounds checked before any conversion: converting 1e400000 to an int takes seconds (quadratic, holding
+# the GIL), and no field of alexdb needs more than 24 digits. Each check costs a few comparisons.
+MAX_NUMBER_TEXT = 64  # characters of a number given as text
+MAX_MAGNITUDE = 40  # decimal exponent: |value| < 10**40, and no finer than 10**-40
+MAX_INT_BITS = 133  # about 40 decimal digits
+
+
+def bounded(value: Any) -> Any:
+    """value unchanged if it is small enough to convert cheaply; ValueError (a clear reason) if not."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > MAX_INT_BITS:
+            raise ValueError(f"is too large (more than {MAX_INT_BITS} bits)")
+    elif isinstance(value, Decimal) and value.is_finite() and value:
+        if not -MAX_MAGNITUDE <= value.adjusted() < MAX_MAGNITUDE or len(value.as_tuple().digits) > 2 * MAX_MAGNITUDE:
+            raise ValueError(f"is out of range (more than {MAX_MAGNITUDE} digits either side of the point)")
+    elif isinstance(value, str) and len(value) > MAX_NUMBER_TEXT:
+        raise ValueError(f"is longer than {MAX_NUMBER_TEXT} characters for a number")
+    return value
+
 
 def exact_decimal(value: Any) -> Any:
     """Accept Decimal, int or numeric str; refuse float (already inexact) and bool."""
     if isinstance(value, bool | float):
         raise ValueError("floats are inexact: pass a Decimal, int or numeric string")
+    bounded(value)
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, str):
@@ -22,7 +42,7 @@ def exact_decimal(value: Any) -> Any:
             parsed = Decimal(value.strip())
         except InvalidOperation as exc:
             raise ValueError("not a number") from exc
-        return parsed
+        return bounded(parsed)
     if isinstance(value, Decimal) and not value.is_finite():
         raise ValueError("must be a finite number")
     return value
@@ -35,10 +55,11 @@ def whole_number(value: Any) -> Any:
     """Accept an int, or an integral Decimal (as DynamoDB returns numbers); refuse bool, float, text, fractions."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ValueError("must be a whole number")
+    bounded(value)
     if isinstance(value, Decimal):
         if not value.is_finite() or value != value.to_integral_value():
             raise ValueError("must be a whole number")
-        return int(value)
+        return int(value)  # cheap: bounded() let through at most 40 digits
     return value
 
 

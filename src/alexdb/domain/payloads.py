@@ -9,6 +9,7 @@ from typing import Any
 import simplejson
 
 from alexdb.domain.errors import ValidationError
+from alexdb.domain.numbers import bounded
 
 
 def json_dumps(value: Any) -> str:
@@ -30,10 +31,52 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+MAX_DEPTH = 32  # nesting of a payload: deeper is refused before anything recurses far
+
+
+def check_text(field: str, text: str) -> str:
+    """Text every backend stores as given: no NUL (PostgreSQL refuses it) and no lone surrogate (not UTF-8)."""
+    if "\x00" in text:
+        raise ValidationError(field, text, "contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(field, text, "contains a lone surrogate (not valid Unicode text)") from exc
+    return text
+
+
+def _check_tree(field: str, value: Any, depth: int) -> None:
+    """Walk a payload before it is converted: bounded depth and numbers, clean text; the first fault named."""
+    if depth > MAX_DEPTH:
+        raise ValidationError(field, "<nested>", f"nests deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValidationError(field, key, "object keys must be text")
+            check_text(f"{field}.{key}", key)
+            _check_tree(f"{field}.{key}", item, depth + 1)
+    elif isinstance(value, list | tuple):
+        for number, item in enumerate(value):
+            _check_tree(f"{field}[{number}]", item, depth + 1)
+    elif isinstance(value, str):
+        check_text(field, value)
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValidationError(field, value, "must be a finite number")
+    elif isinstance(value, int | Decimal) and not isinstance(value, bool):
+        try:
+            bounded(value)
+        except ValueError as exc:
+            raise ValidationError(field, value, str(exc)) from exc
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise ValidationError(field, value, "must be a finite number")
+
+
 def check_payload(field: str, payload: Any) -> dict[str, Any]:
     """A JSON object, normalised so that every number is exact (floats become their shortest Decimal)."""
     if not isinstance(payload, dict):
         raise ValidationError(field, payload, "must be a JSON object (dict)")
+    _check_tree(field, payload, 1)
     try:
         normalised: dict[str, Any] = json_loads(json_dumps(payload))
     except (TypeError, ValueError) as exc:

@@ -44,9 +44,16 @@ def holding_quantity(quantity: Any) -> Decimal:
 
 
 def apply_trade(symbol: str, held: Decimal, action: str, quantity: Decimal) -> tuple[Decimal, Decimal]:
-    """The (delta, quantity after) of a trade on a holding; refuses selling more than is held."""
+    """The (delta, quantity after) of a trade on a holding; refuses selling more than is held, and a
+    holding the model could not read back (the sum is checked before anything is written)."""
     if action in INCREASING:
-        return quantity, held + quantity
+        after = held + quantity
+        try:
+            holding_quantity(after)
+        except ValidationError as exc:
+            raise ValidationError("quantity", quantity,
+                                  f"would make the {symbol} holding {after}: {exc.reason}") from exc
+        return quantity, after
     if action in DECREASING:
         if quantity > held:
             raise InsufficientQuantityError(symbol, held, quantity)
