@@ -112,6 +112,13 @@ CASES: list[Case] = [
      ValidationError, None),
     ("payload NUL", lambda db, a: db.jobs.create_job("user_1", "risk_assessment", {"note": "a\x00b"}),
      ValidationError, "request_payload.note"),
+    ("NUL in an account name", lambda db, a: db.accounts.create_account("user_1", "a\x00b"),
+     ValidationError, "account_name"),
+    ("lone surrogate in a display name", lambda db, a: db.users.create_user("u2", "\udc00"),
+     ValidationError, "display_name"),
+    ("NUL in a user id", lambda db, a: db.users.create_user("a\x00b"), ValidationError, "clerk_user_id"),
+    ("instant past the last UTC year", lambda db, a: db.positions.record_trade(
+        a.id, "SPY", "BUY", 1, at="9999-12-31T23:00:00-05:00"), ValidationError, "at"),
     ("payload lone surrogate", lambda db, a: db.jobs.create_job("user_1", "risk_assessment", {"note": "\ud800"}),
      ValidationError, "request_payload.note"),
 ]

@@ -33,10 +33,11 @@ def test_replaying_a_csv_file_rejects_each_bad_line_by_number(db: Database, tmp_
                     f"SPY,501.25,{NOW + 2},,\n"
                     f"SPY,502,{NOW + 3},1,x,surplus\n"  # line 5
                     "SPY,503,yesterday,1,replay\n"  # line 6
-                    f"SPY,499.5,1970-01-01T00:00:00Z,1,replay\n")  # line 7: expired long ago, still accepted
+                    f"SPY,499.5,1970-01-01T00:00:00Z,1,replay\n")  # line 7: implausible (before 2000)
     counts = feeds.run(Ingestor(db, {}), feeds.read_file(path), batch_size=2)
-    assert (counts.accepted, counts.rejected, counts.fired) == (3, 3, 1)
-    assert [e.split(":")[0] for e in counts.errors] == ["line 3", "line 5", "line 6"]
+    assert (counts.accepted, counts.rejected, counts.fired) == (2, 4, 1)
+    assert [e.split(":")[0] for e in counts.errors] == ["line 3", "line 5", "line 6", "line 7"]
+    assert "before 2000" in counts.errors[3]
     assert "price='oops'" in counts.errors[0] and "timestamp='yesterday'" in counts.errors[2]
     assert present(db.ticks.latest("SPY")).price == Decimal("501.25")
     assert db.instruments.get_instrument("SPY").current_price == Decimal("501.25")

@@ -163,3 +163,18 @@ def test_counts_cover_the_speed_tables(db: Database) -> None:
                              "sent")
     counts = db.counts()
     assert (counts["alert_configurations"], counts["realtime_ticks"], counts["alert_notifications_history"]) == (1, 1, 1)
+
+
+def test_what_the_driver_refuses_on_the_raw_insert_path_is_an_alexdb_error(sql_url: str) -> None:
+    import alexdb
+    from alexdb.domain.ticks import TickRow
+
+    db = alexdb.connect(sql_url)
+    store = db.engine.ticks  # the primitive, below every check a caller goes through
+    for row in (TickRow("SPY", Decimal(1), 2**63, Decimal(0), "x"),  # past a 64-bit integer
+                TickRow("SPY", Decimal(1), NOW_MS(), Decimal(0), "a\x00b")):  # NUL: PostgreSQL refuses it
+        try:
+            store.write_ticks([row])
+        except alexdb.AlexdbError:
+            pass  # translated at the edge, like every other driver error
+    assert db.counts()["realtime_ticks"] <= 1

@@ -34,6 +34,8 @@ plausible = st.fixed_dictionaries(
      "price": plausible_numbers, "timestamp": st.integers(min_value=-1, max_value=2**62)},
     optional={"volume": plausible_numbers, "source": st.text(max_size=52)})
 
+T0 = 1_700_000_000_000  # 2023-11-14, a plausible tick instant in epoch milliseconds
+
 
 @settings(max_examples=2000)
 @given(st.one_of(records, plausible))
@@ -48,42 +50,49 @@ def test_the_fast_path_never_accepts_what_the_model_refuses(record: Any) -> None
 
 @pytest.mark.parametrize("record", [
     {"symbol": "SPY", "price": "501.25", "timestamp": 1_700_000_000_000},
-    {"symbol": "BRK.B", "price": Decimal("0.00000001"), "timestamp": 0, "volume": 100, "source": "polygon"},
-    {"symbol": "SPY", "price": 501, "timestamp": 1, "volume": "0.5"},
+    {"symbol": "BRK.B", "price": Decimal("0.00000001"), "timestamp": T0, "volume": 100, "source": "polygon"},
+    {"symbol": "SPY", "price": 501, "timestamp": T0, "volume": "0.5"},
 ])
 def test_the_fast_path_takes_the_common_records(record: Any) -> None:
     assert _fast(record) is not None
 
 
 @pytest.mark.parametrize(("record", "field"), [
-    ({"symbol": "SPY", "price": 1.5, "timestamp": 1}, "price"),
-    ({"symbol": "SPY", "price": "1.123456789", "timestamp": 1}, "price"),
-    ({"symbol": "SPY", "price": "0", "timestamp": 1}, "price"),
-    ({"symbol": "S P Y", "price": "1", "timestamp": 1}, "symbol"),
+    ({"symbol": "SPY", "price": 1.5, "timestamp": T0}, "price"),
+    ({"symbol": "SPY", "price": "1.123456789", "timestamp": T0}, "price"),
+    ({"symbol": "SPY", "price": "0", "timestamp": T0}, "price"),
+    ({"symbol": "S P Y", "price": "1", "timestamp": T0}, "symbol"),
     ({"symbol": "SPY", "price": "1", "timestamp": "soon"}, "timestamp"),
-    ({"symbol": "SPY", "price": "1", "timestamp": 1, "volume": "-1"}, "volume"),
-    ({"symbol": "SPY", "price": "1", "timestamp": 1, "volume": 2.5}, "volume"),
-    ({"symbol": "SPY", "price": "1", "timestamp": 1, "source": "x" * 51}, "source"),
-    ({"symbol": "SPY", "price": "1", "timestamp": 1, "colour": "red"}, "colour"),
+    ({"symbol": "SPY", "price": "1", "timestamp": T0, "volume": "-1"}, "volume"),
+    ({"symbol": "SPY", "price": "1", "timestamp": T0, "volume": 2.5}, "volume"),
+    ({"symbol": "SPY", "price": "1", "timestamp": T0, "source": "x" * 51}, "source"),
+    ({"symbol": "SPY", "price": "1", "timestamp": T0, "colour": "red"}, "colour"),
+    # Implausible instants: epoch seconds, microseconds, the year 3000, before 2000.
+    ({"symbol": "SPY", "price": "1", "timestamp": 1_700_000_000}, "timestamp"),
+    ({"symbol": "SPY", "price": "1", "timestamp": 1_700_000_000_000_000}, "timestamp"),
+    ({"symbol": "SPY", "price": "1", "timestamp": 32_503_680_000_000}, "timestamp"),
+    ({"symbol": "SPY", "price": "1", "timestamp": 2**63}, "timestamp"),
+    ({"symbol": "SPY", "price": "1", "timestamp": T0, "source": "a\x00b"}, "source"),
+    ({"symbol": "SPY", "price": "1", "timestamp": T0, "source": "\ud800"}, "source"),
     (["SPY", "1", 1], "tick"),
 ])
 def test_a_bad_record_is_named_by_its_position_and_field(record: Any, field: Any) -> None:
     with pytest.raises(ValidationError) as raised:
-        parse_ticks([{"symbol": "SPY", "price": "1", "timestamp": 1}, record])
+        parse_ticks([{"symbol": "SPY", "price": "1", "timestamp": T0}, record])
     assert raised.value.field == f"ticks[1].{field}"
-    good, [rejection] = sort_ticks([record, {"symbol": "spy", "price": "2", "timestamp": 2}])
+    good, [rejection] = sort_ticks([record, {"symbol": "spy", "price": "2", "timestamp": T0 + 1}])
     assert rejection.index == 0 and rejection.error.field == field
-    assert good == [TickRow("SPY", Decimal("2"), 2, Decimal(0), "unknown")]
+    assert good == [TickRow("SPY", Decimal("2"), T0 + 1, Decimal(0), "unknown")]
 
 
 def test_a_tick_row_is_checked_like_any_record() -> None:
     with pytest.raises(ValidationError):
-        parse_ticks([TickRow("SPY", Decimal("-1"), 1, Decimal(0), "x")])
+        parse_ticks([TickRow("SPY", Decimal("-1"), T0, Decimal(0), "x")])
     with pytest.raises(pydantic.ValidationError):
-        Tick.model_validate({"symbol": "SPY", "price": "-1", "timestamp": 1})
+        Tick.model_validate({"symbol": "SPY", "price": "-1", "timestamp": T0})
 
 
 def test_a_parsed_tick_is_handed_on_without_a_second_check() -> None:
-    [row] = parse_ticks([{"symbol": "SPY", "price": "1.5", "timestamp": 1}])
+    [row] = parse_ticks([{"symbol": "SPY", "price": "1.5", "timestamp": T0}])
     assert parse_ticks([row])[0] is row  # the store takes the Ingestor's rows as they are
     assert parse_ticks([TickRow(*row)])[0] is not row  # a hand-built row is checked (and rebuilt)

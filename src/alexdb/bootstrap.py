@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from alexdb.database import Backend, Database
+from alexdb.domain import alerts
 from alexdb.domain.chat import DEFAULT_TTL
 from alexdb.domain.errors import ValidationError
 from alexdb.domain.paging import Cursors
@@ -33,6 +34,8 @@ def connect(
     $ALEXDB_CURSOR_SECRET) signs list cursors.
     """
     target = url or os.environ.get("ALEXDB_URL") or DEFAULT_URL
+    if os.environ.get("ALEXDB_TICK_MAX_FUTURE_S"):
+        alerts.TICK_MAX_FUTURE_MS = int(float(os.environ["ALEXDB_TICK_MAX_FUTURE_S"]) * 1000)
     scheme = target.split(":", 1)[0].split("+", 1)[0]
     engine: Backend
     cursors = Cursors(cursor_secret)

@@ -6,8 +6,9 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Literal, NamedTuple, get_args
 
-from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, model_validator
 
+from alexdb.domain.instants import now_ms
 from alexdb.domain.models import ClerkUserId, Record, Symbol
 from alexdb.domain.numbers import Price, Volume, WholeNumber
 from alexdb.domain.vocabulary import AssetClass, Region, Sector
@@ -117,12 +118,29 @@ class Alert(NewAlert):
     trigger_count: Annotated[WholeNumber, Field(ge=0)] = 0
 
 
+EARLIEST_TICK_MS = 946_684_800_000  # 2000-01-01T00:00Z: an epoch in seconds reads as 1970 and is refused
+TICK_MAX_FUTURE_MS = 300_000
+"""How far ahead of this host's clock a tick may be (ALEXDB_TICK_MAX_FUTURE_S sets it, see bootstrap):
+a tick dated in the year 3000 would otherwise stay a symbol's latest price for ever."""
+
+
+def plausible_tick_time(ms: int) -> int:
+    """A tick instant in epoch milliseconds between 2000-01-01 and a few minutes from now; else ValueError."""
+    if ms < EARLIEST_TICK_MS:
+        hint = " (it looks like seconds, not milliseconds)" if 946_684_800 <= ms < 10**11 else ""
+        raise ValueError(f"is before 2000-01-01 in epoch milliseconds{hint}")
+    if ms > now_ms() + TICK_MAX_FUTURE_MS:
+        hint = " (it looks like microseconds, not milliseconds)" if ms > 10**14 else ""
+        raise ValueError(f"is more than {TICK_MAX_FUTURE_MS // 1000} s ahead of this host's clock{hint}")
+    return ms
+
+
 class Tick(Record):
     """One trade or quote of a symbol: a price at an instant (epoch milliseconds)."""
 
     symbol: Symbol
     price: Price
-    timestamp: Annotated[WholeNumber, Field(ge=0)]
+    timestamp: Annotated[WholeNumber, AfterValidator(plausible_tick_time)]
     volume: Volume = Decimal(0)
     source: Annotated[str, Field(max_length=50)] = "unknown"
 

@@ -38,6 +38,8 @@ def to_instant(value: Any, field: str = "at") -> datetime:
     so "value on 2024-03-01" includes everything that happened on that day.
     """
     if isinstance(value, str):
+        if len(value) > 64:
+            raise ValidationError(field, value, "longer than any ISO-8601 date or datetime")
         try:
             parsed: datetime | date = (
                 date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
@@ -48,7 +50,10 @@ def to_instant(value: Any, field: str = "at") -> datetime:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:  # 9999-12-31T23:00-05:00 is past the last representable UTC instant
+            raise ValidationError(field, value.isoformat(), "is outside the representable years 1-9999 in UTC") from exc
     if isinstance(value, date):
         return datetime.combine(value, END_OF_DAY, tzinfo=UTC)
     raise ValidationError(field, value, "expected a datetime, date or ISO-8601 string")

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from alexdb.domain.errors import ValidationError
 from alexdb.domain.numbers import Holding, Money, Percent, Price, Rate, WholeNumber, check_allocation
@@ -59,10 +59,36 @@ SectorAllocation = Annotated[dict[Sector, Percent], _alloc("sectors")]
 AssetClassAllocation = Annotated[dict[AssetClass, Percent], _alloc("asset classes")]
 
 
+def clean_text(value: Any) -> Any:
+    """value, if every text in it can be stored as given on every backend: no NUL (PostgreSQL refuses it)
+    and no lone surrogate (not UTF-8: no driver can send it). ValueError otherwise."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("contains a NUL character")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError("contains a lone surrogate (not valid Unicode text)") from exc
+    elif isinstance(value, list | tuple):
+        for item in value:
+            clean_text(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            clean_text(key)
+            clean_text(item)
+    return value
+
+
 class Record(BaseModel):
-    """Base of every model: strict about unknown fields, immutable once built."""
+    """Base of every model: strict about unknown fields, immutable once built, text storable everywhere."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        return clean_text(value)
 
 
 class NewUser(Record):

@@ -9,6 +9,7 @@ from typing import Any
 import simplejson
 
 from alexdb.domain.errors import ValidationError
+from alexdb.domain.models import clean_text
 from alexdb.domain.numbers import bounded
 
 
@@ -35,14 +36,11 @@ MAX_DEPTH = 32  # nesting of a payload: deeper is refused before anything recurs
 
 
 def check_text(field: str, text: str) -> str:
-    """Text every backend stores as given: no NUL (PostgreSQL refuses it) and no lone surrogate (not UTF-8)."""
-    if "\x00" in text:
-        raise ValidationError(field, text, "contains a NUL character")
+    """Text every backend stores as given (models.clean_text), or a ValidationError naming field."""
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValidationError(field, text, "contains a lone surrogate (not valid Unicode text)") from exc
-    return text
+        return clean_text(text)  # type: ignore[no-any-return]
+    except ValueError as exc:
+        raise ValidationError(field, text, str(exc)) from exc
 
 
 def _check_tree(field: str, value: Any, depth: int) -> None:

@@ -9,8 +9,10 @@ from typing import Any, NamedTuple
 
 import pydantic
 
+from alexdb.domain import alerts
 from alexdb.domain.alerts import Tick
 from alexdb.domain.errors import ValidationError
+from alexdb.domain.instants import now_ms
 from alexdb.domain.models import SYMBOL_PATTERN
 from alexdb.domain.validate import translate
 
@@ -92,11 +94,15 @@ def _fast(record: Any) -> TickRow | None:
         symbol, price, timestamp, volume, source = record
     else:
         return None
-    if type(symbol) is not str or not SYMBOL_PATTERN.fullmatch(symbol) or type(timestamp) is not int or timestamp < 0:
+    if type(symbol) is not str or not SYMBOL_PATTERN.fullmatch(symbol) or type(timestamp) is not int:
+        return None
+    if not alerts.EARLIEST_TICK_MS <= timestamp <= now_ms() + alerts.TICK_MAX_FUTURE_MS:
         return None
     price = _number(price, _PRICE_LIMIT)
     volume = _number(volume, _VOLUME_LIMIT)
     if price is None or volume is None or not price or type(source) is not str or len(source) > 50:
+        return None
+    if not source.isprintable():  # NUL, lone surrogates, control characters: the model words the refusal
         return None
     return CheckedTick(symbol, price, timestamp, volume, source)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
+import psycopg
 import sqlalchemy.exc
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -153,6 +155,16 @@ def translated_errors() -> Iterator[None]:
             raise ValidationError("value", exc.params, str(exc.orig)) from exc
         raise BackendError(f"database error: {_first_line(exc.orig or exc)}") from exc
     except sqlalchemy.exc.SQLAlchemyError as exc:
+        raise BackendError(f"database error: {_first_line(exc)}") from exc
+    # What the prepared statements (adapters/sql/bulk.py) raise straight from the driver's cursor.
+    except (psycopg.errors.DataError, sqlite3.DataError, OverflowError, UnicodeError) as exc:
+        raise ValidationError("value", None, f"refused by the database: {_first_line(exc)}") from exc
+    except (psycopg.errors.IntegrityError, sqlite3.IntegrityError) as exc:
+        raise ConflictError(f"conflicting write: {_first_line(exc)}") from exc
+    except (psycopg.Error, sqlite3.Error) as exc:
+        if _missing_table(exc):
+            raise SchemaError(f"the database has no alexdb schema ({_first_line(exc)}): "
+                              "run `alexdb migrate` (or connect with migrate=True)") from exc
         raise BackendError(f"database error: {_first_line(exc)}") from exc
 
 
