@@ -119,6 +119,11 @@ CASES: list[Case] = [
     ("NUL in a user id", lambda db, a: db.users.create_user("a\x00b"), ValidationError, "clerk_user_id"),
     ("instant past the last UTC year", lambda db, a: db.positions.record_trade(
         a.id, "SPY", "BUY", 1, at="9999-12-31T23:00:00-05:00"), ValidationError, "at"),
+    ("NUL in a listed user id", lambda db, a: db.alerts.find_by_user("a\x00b").items, ValidationError, "user_id"),
+    ("space in a listed user id", lambda db, a: db.accounts.find_by_user("a b").items, ValidationError,
+     "clerk_user_id"),
+    ("error message that is a list", lambda db, a: db.jobs.update_status(
+        db.jobs.find_by_status("pending")[0].id, "failed", ["x"]), ValidationError, "error_message"),
     ("payload lone surrogate", lambda db, a: db.jobs.create_job("user_1", "risk_assessment", {"note": "\ud800"}),
      ValidationError, "request_payload.note"),
 ]

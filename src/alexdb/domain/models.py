@@ -80,6 +80,20 @@ def clean_text(value: Any) -> Any:
     return value
 
 
+def user_key(value: Any, field: str = "user_id") -> str:
+    """A user id as every lookup takes it (the ClerkUserId rules), or a ValidationError naming field.
+
+    Checked before any read, so a malformed id is the same 422 on every backend (PostgreSQL would
+    refuse a NUL where SQLite finds nothing).
+    """
+    if not isinstance(value, str) or not 0 < len(value) <= 255 or "#" in value or any(c.isspace() for c in value):
+        raise ValidationError(field, value, "a user id is 1-255 characters without spaces or '#'")
+    try:
+        return clean_text(value)  # type: ignore[no-any-return]
+    except ValueError as exc:
+        raise ValidationError(field, value, str(exc)) from exc
+
+
 class Record(BaseModel):
     """Base of every model: strict about unknown fields, immutable once built, text storable everywhere."""
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from alexdb.domain.errors import NotFoundError
 from alexdb.domain.instants import next_stamp
-from alexdb.domain.models import Account, NewAccount, new_account
+from alexdb.domain.models import Account, NewAccount, new_account, user_key
 from alexdb.domain.paging import Bookmark, Cursors, Results, scope
 from alexdb.domain.validate import build, check_fields, parse_id
 from alexdb.ports import AccountRecords
@@ -55,6 +55,7 @@ class AccountService:
         self, clerk_user_id: str, limit: int | None = None, cursor: str | None = None
     ) -> Results[Account]:
         """A user's accounts, oldest first (with limit: one page of them)."""
+        clerk_user_id = user_key(clerk_user_id, "clerk_user_id")
 
         def read(after: Bookmark | None, size: int) -> tuple[list[Account], Bookmark | None]:
             return self._records.account_page(clerk_user_id, after, size)

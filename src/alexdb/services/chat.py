@@ -21,6 +21,7 @@ from alexdb.domain.chat import (
 )
 from alexdb.domain.errors import ConflictError, NotFoundError, ValidationError
 from alexdb.domain.instants import utcnow
+from alexdb.domain.models import user_key
 from alexdb.domain.paging import Bookmark, Cursors, Results, check_limit, scope
 from alexdb.domain.validate import parse_id
 from alexdb.ports import ChatRecords, Rows
@@ -31,6 +32,10 @@ def _key(session_id: Any) -> uuid.UUID:
         return parse_id("chat session", session_id)
     except NotFoundError:
         raise NotFoundError("chat session", session_id) from None
+
+
+def _user(user_id: Any) -> str:
+    return user_key(user_id)
 
 
 def _found(value: Any, session_id: Any) -> Any:
@@ -58,7 +63,8 @@ class ChatService:
 
     def get_session(self, session_id: uuid.UUID | str, *, user_id: str) -> ChatSession:
         """The user's session; NotFoundError if it does not exist, is another user's, or has expired."""
-        found: ChatSession = _found(self._records.live_session(_key(session_id), user_id, utcnow()), session_id)
+        found: ChatSession = _found(
+            self._records.live_session(_key(session_id), _user(user_id), utcnow()), session_id)
         return found
 
     def add_message(self, session_id: uuid.UUID | str, role: str, content: str, tokens: int | None = None,
@@ -66,7 +72,7 @@ class ChatService:
         """Append a message; the session's counts, seq and expiry change with it, atomically."""
         new = check_message(role, content, tokens, context_ids)
         message: ChatMessage = _found(
-            self._records.append(_key(session_id), user_id, new, utcnow(), self.ttl), session_id)
+            self._records.append(_key(session_id), _user(user_id), new, utcnow(), self.ttl), session_id)
         return message
 
     def get_history(self, session_id: uuid.UUID | str, *, user_id: str, limit: int | None = None,
@@ -77,17 +83,18 @@ class ChatService:
         if before is not None and (isinstance(before, bool) or not isinstance(before, int) or before < 1):
             raise ValidationError("before", before, "must be a message seq (a whole number >= 1)")
         found: list[ChatMessage] = _found(
-            self._records.messages(_key(session_id), user_id, utcnow(), size, before), session_id)
+            self._records.messages(_key(session_id), _user(user_id), utcnow(), size, before), session_id)
         return found
 
     def list_sessions(self, user_id: str, limit: int | None = None,
                       cursor: str | None = None) -> Results[ChatSession]:
         """The user's live sessions, most recently active first (with limit: one page)."""
+        key = _user(user_id)
 
         def read(after: Bookmark | None, size: int) -> Rows:
-            return self._records.session_page(user_id, utcnow(), self.ttl, after, size)
+            return self._records.session_page(key, utcnow(), self.ttl, after, size)
 
-        return Results(read, scope("chat", user_id), self._cursors, limit, cursor)
+        return Results(read, scope("chat", key), self._cursors, limit, cursor)
 
     def update_title(self, session_id: uuid.UUID | str, title: str, *, user_id: str) -> ChatSession:
         """Rename a session."""
@@ -99,22 +106,23 @@ class ChatService:
 
     def _touch(self, session_id: uuid.UUID | str, user_id: str, changes: dict[str, Any]) -> ChatSession:
         found: ChatSession = _found(
-            self._records.touch(_key(session_id), user_id, utcnow(), self.ttl, changes), session_id)
+            self._records.touch(_key(session_id), _user(user_id), utcnow(), self.ttl, changes), session_id)
         return found
 
     def truncate(self, session_id: uuid.UUID | str, keep_last: int, *, user_id: str) -> int:
         """Delete all but the newest keep_last messages; returns how many were deleted."""
         keep = check_keep_last(keep_last)
-        removed: int = _found(self._records.truncate(_key(session_id), user_id, keep, utcnow(), self.ttl), session_id)
+        removed: int = _found(
+            self._records.truncate(_key(session_id), _user(user_id), keep, utcnow(), self.ttl), session_id)
         return removed
 
     def delete_session(self, session_id: uuid.UUID | str, *, user_id: str) -> None:
         """Delete a session and every message in it."""
-        _found(self._records.delete_session(_key(session_id), user_id, utcnow()), session_id)
+        _found(self._records.delete_session(_key(session_id), _user(user_id), utcnow()), session_id)
 
     def session_stats(self, session_id: uuid.UUID | str, *, user_id: str) -> SessionStats:
         """Counts by role, tokens and size of a session."""
-        found: SessionStats = _found(self._records.stats(_key(session_id), user_id, utcnow()), session_id)
+        found: SessionStats = _found(self._records.stats(_key(session_id), _user(user_id), utcnow()), session_id)
         return found
 
     def purge_expired(self) -> int:

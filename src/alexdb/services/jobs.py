@@ -5,18 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from alexdb.domain.errors import NotFoundError
+from alexdb.domain.errors import NotFoundError, ValidationError
 from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
 from alexdb.domain.jobs import check_job_type, check_status, transition
-from alexdb.domain.models import Job, NewJob
+from alexdb.domain.models import Job, NewJob, user_key
 from alexdb.domain.paging import Bookmark, Cursors, Results, scope
-from alexdb.domain.payloads import check_payload
+from alexdb.domain.payloads import check_payload, check_text
 from alexdb.domain.validate import build, parse_id
 from alexdb.ports import JobRecords, Rows
 from alexdb.services.records import until_written
 
 QUEUE_PAGE = 25  # pending jobs read at a time while looking for one to claim
+MAX_ERROR_MESSAGE = 10_000
 
 
 class JobService:
@@ -58,6 +59,11 @@ class JobService:
         the other's move is judged again from the new status (InvalidTransitionError if it no longer fits).
         """
         check_status(status)
+        if error_message is not None:
+            if not isinstance(error_message, str) or len(error_message) > MAX_ERROR_MESSAGE:
+                raise ValidationError("error_message", error_message,
+                                      f"must be text of at most {MAX_ERROR_MESSAGE} characters")
+            check_text("error_message", error_message)
 
         def attempt() -> Job | None:
             job = self.get_job(job_id)
@@ -106,6 +112,7 @@ class JobService:
     def find_by_user(self, clerk_user_id: str, status: str | None = None, limit: int | None = None,
                      cursor: str | None = None) -> Results[Job]:
         """A user's jobs, newest first, optionally of one status (with limit: one page)."""
+        clerk_user_id = user_key(clerk_user_id, "clerk_user_id")
         wanted = None if status is None else check_status(status)
 
         def read(after: Bookmark | None, size: int) -> Rows:

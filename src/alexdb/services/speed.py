@@ -8,7 +8,7 @@ from typing import Any
 
 from alexdb.domain.alerts import Alert, Notification, Tick, Trigger
 from alexdb.domain.errors import NotFoundError, ValidationError
-from alexdb.domain.models import normalise_symbol
+from alexdb.domain.models import normalise_symbol, user_key
 from alexdb.domain.paging import Bookmark, Cursors, Results, scope
 from alexdb.domain.speed_rules import Delivered, check_delivery, new_alert, updated_alert
 from alexdb.domain.ticks import parse_ticks
@@ -65,6 +65,7 @@ class AlertService:
 
     def find_by_user(self, user_id: str, limit: int | None = None, cursor: str | None = None) -> Results[Alert]:
         """A user's alerts, newest first (with limit: one page)."""
+        user_id = user_key(user_id)
 
         def read(after: Bookmark | None, size: int) -> Rows:
             return self._records.user_page(user_id, after, size)
@@ -104,6 +105,7 @@ class NotificationService:
     def find_by_user(self, user_id: str, limit: int | None = None,
                      cursor: str | None = None) -> Results[Notification]:
         """A user's notifications, newest first (with limit: one page)."""
+        user_id = user_key(user_id)
 
         def read(after: Bookmark | None, size: int) -> Rows:
             return self._records.user_page(user_id, after, size)
