@@ -132,3 +132,22 @@ def test_alerts_changed_over_http_reach_a_running_engine_at_once(service: Any) -
     assert ingestor.settle().fired == 1  # the changed alert already holds at 400: it fires on the change
     client.delete(f"/alerts/{alert_id}")
     assert ingestor.engine.held("SPY") == {}
+
+
+def test_a_body_field_that_names_a_path_parameter_is_a_422_naming_it(service: Any) -> None:
+    app, _, _ = service
+    client = TestClient(app)
+    created = client.post("/users/alice/alerts", content=b'{"symbol": "SPY", "condition": {"operator": ">", '
+                                                          b'"threshold": 1}, "user_id": "mallory"}')
+    assert created.status_code == 422 and created.json()["field"] == "user_id", created.text
+    alert = client.post("/users/alice/alerts", content=b'{"symbol": "SPY", "condition": {"operator": ">", '
+                                                        b'"threshold": 1}}').json()
+    changed = client.patch(f"/alerts/{alert['alert_id']}", content=b'{"alert_id": "x", "enabled": false}')
+    assert changed.status_code == 422 and changed.json()["field"] == "alert_id", changed.text
+    assert client.get("/users/a%00b/alerts").status_code == 422
+
+
+def test_a_body_nested_past_the_parser_is_a_422(service: Any) -> None:
+    app, _, _ = service
+    response = TestClient(app).post("/ticks", content=b"[" * 100_000 + b"]" * 100_000)
+    assert response.status_code == 422 and response.json()["field"] == "body"

@@ -193,3 +193,18 @@ def test_an_interrupted_feed_keeps_what_it_read(db: Database) -> None:
     counts = feeds.run(Ingestor(db, {}), feed(), batch_size=100)
     assert counts.interrupted and counts.accepted == 5
     assert len(db.ticks.window("SPY", NOW, NOW + 10_000)) == 5
+
+
+def test_kinesis_lists_exactly_the_hostile_records(db: Database) -> None:
+    good = [json.dumps({"symbol": "SPY", "price": "1", "timestamp": NOW + n}).encode() for n in range(2)]
+    hostile = [json.dumps({"symbol": "SPY", "price": "1", "timestamp": 2**63}).encode(),  # past 64 bits
+               json.dumps({"symbol": "SPY", "price": "1", "timestamp": NOW * 1000}).encode(),  # microseconds
+               json.dumps({"symbol": "SPY", "price": "1", "timestamp": NOW // 1000}).encode(),  # seconds
+               json.dumps({"symbol": "SPY", "price": "1", "timestamp": NOW, "source": "a\u0000b"}).encode(),
+               b'{"symbol": "SPY", "price": "1", "timestamp": %d, "source": "\\ud800"}' % NOW,  # lone surrogate
+               b"[" * 100_000 + b"]" * 100_000,  # nested arrays
+               json.dumps({"symbol": "SPY", "price": "1e400000", "timestamp": NOW}).encode()]
+    event = kinesis_event([good[0], *hostile, good[1]])
+    answer = handle(event, Ingestor(db, {}))
+    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == [f"4960{n:04d}" for n in range(1, 8)]
+    assert len(db.ticks.window("SPY", NOW, NOW + 1)) == 2

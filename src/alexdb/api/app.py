@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request, WebSocket
@@ -35,6 +33,7 @@ from alexdb.domain.errors import (
     ValidationError,
 )
 from alexdb.domain.paging import DEFAULT_LIMIT, Results
+from alexdb.domain.payloads import read_json
 from alexdb.speed.broadcast import WebSocketBroadcaster
 from alexdb.speed.pipeline import Ingestor
 
@@ -58,7 +57,7 @@ def _error(exc: AlexdbError) -> dict[str, Any]:
 async def _body(request: Request) -> Any:
     raw = await request.body()
     try:
-        return json.loads(raw or b"null", parse_float=Decimal)
+        return read_json(raw or b"null")
     except ValueError as exc:
         raise ValidationError("body", raw[:200].decode("utf-8", "replace"), f"not JSON: {exc}") from exc
 

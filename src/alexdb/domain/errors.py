@@ -20,6 +20,8 @@ def shown(value: Any) -> str:
     """
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 10_000:
         return f"<an integer of {value.bit_length():,} bits>"
+    if isinstance(value, str | bytes) and len(value) > MAX_SHOWN:  # repr of the whole would copy it all
+        return f"{value[:MAX_SHOWN]!r}... ({len(value):,} characters)"
     try:
         text = repr(value)
     except (ValueError, RecursionError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as stdlib_json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,15 @@ def json_dumps(value: Any) -> str:
 
 
 _DECODER = simplejson.JSONDecoder(parse_float=Decimal)  # built once: building one per call costs half a parse
+
+
+def read_json(text: str | bytes) -> Any:
+    """Untrusted JSON text: numbers with a fraction as exact Decimals; ValueError (with the reason) for
+    anything unreadable, nesting too deep for the parser included (a RecursionError otherwise)."""
+    try:
+        return stdlib_json.loads(text, parse_float=Decimal)
+    except RecursionError as exc:
+        raise ValueError("nests too deeply") from exc
 
 
 def json_loads(text: str | bytes) -> Any:

@@ -20,7 +20,7 @@ SETTINGS = ("condition", "condition_type", "notification_method", "enabled", "co
 """What an update of an alert writes: never its trigger bookkeeping (last_triggered, trigger_count)."""
 
 
-def new_alert(user_id: str, symbol: str, condition: Any, **fields: Any) -> Alert:
+def new_alert(user_id: str, symbol: str, condition: Any, /, **fields: Any) -> Alert:
     """A validated new alert; condition_type follows the condition unless given."""
     check_fields(NewAlert, fields, UPDATABLE - {"condition"})
     if "condition_type" not in fields and isinstance(condition, dict):

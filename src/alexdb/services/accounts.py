@@ -62,7 +62,7 @@ class AccountService:
 
         return Results(read, scope("accounts", clerk_user_id), self._cursors, limit, cursor)
 
-    def update_account(self, account_id: uuid.UUID | str, **fields: Any) -> Account:
+    def update_account(self, account_id: uuid.UUID | str, /, **fields: Any) -> Account:
         """Change some of an account's fields; the result is validated as a whole.
 
         Concurrent updates of different fields all land (each is written only onto the state it read).

@@ -73,7 +73,7 @@ class InstrumentService:
                                created_at=current.created_at, updated_at=next_stamp(current.updated_at))
         return (described, False) if self._store.replace_description(described, current.updated_at) else None
 
-    def update_instrument(self, symbol: str, **fields: Any) -> Instrument:
+    def update_instrument(self, symbol: str, /, **fields: Any) -> Instrument:
         """Change some of an instrument's description (name, type, allocations); prices go through record_price.
 
         Concurrent updates of different fields all land (each is written only onto the state it read).

@@ -25,7 +25,7 @@ class AlertService:
     def __init__(self, records: AlertRecords, cursors: Cursors) -> None:
         self._records, self._cursors = records, cursors
 
-    def create_alert(self, user_id: str, symbol: str, condition: Any, **fields: Any) -> Alert:
+    def create_alert(self, user_id: str, symbol: str, condition: Any, /, **fields: Any) -> Alert:
         """Create an alert; one that could never fire is refused."""
         alert = new_alert(user_id, symbol, condition, **fields)
         self._records.insert_alert(alert)
@@ -38,7 +38,7 @@ class AlertService:
             raise NotFoundError("alert", alert_id)
         return alert
 
-    def update_alert(self, alert_id: uuid.UUID | str, **fields: Any) -> Alert:
+    def update_alert(self, alert_id: uuid.UUID | str, /, **fields: Any) -> Alert:
         """Change an alert's condition, method, cooldown or enabled flag (validated as a whole).
 
         Trigger bookkeeping written meanwhile is kept, and concurrent updates of different settings all land.

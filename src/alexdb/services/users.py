@@ -27,7 +27,7 @@ class UserService:
     def __init__(self, records: UserRecords, cursors: Cursors) -> None:
         self._records, self._cursors = records, cursors
 
-    def create_user(self, clerk_user_id: str, display_name: str | None = None, **fields: Any) -> User:
+    def create_user(self, clerk_user_id: str, /, display_name: str | None = None, **fields: Any) -> User:
         """Create a user; ConflictError if the Clerk id is taken. None targets take the defaults."""
         check_fields(NewUser, fields, UPDATABLE)
         given = {k: v for k, v in fields.items() if v is not None}
@@ -49,7 +49,7 @@ class UserService:
             raise NotFoundError("user", clerk_user_id)
         return user
 
-    def update_user(self, clerk_user_id: str, **fields: Any) -> User:
+    def update_user(self, clerk_user_id: str, /, **fields: Any) -> User:
         """Change some of a user's fields; the result is validated as a whole.
 
         Concurrent updates of different fields all land: each is applied to the state it read, and

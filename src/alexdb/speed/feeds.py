@@ -20,6 +20,7 @@ from typing import Any
 
 from alexdb.domain.errors import BackendError, ValidationError
 from alexdb.domain.instants import to_instant
+from alexdb.domain.payloads import read_json
 from alexdb.domain.ticks import Unreadable
 from alexdb.speed.pipeline import Counts, Ingestor
 
@@ -46,7 +47,7 @@ def json_record(line: str) -> Any:
     """One JSON tick record (or Unreadable, with the reason); numbers with a fraction become Decimals."""
     try:
         # Numbers with a fraction become Decimals, never floats: prices stay exact from the first byte.
-        record = json.loads(line, parse_float=Decimal)
+        record = read_json(line)
     except ValueError as exc:
         return Unreadable(line.strip()[:200], f"not JSON: {exc}")
     return epoch_ms(record) if isinstance(record, dict) else record
