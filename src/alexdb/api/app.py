@@ -16,10 +16,13 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from alexdb.api.auth import AuthConfig, Authenticator, bearer, owns
+from alexdb.api.schemas import AlertChangesBody, ErrorBody, NewAlertBody, TickBody, request_body
 from alexdb.database import Database
 from alexdb.domain.alerts import Alert
 from alexdb.domain.errors import (
@@ -81,7 +84,19 @@ def create_app(db: Database, ingestor: Ingestor, broadcaster: WebSocketBroadcast
     With auth, every route but /health needs a bearer token: a user's token reaches only that user's
     alerts, notifications and WebSocket; POST /ticks needs the ingest token. Without it, nothing is checked.
     """
-    app = FastAPI(title="alexdb", summary="Alex's speed layer: price alerts, ticks, notifications", lifespan=lifespan)
+    errors = {code: {"model": ErrorBody, "description": "refused, with the reason"} for code in (404, 409, 422, 503)}
+    app = FastAPI(title="alexdb", summary="Alex's speed layer: price alerts, ticks, notifications", lifespan=lifespan,
+                  responses=errors)  # type: ignore[arg-type]
+    components: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     async def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await run_in_threadpool(function, *args, **kwargs)
@@ -101,12 +116,21 @@ def create_app(db: Database, ingestor: Ingestor, broadcaster: WebSocketBroadcast
     async def alexdb_error(request: Request, exc: AlexdbError) -> JSONResponse:
         return JSONResponse(_error(exc), status_code=_status(exc))
 
+    @app.exception_handler(RequestValidationError)
+    async def parameter_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """A path or query parameter FastAPI could not read: the same error body as every other refusal."""
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
+        refusal = ValidationError(field, first.get("input") if isinstance(first.get("input"), str | int) else None,
+                                  str(first.get("msg", "invalid")))
+        return JSONResponse(_error(refusal), status_code=422)
+
     @app.get("/health")
     async def health() -> dict[str, str]:
         """The service is up."""
         return {"status": "ok"}
 
-    @app.post("/users/{user_id}/alerts", status_code=201)
+    @app.post("/users/{user_id}/alerts", status_code=201, openapi_extra=request_body(NewAlertBody, components))
     async def create_alert(user_id: str, request: Request) -> dict[str, Any]:
         """Create an alert: {"symbol", "condition", "notification_method"?, "enabled"?, "cooldown_seconds"?}."""
         owns(await caller(request), user_id)
@@ -128,7 +152,7 @@ def create_app(db: Database, ingestor: Ingestor, broadcaster: WebSocketBroadcast
         """One alert."""
         return (await owned_alert(request, alert_id)).model_dump(mode="json")
 
-    @app.patch("/alerts/{alert_id}")
+    @app.patch("/alerts/{alert_id}", openapi_extra=request_body(AlertChangesBody, components))
     async def update_alert(alert_id: str, request: Request) -> dict[str, Any]:
         """Change an alert's condition, method, cooldown or enabled flag."""
         await owned_alert(request, alert_id)
@@ -151,7 +175,7 @@ def create_app(db: Database, ingestor: Ingestor, broadcaster: WebSocketBroadcast
         owns(await caller(request), user_id)
         return await call(_page, db.notifications.find_by_user, user_id, limit=limit, cursor=cursor)
 
-    @app.post("/ticks")
+    @app.post("/ticks", openapi_extra=request_body(list[TickBody], components))
     async def post_ticks(request: Request) -> dict[str, Any]:
         """Ingest a JSON array of ticks; each bad one is answered with its index and reason."""
         if auth is not None:
