@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from alexdb.domain.errors import ValidationError
 from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
-from alexdb.domain.models import ClerkUserId, Record
+from alexdb.domain.models import ClerkUserId, Record, clean_text
 from alexdb.domain.numbers import WholeNumber
 from alexdb.domain.validate import build
 
@@ -102,7 +102,13 @@ def check_message(role: Any, content: Any, tokens: Any, context_ids: Any) -> New
     """A valid message; content up to MAX_CONTENT_BYTES of UTF-8, larger is refused (never truncated)."""
     if not isinstance(content, str):
         raise ValidationError("content", content, "must be text")
-    size = len(content.encode("utf-8"))
+    if len(content) > MAX_CONTENT_BYTES:  # each character is at least a byte: refused before encoding it
+        raise ValidationError("content", f"<{len(content)} characters>",
+                              f"larger than the {MAX_CONTENT_BYTES}-byte limit")
+    try:
+        size = len(clean_text(content).encode("utf-8"))
+    except ValueError as exc:
+        raise ValidationError("content", content, str(exc)) from exc
     if size > MAX_CONTENT_BYTES:
         raise ValidationError("content", f"<{size} bytes>", f"larger than the {MAX_CONTENT_BYTES}-byte limit")
     return build(NewMessage, {"role": role, "content": content, "tokens": tokens,

@@ -14,17 +14,20 @@ ALLOCATION_TOLERANCE = Decimal("3")
 # the GIL), and no field of alexdb needs more than 24 digits. Each check costs a few comparisons.
 MAX_NUMBER_TEXT = 64  # characters of a number given as text
 MAX_MAGNITUDE = 40  # decimal exponent: |value| < 10**40, and no finer than 10**-40
-MAX_INT_BITS = 133  # about 40 decimal digits
+MAX_DIGITS = 38  # significant digits: DynamoDB stores no more, so no backend is given more
+MAX_INT_BITS = 126  # 10**38 > 2**126
 
 
 def bounded(value: Any) -> Any:
     """value unchanged if it is small enough to convert cheaply; ValueError (a clear reason) if not."""
     if isinstance(value, int) and not isinstance(value, bool):
         if value.bit_length() > MAX_INT_BITS:
-            raise ValueError(f"is too large (more than {MAX_INT_BITS} bits)")
+            raise ValueError(f"is too large (more than {MAX_DIGITS} digits)")
     elif isinstance(value, Decimal) and value.is_finite() and value:
-        if not -MAX_MAGNITUDE <= value.adjusted() < MAX_MAGNITUDE or len(value.as_tuple().digits) > 2 * MAX_MAGNITUDE:
+        if not -MAX_MAGNITUDE <= value.adjusted() < MAX_MAGNITUDE:
             raise ValueError(f"is out of range (more than {MAX_MAGNITUDE} digits either side of the point)")
+        if len(value.as_tuple().digits) > MAX_DIGITS:
+            raise ValueError(f"has more than {MAX_DIGITS} significant digits")
     elif isinstance(value, str) and len(value) > MAX_NUMBER_TEXT:
         raise ValueError(f"is longer than {MAX_NUMBER_TEXT} characters for a number")
     return value

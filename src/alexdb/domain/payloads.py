@@ -71,6 +71,10 @@ def _check_tree(field: str, value: Any, depth: int) -> None:
     elif isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValidationError(field, value, "must be a finite number")
+        try:
+            bounded(Decimal(repr(value)))  # it is stored as its shortest decimal form
+        except ValueError as exc:
+            raise ValidationError(field, value, str(exc)) from exc
     elif isinstance(value, int | Decimal) and not isinstance(value, bool):
         try:
             bounded(value)
