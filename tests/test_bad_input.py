@@ -174,3 +174,13 @@ def test_a_holding_the_model_could_not_read_back_is_refused_before_the_write(db:
         db.positions.record_trades(seeded.id, [("SPY", "BUY", "0.00000001", "2030-01-01")])
     assert [p.quantity for p in db.positions.find_by_account(seeded.id)] == [most]  # still reads back
     assert [c.quantity_after for c in db.positions.get_position_history(seeded.id)] == [most]
+
+
+def test_the_largest_holding_at_the_largest_price_is_valued_exactly(db: Database, seeded: Any) -> None:
+    most, dearest = Decimal("9999999999999999.99999999"), Decimal("999999999999.99999999")
+    db.instruments.record_price("SPY", dearest, "2024-01-01T00:00:00Z")
+    db.positions.record_trade(seeded.id, "SPY", "BUY", most, at="2024-01-02T00:00:00Z")
+    exact = Decimal("9999999999999999999899990000.0000000000000001")  # 44 digits: the default context keeps 28
+    assert db.positions.get_account_value_at_date(seeded.id, "2024-01-03").holdings_value == exact
+    series = db.positions.get_value_series(seeded.id, "2024-01-03T00:00:00Z", "2024-01-04T00:00:00Z")
+    assert {point.holdings_value for point in series} == {exact}

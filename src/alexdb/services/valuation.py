@@ -6,13 +6,16 @@ import uuid
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from alexdb.domain.instants import instant_text
 from alexdb.domain.models import AccountValuation, HoldingValue, PricePoint, UnpricedHolding, ValuePoint
 from alexdb.ports import Columns
 
 ZERO = Decimal(0)
+# A holding has up to 24 digits and a price up to 20: their product needs 44, and the default context
+# keeps 28 (it would round a large value silently). Sums of such products stay exact well inside 60.
+EXACT = 60
 
 
 def value_holdings(
@@ -20,6 +23,14 @@ def value_holdings(
     holdings: Mapping[str, Decimal], prices: Mapping[str, PricePoint],
 ) -> AccountValuation:
     """Price each holding with its last price at or before at; a holding without one is listed as unpriced."""
+    with localcontext(prec=EXACT):
+        return _value_holdings(account_id, at, cash, holdings, prices)
+
+
+def _value_holdings(
+    account_id: uuid.UUID, at: datetime, cash: Decimal,
+    holdings: Mapping[str, Decimal], prices: Mapping[str, PricePoint],
+) -> AccountValuation:
     priced: list[HoldingValue] = []
     unpriced: list[UnpricedHolding] = []
     for symbol in sorted(holdings):
@@ -51,6 +62,13 @@ def value_series(
     are coalesced first and the exact Decimal arithmetic runs once per symbol that moved. A running
     total swaps a symbol's old contribution for its new one, so a step costs what moved, not what is held.
     """
+    with localcontext(prec=EXACT):
+        return _value_series(cash, changes, prices, start, end, step)
+
+
+def _value_series(
+    cash: Decimal, changes: Columns, prices: Columns, start: datetime, end: datetime, step: timedelta,
+) -> list[ValuePoint]:
     change_symbols, change_at, change_quantity = changes
     price_symbols, price_at, price_value = prices
     steps: list[datetime] = []
