@@ -9,15 +9,12 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from alexdb.domain.instants import utcnow
 
 if TYPE_CHECKING:
-    from alexdb.services.accounts import AccountService
-    from alexdb.services.instruments import InstrumentService
-    from alexdb.services.positions import PositionService
-    from alexdb.services.users import UserService
+    from alexdb.database import Database
 
 CLOSE = time(21, 0, tzinfo=UTC)  # prices are daily closes, 16:00 New York
 HISTORY_DAYS = 3 * 365
@@ -27,27 +24,6 @@ CENT = Decimal("0.01")
 Progress = Callable[[int], None]
 
 
-class Seedable(Protocol):
-    """What seeding needs of a database: its services."""
-
-    @property
-    def users(self) -> UserService:
-        """Users."""
-        ...
-    @property
-    def instruments(self) -> InstrumentService:
-        """Instruments and prices."""
-        ...
-    @property
-    def accounts(self) -> AccountService:
-        """Accounts."""
-        ...
-    @property
-    def positions(self) -> PositionService:
-        """Positions."""
-        ...
-
-
 def load_etfs() -> list[dict[str, Any]]:
     """The 22 reference ETFs shipped inside the package (prices and allocations as exact Decimals)."""
     text = resources.files("alexdb.data").joinpath("etfs.json").read_text(encoding="utf-8")
@@ -55,7 +31,7 @@ def load_etfs() -> list[dict[str, Any]]:
     return etfs
 
 
-def seed_instruments(db: Seedable, advance: Progress | None = None) -> int:
+def seed_instruments(db: Database, advance: Progress | None = None) -> int:
     """Create or refresh the 22 reference ETFs; returns how many."""
     etfs = load_etfs()
     for etf in etfs:
@@ -97,7 +73,7 @@ TEST_ACCOUNTS = [
 ]
 
 
-def load_test_data(db: Seedable, advance: Progress | None = None, days: int = HISTORY_DAYS) -> dict[str, Any]:
+def load_test_data(db: Database, advance: Progress | None = None, days: int = HISTORY_DAYS) -> dict[str, Any]:
     """The original test user, three accounts and five positions, with price history to travel through."""
     now = utcnow()
     for etf in load_etfs():
