@@ -60,7 +60,7 @@ def run(append: Callable[[int], float]) -> Result:
     return {"at": at, "failed_at": failed_at, "error": error}
 
 
-def alexdb_appends(db: Any) -> Callable[[int], float]:
+def alexdb_appends(db: alexdb.Database) -> Callable[[int], float]:
     """Appends through db.chat, returning the write units each consumed."""
     session = db.chat.create_session("bench-user", "benchmark")
 

@@ -26,6 +26,7 @@ from rich.progress import Progress
 from sqlalchemy import select
 
 import alexdb
+from alexdb.adapters.sql.backend import SqlBackend
 from alexdb.adapters.sql.schema import position_history, price_history
 from benchmarks.results import median, percentile, write_section
 
@@ -77,7 +78,7 @@ def make_trades(rng: random.Random, end: datetime) -> list[tuple[str, str, Decim
     return trades
 
 
-def load(db: Any, prices: list[Any], trades: list[Any]) -> uuid.UUID:
+def load(db: alexdb.Database, prices: list[Any], trades: list[Any]) -> uuid.UUID:
     """Create the user, account and instruments, then load prices and trades in chunks."""
     db.users.create_user("bench")
     for symbol in SYMBOLS:
@@ -99,9 +100,11 @@ def load(db: Any, prices: list[Any], trades: list[Any]) -> uuid.UUID:
     return account_id
 
 
-def naive_value(db: Any, account_id: uuid.UUID, at: datetime, cash: Decimal) -> Decimal:
+def naive_value(db: alexdb.Database, account_id: uuid.UUID, at: datetime, cash: Decimal) -> Decimal:
     """The baseline: load every trade and price of the account, replay them up to at."""
-    engine = db._engine
+    backend = db.engine
+    assert isinstance(backend, SqlBackend)
+    engine = backend.sqlalchemy_engine
     with engine.connect() as conn:
         changes = conn.execute(select(position_history.c.symbol, position_history.c.at, position_history.c.delta)
                                .where(position_history.c.account_id == account_id)).all()
@@ -134,7 +137,8 @@ def _measure_url(url: str, account_id: uuid.UUID, end: datetime, queries: int, n
         db.close()
 
 
-def measure(db: Any, account_id: uuid.UUID, end: datetime, queries: int, naive_runs: int) -> dict[str, float]:
+def measure(db: alexdb.Database, account_id: uuid.UUID, end: datetime, queries: int,
+            naive_runs: int) -> dict[str, float]:
     """Time the indexed valuation, the naive replay and the daily series on one loaded database."""
     rng = random.Random(7)
     span = (end - START).total_seconds()

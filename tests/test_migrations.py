@@ -11,12 +11,15 @@ from sqlalchemy import create_engine
 
 import alexdb
 from alexdb.adapters.sql import migrate
+from alexdb.adapters.sql.backend import SqlBackend
 from alexdb.adapters.sql.schema import metadata
 
 
 def test_migrated_schema_matches_the_declared_one(sql_url: str) -> None:
     db = alexdb.connect(sql_url)
-    with db.engine._engine.connect() as connection:  # type: ignore[attr-defined]
+    backend = db.engine
+    assert isinstance(backend, SqlBackend)
+    with backend.sqlalchemy_engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
     assert db.schema_version() == migrate.head_revision()

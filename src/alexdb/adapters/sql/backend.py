@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from alexdb.adapters.sql import migrate
 from alexdb.adapters.sql.accounts import SqlAccounts
@@ -39,6 +39,11 @@ class SqlBackend:
         self.alerts = SqlAlerts(self._uow)
         self.ticks = SqlTicks(self._uow)
         self.notifications = SqlNotifications(self._uow)
+
+    @property
+    def sqlalchemy_engine(self) -> Engine:
+        """The SQLAlchemy engine (for tools that read the tables directly, such as the benchmarks)."""
+        return self._engine
 
     @property
     def memory(self) -> bool:
