@@ -17,6 +17,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from tests.hostile import nested
+
 import alexdb
 from alexdb import AlexdbError
 from benchmarks.results import write_section
@@ -40,16 +42,6 @@ def p50_us(call: Callable[[], Any], refused: bool, runs: int = RUNS) -> float:
                 raise AssertionError("a hostile input was accepted")
         samples.append((time.perf_counter() - began) * 1e6)
     return statistics.median(samples)
-
-
-def nested(levels: int) -> dict[str, Any]:
-    """A payload nested levels deep."""
-    root: dict[str, Any] = {}
-    node = root
-    for _ in range(levels):
-        node["a"] = {}
-        node = node["a"]
-    return root
 
 
 def main() -> None:

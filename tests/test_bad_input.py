@@ -10,17 +10,11 @@ import pytest
 
 from alexdb import ConflictError, Database, InvalidTransitionError, NotFoundError, ValidationError
 from tests.conftest import instrument
+from tests.hostile import nested
 
 LONG = "x" * 256
 
 
-def _deep(levels: int) -> dict[str, Any]:
-    root: dict[str, Any] = {}
-    node = root
-    for _ in range(levels):
-        node["a"] = {}
-        node = node["a"]
-    return root
 Case = tuple[str, Callable[[Any, Any], Any], type[Exception], str | None]
 
 CASES: list[Case] = [
@@ -108,7 +102,7 @@ CASES: list[Case] = [
     ("payload number 1e400000", lambda db, a: db.jobs.create_job("user_1", "risk_assessment",
                                                                  {"x": [Decimal("1e400000")]}),
      ValidationError, "request_payload.x[0]"),
-    ("payload nested 100,000 deep", lambda db, a: db.jobs.create_job("user_1", "risk_assessment", _deep(100_000)),
+    ("payload nested 100,000 deep", lambda db, a: db.jobs.create_job("user_1", "risk_assessment", nested(100_000)),
      ValidationError, None),
     ("payload NUL", lambda db, a: db.jobs.create_job("user_1", "risk_assessment", {"note": "a\x00b"}),
      ValidationError, "request_payload.note"),

@@ -16,22 +16,16 @@ from hypothesis import strategies as st
 
 from alexdb import AlexdbError, Database
 from tests.conftest import instrument
+from tests.hostile import nested
 
 HANG_S = 10  # a watchdog for hangs, far above any call's normal time: not a performance bound
-
-
-def _deep(levels: int) -> Any:
-    value: Any = 1
-    for _ in range(levels):
-        value = [value]
-    return value
 
 
 HOSTILE: list[Any] = [
     float("nan"), float("inf"), float("-inf"), Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"),
     Decimal("-Infinity"), Decimal("-0"), Decimal("1e400000"), Decimal("1e-400000"), Decimal("9e999999999"),
     10**4000, -(10**40), 2**63, -1, 0, True, None, "", "\x00", "a\x00b", "\ud800", "\udfff", "x" * 10_000_000,
-    "1" * 5_000, "1e400000", " 1 ", [], {}, _deep(50_000), {"a": _deep(10_000)}, b"bytes", object(),
+    "1" * 5_000, "1e400000", " 1 ", [], {}, nested(50_000), [nested(10_000)], b"bytes", object(),
     datetime.min, datetime.max, datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5))),
     datetime(1, 1, 1, 0, 1, tzinfo=timezone(timedelta(hours=5))), datetime(2024, 1, 1),
     1_700_000_000, 1_700_000_000_000, 1_700_000_000_000_000,

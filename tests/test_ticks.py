@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from alexdb.domain.alerts import Tick
 from alexdb.domain.errors import ValidationError
-from alexdb.domain.ticks import TickRow, _fast, parse_ticks, sort_ticks
+from alexdb.domain.ticks import TickRow, _fast, latest_tick_ms, parse_ticks, sort_ticks
 
 numbers = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True), st.integers(min_value=-10, max_value=10**30),
@@ -40,7 +40,7 @@ T0 = 1_700_000_000_000  # 2023-11-14, a plausible tick instant in epoch millisec
 @settings(max_examples=2000)
 @given(st.one_of(records, plausible))
 def test_the_fast_path_never_accepts_what_the_model_refuses(record: Any) -> None:
-    fast = _fast(record)
+    fast = _fast(record, latest_tick_ms())
     if fast is None:
         return
     model = Tick.model_validate(record)
@@ -54,7 +54,7 @@ def test_the_fast_path_never_accepts_what_the_model_refuses(record: Any) -> None
     {"symbol": "SPY", "price": 501, "timestamp": T0, "volume": "0.5"},
 ])
 def test_the_fast_path_takes_the_common_records(record: Any) -> None:
-    assert _fast(record) is not None
+    assert _fast(record, latest_tick_ms()) is not None
 
 
 @pytest.mark.parametrize(("record", "field"), [
@@ -96,3 +96,17 @@ def test_a_parsed_tick_is_handed_on_without_a_second_check() -> None:
     [row] = parse_ticks([{"symbol": "SPY", "price": "1.5", "timestamp": T0}])
     assert parse_ticks([row])[0] is row  # the store takes the Ingestor's rows as they are
     assert parse_ticks([TickRow(*row)])[0] is not row  # a hand-built row is checked (and rebuilt)
+
+
+def test_how_far_ahead_a_tick_may_be_is_configured_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import alexdb
+    from alexdb.domain import alerts
+    from alexdb.domain.instants import now_ms
+
+    monkeypatch.setattr(alerts, "TICK_MAX_FUTURE_MS", alerts.TICK_MAX_FUTURE_MS)  # restored after the test
+    ahead = {"symbol": "SPY", "price": "1", "timestamp": now_ms() + 600_000}  # ten minutes ahead
+    with pytest.raises(ValidationError, match="ahead of this host's clock"):
+        parse_ticks([ahead])  # the default allows five minutes
+    monkeypatch.setenv("ALEXDB_TICK_MAX_FUTURE_S", "3600")
+    alexdb.connect("sqlite://").close()
+    assert parse_ticks([ahead])[0].timestamp == ahead["timestamp"]

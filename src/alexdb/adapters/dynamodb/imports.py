@@ -91,27 +91,30 @@ class Importer:
             start = {s: committed(current.get(s)) for s in symbols}
             new = [s for s in symbols if not start[s]]
             checks = self._checks(account_id, new)
-            history = self._history(account_id, planned, start)
+            history, version = self._history(account_id, planned, start)
+            finals = [(change, version[symbol]) for symbol, change in final_holdings(planned).items()]
             fits = len(checks) + len(symbols) + len(history) <= TRANSACTION_LIMIT
             if fits and not any(marked(current.get(s)) for s in symbols):
-                if self._at_once(account_id, checks, new, planned, start, history):
+                if self._at_once(account_id, checks, new, finals, start, history):
                     return len(planned)
             elif self._claimed(account_id, import_id, checks, new, current, symbols):
                 self._dynamo.batch_write(self._table, puts=history)
-                if self._commit(account_id, import_id, planned, start):
+                if self._commit(account_id, import_id, finals):
                     return len(planned)
             self._dynamo.retry.sleep(min(attempt, 6))  # lost a race: read and plan again
         if foreign:
             raise ConflictError(f"account {account_id}: another import holds {foreign[0]}")
         raise BackendError(f"account {account_id}: too much contention importing trades, gave up")
 
-    def _history(self, account_id: uuid.UUID, planned: Sequence[Planned], start: dict[str, int]) -> list[Any]:
+    def _history(self, account_id: uuid.UUID, planned: Sequence[Planned],
+                 start: dict[str, int]) -> tuple[list[Any], dict[str, int]]:
+        """The history records of the plan, and the version each symbol ends at."""
         version = dict(start)
         items = []
         for change in planned:
             version[change.symbol] += 1
             items.append(self._history_item(account_id, change, version[change.symbol]))
-        return items
+        return items, version
 
     def _current_put(self, account_id: uuid.UUID, change: Planned, version: int, condition: str,
                      values: dict[str, Any]) -> dict[str, Any]:
@@ -130,13 +133,14 @@ class Importer:
             raise NotFoundError("instrument", new[failed[0] - 1]) from exc
 
     def _at_once(self, account_id: uuid.UUID, checks: list[dict[str, Any]], new: list[str],
-                 planned: Sequence[Planned], start: dict[str, int], history: list[Any]) -> bool:
-        finals = final_holdings(planned)
-        version = {s: start[s] + sum(1 for c in planned if c.symbol == s) for s in finals}
-        puts = [self._current_put(
-            account_id, change, version[s],
-            f"attribute_not_exists({MARK}) AND " + ("attribute_not_exists(PK)" if not start[s] else "#v = :v"),
-            {":v": start[s]} if start[s] else {}) for s, change in finals.items()]
+                 finals: list[tuple[Planned, int]], start: dict[str, int], history: list[Any]) -> bool:
+        puts = []
+        for change, version in finals:
+            read = start[change.symbol]  # the version planned from: a concurrent change cancels the transaction
+            puts.append(self._current_put(
+                account_id, change, version,
+                f"attribute_not_exists({MARK}) AND " + ("#v = :v" if read else "attribute_not_exists(PK)"),
+                {":v": read} if read else {}))
         try:
             self._dynamo.transact([*checks, *puts, *({"Put": {"TableName": self._table, "Item": h}} for h in history)])
         except TransactionCanceledError as exc:
@@ -174,12 +178,10 @@ class Importer:
             return False
         return True
 
-    def _commit(self, account_id: uuid.UUID, import_id: str, planned: Sequence[Planned], start: dict[str, int]) -> bool:
-        finals = final_holdings(planned)
-        version = {s: start[s] + sum(1 for c in planned if c.symbol == s) for s in finals}
+    def _commit(self, account_id: uuid.UUID, import_id: str, finals: list[tuple[Planned, int]]) -> bool:
         # Refused when another writer rolled this import back meanwhile: it is then planned and run again.
-        return self._dynamo.transact_if([self._current_put(account_id, change, version[s], f"{MARK} = :id",
-                                                           {":id": import_id}) for s, change in finals.items()])
+        return self._dynamo.transact_if([self._current_put(account_id, change, version, f"{MARK} = :id",
+                                                           {":id": import_id}) for change, version in finals])
 
     def roll_back_stale(self, account_id: uuid.UUID, items: Sequence[dict[str, Any]]) -> bool:
         """Undo the imports marking these CURRENT items, on every holding they marked, if their marks are
