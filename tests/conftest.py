@@ -7,6 +7,7 @@ import shutil
 import uuid
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +20,8 @@ from alexdb import Database
 from alexdb.adapters.dynamodb.backend import DynamoBackend
 from tests.dynamodb_local import dynamodb_local
 
+OPENED = datetime(2020, 1, 1, tzinfo=UTC)
+"""When the `account` fixture's cash was deposited: before every instant the tests value it at."""
 PG_SERVER = os.environ.get("ALEXDB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ["sqlite_file", "sqlite_memory", "postgresql", "dynamodb"]
@@ -188,8 +191,10 @@ def instrument(symbol: str, price: str | None = None, **extra: Any) -> dict[str,
 
 @pytest.fixture
 def account(db: Database) -> Any:
-    """A user with one account and instruments SPY, QQQ, BND (no prices)."""
+    """A user with one account holding $5,000 of cash since 2020, and instruments SPY, QQQ, BND (no prices)."""
     db.users.create_user("user_1", "Test User")
     for symbol in ("SPY", "QQQ", "BND"):
         db.instruments.create_instrument(instrument(symbol))
-    return db.accounts.create_account("user_1", "401(k)", cash_balance=Decimal("5000.00"))
+    account = db.accounts.create_account("user_1", "401(k)")
+    db.cash.deposit(account.id, Decimal("5000.00"), at=OPENED)
+    return db.accounts.get_account(account.id)

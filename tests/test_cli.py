@@ -24,7 +24,7 @@ def cli(tmp_path: Path) -> Any:
 def test_reset_verify_and_inspect(cli: Any) -> None:
     reset = cli("reset", "--with-test-data")
     assert reset.returncode == 0, reset.stderr
-    assert "instruments 22" in reset.stdout and "positions 5" in reset.stdout
+    assert "instruments 22" in reset.stdout and "positions 7" in reset.stdout
     verify = cli("verify")
     assert verify.returncode == 0, verify.stderr
     from alexdb.adapters.sql.migrate import head_revision
@@ -38,8 +38,14 @@ def test_reset_verify_and_inspect(cli: Any) -> None:
     assert trade.returncode == 0 and "now hold 90" in trade.stdout
     history = cli("history", "401(k)", "--symbol", "SPY")
     assert history.returncode == 0 and history.stdout.count("SPY") >= 3
-    value = cli("value", "401(k)", "--at", "2000-01-01")
-    assert value.returncode == 0 and "5,000.00" in value.stdout
+    value = cli("value", "401(k)", "--at", "2000-01-01")  # before the first deposit: no cash then
+    assert value.returncode == 0 and "Cash" in value.stdout and "5,000.00" not in value.stdout
+    for command in (["cash", "401(k)"], ["lots", "401(k)", "--method", "hifo"], ["gains", "401(k)"],
+                    ["returns", "401(k)"]):
+        shown = cli(*command)
+        assert shown.returncode == 0, shown.stderr
+    assert "cash now: 9,502.50" in cli("cash", "401(k)").stdout  # 5,000 and the sale above
+    assert "QQQ" in cli("gains", "401(k)").stdout and "TWR" in cli("returns", "401(k)").stdout
     jobs = cli("jobs")
     assert jobs.returncode == 0 and "jobs of test_user_001" in jobs.stdout
 

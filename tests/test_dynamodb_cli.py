@@ -34,13 +34,13 @@ def test_create_is_idempotent_and_tables_work(dynamodb_endpoint: str) -> None:
 
     described = run("describe", *options)
     assert described.returncode == 0
-    assert "ACTIVE" in described.stdout and "GSI1, GSI2, LSI1" in described.stdout and "ttl ENABLED" in described.stdout
+    assert "ACTIVE" in described.stdout and "GSI1, GSI2, HoldersIndex, LSI1" in described.stdout and "ttl ENABLED" in described.stdout
 
     db = alexdb.connect(f"dynamodb://{dynamodb_endpoint}?region=us-east-1&prefix={prefix}")
     db.users.create_user("cli_user")
     assert db.users.get_user("cli_user").clerk_user_id == "cli_user"
     table = dynamo_engine(db).dynamo.client.describe_table(TableName=f"{prefix}{USERS.default_name}")["Table"]
-    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2"}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2", "HoldersIndex"}
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert dynamo_engine(db).dynamo.client.describe_table(TableName=f"{prefix}{INSTRUMENTS.default_name}")["Table"]["TableStatus"] == "ACTIVE"
 
@@ -61,10 +61,11 @@ def test_reset_verify_and_value_on_dynamodb(dynamodb_endpoint: str) -> None:
 
     reset = alexdb_cli("reset", "--with-test-data")
     assert reset.returncode == 0, reset.stderr
-    assert "instruments 22" in reset.stdout and "positions 5" in reset.stdout
+    assert "instruments 22" in reset.stdout and "positions 7" in reset.stdout
     verify = alexdb_cli("verify")
     assert verify.returncode == 0, verify.stderr + verify.stdout
     positions = alexdb_cli("positions", "401(k)")
     assert positions.returncode == 0 and "90,937.50" in positions.stdout
-    value = alexdb_cli("value", "401(k)", "--at", "2000-01-01")
+    value = alexdb_cli("value", "401(k)")
     assert value.returncode == 0 and "5,000.00" in value.stdout
+    assert "cash now: 5,000.00" in alexdb_cli("cash", "401(k)").stdout

@@ -52,8 +52,9 @@ def test_value_at_an_instant_reads_one_query_per_symbol(dynamo_db: Database) -> 
     valuation = db.positions.get_account_value_at_date(account.id, datetime(2024, 1, 10, tzinfo=UTC))
     assert valuation.total == len(symbols) * 9 * 19  # 9 bought by Jan 9, 12:00; Jan 10, 00:00 price 19
     # GetItem (account, then its user: an account of a user being deleted reads as gone), Query (CURRENT
-    # items), one Query per symbol for quantity, one per symbol for price.
-    assert dynamo_engine(db).meter.requests == {"GetItem": 2, "Query": 1 + 2 * len(symbols)}
+    # items), one Query per symbol for quantity, one per symbol for price, one for the cash ledger's
+    # balance then, and one BatchGetItem for the symbols' splits.
+    assert dynamo_engine(db).meter.requests == {"GetItem": 2, "Query": 2 + 2 * len(symbols), "BatchGetItem": 1}
 
 
 def test_check_schema_sees_present_and_missing_tables(dynamo_db: Database, dynamodb_endpoint: str) -> None:

@@ -115,7 +115,8 @@ def test_value_at_date_uses_holdings_and_prices_as_of_then(db: Database, account
 
 
 def test_user_value_sums_accounts(db: Database, account: Account) -> None:
-    other = db.accounts.create_account("user_1", "Roth", cash_balance="10.00")
+    other = db.accounts.create_account("user_1", "Roth")
+    db.cash.deposit(other.id, "10.00", at=day(0))
     db.instruments.record_price("SPY", "3", day(0))
     db.positions.record_trade(account.id, "SPY", "BUY", 1, at=day(0))
     db.positions.record_trade(other.id, "SPY", "BUY", 2, at=day(0))

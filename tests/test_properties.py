@@ -46,7 +46,9 @@ def _new_account(db: Database) -> tuple[Account, dict[str, str]]:
             "allocation_regions": {"global": 100}, "allocation_sectors": {"other": 100},
             "allocation_asset_class": {"equity": 100},
         })
-    return db.accounts.create_account("prop", "property", cash_balance="12.34"), symbols
+    account = db.accounts.create_account("prop", "property")
+    db.cash.deposit(account.id, "12.34", at=BASE - timedelta(days=1))
+    return account, symbols
 
 
 def _apply(db: Database, account: Account, symbols: dict[str, str],

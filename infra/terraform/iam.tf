@@ -45,6 +45,7 @@ data "aws_iam_policy_document" "tables" {
     resources = [
       "${aws_dynamodb_table.users.arn}/index/GSI1",
       "${aws_dynamodb_table.users.arn}/index/GSI2",
+      "${aws_dynamodb_table.users.arn}/index/HoldersIndex",
       "${aws_dynamodb_table.users.arn}/index/LSI1",
       "${aws_dynamodb_table.instruments.arn}/index/GSI1",
       "${aws_dynamodb_table.instruments.arn}/index/GSI2",

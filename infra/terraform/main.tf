@@ -63,6 +63,14 @@ resource "aws_dynamodb_table" "users" {
     name = "LSI1SK"
     type = "S"
   }
+  attribute {
+    name = "GSI3PK"
+    type = "S"
+  }
+  attribute {
+    name = "GSI3SK"
+    type = "S"
+  }
 
   # Jobs of a status, then by user and time (seed 001).
   global_secondary_index {
@@ -77,6 +85,14 @@ resource "aws_dynamodb_table" "users" {
     name            = "GSI2"
     hash_key        = "GSI2PK"
     range_key       = "GSI2SK"
+    projection_type = "ALL"
+  }
+
+  # Who holds a symbol, by last change (CURRENT items): a split checks that no change is after it.
+  global_secondary_index {
+    name            = "HoldersIndex"
+    hash_key        = "GSI3PK"
+    range_key       = "GSI3SK"
     projection_type = "ALL"
   }
 

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from alexdb.domain.chat import DEFAULT_TTL
 from alexdb.domain.paging import Cursors
 from alexdb.services.accounts import AccountService
+from alexdb.services.cash import CashService, LedgerReader
 from alexdb.services.chat import ChatService
 from alexdb.services.instruments import InstrumentService
 from alexdb.services.jobs import JobService
+from alexdb.services.performance import PerformanceService
 from alexdb.services.positions import PositionService
 from alexdb.services.speed import AlertService, NotificationService, TickService
 from alexdb.services.users import UserService
@@ -19,11 +21,13 @@ if TYPE_CHECKING:
     from alexdb.ports import (
         AccountRecords,
         AlertRecords,
+        CashRecords,
         ChatRecords,
         InstrumentStore,
         JobRecords,
         NotificationRecords,
         PositionStore,
+        SplitRecords,
         TickRecords,
         UserRecords,
     )
@@ -55,6 +59,14 @@ class Backend(Protocol):
     @property
     def positions(self) -> PositionStore:
         """Position primitives."""
+        ...
+    @property
+    def cash(self) -> CashRecords:
+        """Cash ledger primitives."""
+        ...
+    @property
+    def splits(self) -> SplitRecords:
+        """Split primitives."""
         ...
     @property
     def jobs(self) -> JobRecords:
@@ -106,9 +118,14 @@ class Database:
     def __init__(self, engine: Backend, cursors: Cursors, chat_ttl: timedelta = DEFAULT_TTL) -> None:
         self.engine = engine
         self.users = UserService(engine.users, cursors)
-        self.accounts = AccountService(engine.accounts, cursors)
-        self.instruments = InstrumentService(engine.instruments, cursors)
-        self.positions = PositionService(engine.positions, self.accounts, self.instruments, cursors)
+        ledger = LedgerReader(engine.cash, engine.positions)
+        self.accounts = AccountService(engine.accounts, ledger, cursors)
+        self.instruments = InstrumentService(engine.instruments, engine.splits, cursors)
+        self.cash = CashService(engine.cash, ledger, self.accounts, engine.positions, engine.instruments, cursors)
+        self.accounts.cash = self.cash
+        self.positions = PositionService(engine.positions, self.accounts, self.instruments, engine.splits, ledger,
+                                         engine.cash, cursors)
+        self.performance = PerformanceService(self.positions, engine.positions, engine.cash, self.accounts, cursors)
         self.jobs = JobService(engine.jobs, cursors)
         self.chat = ChatService(engine.chat, cursors, chat_ttl)
         self.alerts = AlertService(engine.alerts, cursors)

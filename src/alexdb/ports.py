@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from alexdb.domain.alerts import Alert, Notification
 from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats
+from alexdb.domain.ledger import CashMovement, CashPlan, PlannedCash, Split
 from alexdb.domain.models import (
     Account,
     Instrument,
@@ -21,13 +22,13 @@ from alexdb.domain.models import (
 )
 from alexdb.domain.paging import Bookmark, Results
 from alexdb.domain.ticks import TickRow
-from alexdb.domain.trading import Plan
-
-Mutation = Callable[[Decimal], tuple[Decimal, Decimal]]
-"""Given the held quantity, returns (delta, quantity after); raises to refuse the change."""
+from alexdb.domain.trading import HeldState, Mutation, Plan
 
 Columns = tuple[Sequence[str], Sequence[str], Sequence[Decimal]]
 """A time-ordered stream as three parallel columns: symbol, instant text (instants.instant_text), value."""
+
+ChangeColumns = tuple[Sequence[str], Sequence[str], Sequence[Decimal], Sequence[Decimal]]
+"""Position changes in time order as columns: symbol, instant text, quantity after, trade cash after."""
 
 
 
@@ -61,11 +62,12 @@ class AccountRecords(Protocol):
     def get_account(self, account_id: uuid.UUID) -> Account | None:
         """The live account, or None (also while it or its user is being deleted)."""
         ...
-    def insert_account(self, account: Account) -> bool:
-        """Store a new account; False when its user does not exist."""
+    def insert_account(self, account: Account, opening: PlannedCash | None) -> bool:
+        """Store a new account with its opening cash movement, at once; False when its user does not exist."""
         ...
     def replace_account(self, account: Account, expected: datetime) -> bool:
-        """Store account only if the stored one's updated_at is still expected; False otherwise or when gone."""
+        """Store account's description (not its cash: the ledger owns that) only if the stored one's updated_at
+        is still expected; False otherwise or when gone."""
         ...
     def delete_account(self, account_id: uuid.UUID) -> bool:
         """Delete the account with its positions and history; False when there is no such account."""
@@ -154,8 +156,8 @@ class PriceReader(Protocol):
 class AccountStore(Protocol):
     """What other services read of accounts."""
 
-    def get_account(self, account_id: uuid.UUID | str) -> Account:
-        """The account; NotFoundError if absent."""
+    def account_record(self, account_id: uuid.UUID | str) -> Account:
+        """The account as stored (its cash_balance not brought up to date); NotFoundError if absent."""
         ...
     def find_by_user(
         self, clerk_user_id: str, limit: int | None = None, cursor: str | None = None
@@ -167,22 +169,21 @@ class AccountStore(Protocol):
 class PositionStore(Protocol):
     """Current holdings and their history; change() is the one atomic write."""
 
-    def change(
-        self, account_id: uuid.UUID, symbol: str, action: str, mutation: Mutation,
-        at: datetime | None, price: Decimal | None,
-    ) -> PositionChange:
-        """Atomically apply mutation and append history; at=None means now, stamped under the lock."""
+    def change(self, account_id: uuid.UUID, symbol: str, mutation: Mutation, at: datetime | None) -> PositionChange:
+        """Atomically apply mutation to the holding (with the symbol's splits) and append its history record;
+        at=None means now, stamped under the lock."""
+        ...
     def change_many(self, account_id: uuid.UUID, symbols: Sequence[str], plan: Plan) -> int:
-        """Read the holdings of symbols under the store's lock, write plan(holdings) all or nothing; how many.
+        """Read the holdings and splits of symbols under the store's lock, write plan(...) all or nothing; how many.
 
         Readers see either none or all of the changes, however many; an import cut short is retried safely.
         """
         ...
-    def current(self, account_id: uuid.UUID) -> list[Position]:
-        """Holdings with a non-zero quantity, joined with their instrument."""
+    def current(self, account_id: uuid.UUID) -> list[tuple[Position, HeldState]]:
+        """Holdings whose last change left a non-zero quantity, joined with their instrument."""
         ...
-    def symbols(self, account_id: uuid.UUID) -> list[str]:
-        """Every symbol the account has ever held."""
+    def states(self, account_id: uuid.UUID) -> dict[str, HeldState]:
+        """Every symbol the account has ever held, with its holding as last changed."""
         ...
     def history_page(
         self, account_id: uuid.UUID, symbol: str | None, start: datetime | None, end: datetime | None,
@@ -190,11 +191,42 @@ class PositionStore(Protocol):
     ) -> Rows:
         """Up to size changes of the audit trail in time order, after a position."""
         ...
-    def holdings_at(self, account_id: uuid.UUID, at: datetime) -> dict[str, Decimal]:
-        """Quantity held of each symbol at an instant."""
+    def holdings_at(self, account_id: uuid.UUID, at: datetime) -> dict[str, HeldState]:
+        """Each symbol's holding as its last change at or before an instant left it."""
         ...
-    def changes_until(self, account_id: uuid.UUID, end: datetime) -> Columns:
-        """Every change up to end, in time order, as columns (symbol, instant text, quantity after)."""
+    def transfers(self, account_id: uuid.UUID, start: datetime, end: datetime) -> list[PositionChange]:
+        """The changes between start and end inclusive that moved no cash (transfers, UPDATEs, trades without
+        a price), in time order: the security flows of a return."""
+        ...
+    def changes_until(self, account_id: uuid.UUID, end: datetime) -> ChangeColumns:
+        """Every change up to end, in time order, as columns (symbol, instant text, quantity after, cash after)."""
+        ...
+
+
+class SplitRecords(Protocol):
+    """The primitives behind db.instruments.record_split."""
+
+    def insert_split(self, split: Split) -> tuple[uuid.UUID, datetime] | None:
+        """Store a split unless some account has a change of its symbol at or after it: that change's
+        (account, instant) then, and nothing written. NotFoundError when the symbol has no instrument."""
+        ...
+    def splits_of(self, symbols: Sequence[str]) -> dict[str, list[Split]]:
+        """Each symbol's splits, oldest first (symbols without any are left out)."""
+        ...
+
+
+class CashRecords(Protocol):
+    """The primitives behind db.cash: every rule lives in services/cash.py."""
+
+    def append_cash(self, account_id: uuid.UUID, plan: CashPlan) -> CashMovement | None:
+        """Append plan(...) to a live account's ledger atomically; None when there is no such account."""
+        ...
+    def cash_page(self, account_id: uuid.UUID, start: datetime | None, end: datetime | None,
+                  after: Bookmark | None, size: int) -> Rows:
+        """Up to size movements between start and end inclusive, in time order, after a position."""
+        ...
+    def cash_balance_at(self, account_id: uuid.UUID, at: datetime) -> Decimal:
+        """The ledger's balance after its last movement at or before an instant (0 before the first)."""
         ...
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
@@ -13,15 +12,15 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-import alexdb
+from alexdb.cli import common, render
 from alexdb.cli import cost as cost_cli
 from alexdb.cli import dynamodb as dynamodb_cli
-from alexdb.cli import render
+from alexdb.cli import ledger as ledger_cli
 from alexdb.cli import ticks as ticks_cli
+from alexdb.cli.common import UrlOption, UserOption
 from alexdb.database import Database
-from alexdb.domain.errors import AlexdbError, NotFoundError
+from alexdb.domain.errors import AlexdbError
 from alexdb.domain.instants import to_instant, utcnow
-from alexdb.domain.models import Account
 from alexdb.services import seeding
 
 app = typer.Typer(help="alexdb: the Alex portfolio store.", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -31,24 +30,9 @@ app.command("cost")(cost_cli.cost)
 out = Console()
 err = Console(stderr=True)
 
-UrlOption = Annotated[str | None, typer.Option("--url", envvar="ALEXDB_URL", help="Database URL (default sqlite:///alex.db).")]
-UserOption = Annotated[str, typer.Option("--user", "-u", help="Clerk user id owning the account.")]
-
-
-def _open(url: str | None, migrate: bool | None = None) -> Database:
-    return alexdb.connect(url, migrate=migrate)
-
-
-def _account(db: Database, account: str, user: str) -> Account:
-    """An account given by id, or by name among the user's accounts."""
-    try:
-        return db.accounts.get_account(uuid.UUID(account))
-    except ValueError:
-        pass
-    for candidate in db.accounts.find_by_user(user):
-        if candidate.account_name == account:
-            return candidate
-    raise NotFoundError("account", f"{account} (user {user})")
+_open, _account = common.open_db, common.find_account
+for command in (ledger_cli.cash, ledger_cli.lots, ledger_cli.gains, ledger_cli.returns):
+    app.command()(command)
 
 
 def _seed(db: Database, with_test_data: bool) -> None:
@@ -226,6 +210,11 @@ def demo(url: UrlOption = None) -> None:
             out.print(render.valuation_table("401(k)", db.positions.get_account_value_at_date(account.id, moment)))
         user_total = db.positions.get_user_value_at_date(seeding.TEST_USER, utcnow()).total
         out.print(f"[bold]All three accounts of {seeding.TEST_USER} now: {render.money(user_total)}[/]")
+        start = to_instant(today - timedelta(days=730))
+        out.print(render.cash_table("401(k) cash, last 120 days",
+                                    db.cash.history(account.id, start=utcnow() - timedelta(days=120))))
+        out.print(render.gains_table("401(k) realized gains (fifo)", db.positions.get_realized_gains(account.id)))
+        out.print(render.returns_table("401(k), last two years", db.performance.returns(account.id, start, utcnow())))
 
 
 @app.command()

@@ -8,10 +8,29 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from alexdb.domain.errors import ValidationError
-from alexdb.domain.numbers import Holding, Money, Percent, Price, Rate, WholeNumber, check_allocation
+from alexdb.domain.numbers import (
+    Holding,
+    Money,
+    Percent,
+    Price,
+    Rate,
+    WholeNumber,
+    check_allocation,
+    digits,
+    exact_decimal,
+)
 from alexdb.domain.vocabulary import (
     AccountType,
     AssetClass,
@@ -169,6 +188,8 @@ class NewAccount(Record):
 class Account(NewAccount):
     """A stored investment account."""
 
+    cash_balance: Annotated[Decimal, BeforeValidator(exact_decimal), digits(18, 2)] = Decimal(0)
+    """The ledger's balance now: deposits, income and sales less withdrawals, fees, taxes and purchases."""
     id: uuid.UUID
     created_at: AwareDatetime
     updated_at: AwareDatetime
@@ -213,6 +234,11 @@ class PositionChange(Record):
     at: AwareDatetime
     price: Price | None = None
     seq: WholeNumber
+    fee: Money | None = None
+    cash_after: Decimal = Decimal(0)
+    """The cumulative cash this symbol's trades moved, up to and including this one."""
+    cost_after: Decimal | None = None
+    """The holding's total cost after this change (average cost; None: unknown)."""
 
 
 class NewJob(Record):
@@ -247,6 +273,9 @@ class HoldingValue(Record):
     price: Decimal
     price_at: datetime
     value: Decimal
+    cost_basis: Decimal | None = None
+    """What the holding cost in all (average cost, fees included); None when some of it was never priced."""
+    unrealized_gain: Decimal | None = None
 
 
 class UnpricedHolding(Record):
@@ -254,6 +283,7 @@ class UnpricedHolding(Record):
 
     symbol: str
     quantity: Decimal
+    cost_basis: Decimal | None = None
 
 
 class AccountValuation(Record):
@@ -290,3 +320,5 @@ class ValuePoint(Record):
     holdings_value: Decimal
     total: Decimal
     unpriced: list[str]
+    contributions: Decimal = Decimal(0)
+    """Deposits less withdrawals up to this point: the money put in."""

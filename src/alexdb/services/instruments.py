@@ -8,11 +8,12 @@ from typing import Any
 
 from alexdb.domain.errors import ConflictError, NotFoundError, ValidationError
 from alexdb.domain.instants import next_stamp, optional_instant, to_instant, utcnow
+from alexdb.domain.ledger import Split
 from alexdb.domain.models import Instrument, NewInstrument, PricePoint, normalise_symbol
 from alexdb.domain.paging import Bookmark, Cursors, Results, scope
 from alexdb.domain.validate import build, check_fields, price_row
 from alexdb.domain.vocabulary import INSTRUMENT_TYPES
-from alexdb.ports import Columns, InstrumentStore, Rows
+from alexdb.ports import Columns, InstrumentStore, Rows, SplitRecords
 from alexdb.services.records import until_written
 
 UPDATABLE = frozenset({"name", "instrument_type", "allocation_regions", "allocation_sectors",
@@ -32,8 +33,33 @@ def newest_per_symbol(points: Iterable[PricePoint]) -> dict[str, PricePoint]:
 class InstrumentService:
     """The public instrument API; owns validation, the current-price rule and the lifecycle."""
 
-    def __init__(self, store: InstrumentStore, cursors: Cursors) -> None:
-        self._store, self._cursors = store, cursors
+    def __init__(self, store: InstrumentStore, splits: SplitRecords, cursors: Cursors) -> None:
+        self._store, self._splits, self._cursors = store, splits, cursors
+
+    def record_split(self, symbol: str, numerator: Any, denominator: Any, at: Any, name: str | None = None) -> Split:
+        """Record a split of symbol at an instant: numerator new shares for every denominator (2-for-1 is 2, 1).
+
+        One write, however many accounts hold the symbol: holdings, lots and sales after it apply it when
+        they read. Splits are recorded before the trades after them: a split dated at or before a recorded
+        change of the symbol in any account is refused (that change was recorded in the old units).
+        """
+        split = build(Split, {"symbol": symbol, "numerator": numerator, "denominator": denominator,
+                              "at": None if at is None else to_instant(at), "name": name})
+        if split.numerator == split.denominator:
+            raise ValidationError("numerator", numerator, "a split of 1 for 1 changes nothing")
+        if any(known.at == split.at for known in self.get_splits(split.symbol)):
+            raise ConflictError(f"{split.symbol} already has a split at {split.at.isoformat()}")
+        later = self._splits.insert_split(split)
+        if later is not None:
+            raise ValidationError("at", split.at.isoformat(), (
+                f"account {later[0]} has a change of {split.symbol} at {later[1].isoformat()}, at or after the "
+                "split; record splits before the trades after them"))
+        return split
+
+    def get_splits(self, symbol: str) -> list[Split]:
+        """A symbol's splits, oldest first."""
+        key = normalise_symbol(symbol)
+        return self._splits.splits_of([key]).get(key, [])
 
     def _insert(self, new: NewInstrument) -> Instrument | None:
         now = utcnow()

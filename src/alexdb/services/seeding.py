@@ -12,6 +12,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from alexdb.domain.instants import utcnow
+from alexdb.domain.ledger import signed
+from alexdb.domain.trading import trade_cash
 
 if TYPE_CHECKING:
     from alexdb.database import Database
@@ -61,33 +63,84 @@ def synthetic_closes(
     return reversed(closes)
 
 
-# (symbol, action, quantity, days ago): ends at the original test portfolio SPY 100, QQQ 50, BND 200, VEA 150, GLD 25.
+# (account, symbol, action, quantity, days ago). The 401(k) ends at the original test portfolio SPY 100,
+# QQQ 50, BND 200, VEA 150, GLD 25; the taxable account holds VUG through its 2-for-1 split.
 TEST_TRADES = [
-    ("SPY", "BUY", 60, 730), ("BND", "BUY", 200, 700), ("QQQ", "BUY", 80, 600),
-    ("SPY", "BUY", 40, 365), ("VEA", "BUY", 150, 365), ("QQQ", "SELL", 30, 200), ("GLD", "BUY", 25, 180),
+    (0, "SPY", "BUY", 60, 730), (0, "BND", "BUY", 200, 700), (0, "QQQ", "BUY", 80, 600),
+    (0, "SPY", "BUY", 40, 365), (0, "VEA", "BUY", 150, 365), (0, "QQQ", "SELL", 30, 200), (0, "GLD", "BUY", 25, 180),
+    (1, "AOR", "BUY", 100, 650), (2, "VUG", "BUY", 40, 500), (2, "VUG", "BUY", 20, 300), (2, "VUG", "SELL", 30, 100),
 ]
 TEST_ACCOUNTS = [
     ("401(k)", "Primary retirement savings", "5000", "0.045", "401k"),
     ("Roth IRA", "Tax-free retirement savings", "1000", "0.04", "roth_ira"),
     ("Taxable Brokerage", "General investment account", "2500", "0.035", "taxable"),
 ]
+TRADE_FEE = Decimal("4.95")
+OPENED_DAYS_AGO = 760
+SPLIT = ("VUG", 2, 1, 200)  # symbol, numerator, denominator, days ago
+# (account, kind, symbol, amount, days ago): income, costs and flows the ledger records besides trades.
+TEST_MOVEMENTS = [
+    *((0, "DIVIDEND", "SPY", Decimal("98.40"), ago) for ago in (640, 550, 460, 370, 280, 190, 100, 10)),
+    *((0, "DIVIDEND", "BND", Decimal("41.25"), ago) for ago in range(670, 0, -30)),
+    *((0, "TAX", "SPY", Decimal("14.76"), ago) for ago in (370, 10)),
+    (0, "FEE", None, Decimal("25.00"), 395), (0, "FEE", None, Decimal("25.00"), 30),
+    (0, "DEPOSIT", None, Decimal("6000.00"), 400), (1, "INTEREST", None, Decimal("3.10"), 90),
+    (2, "WITHDRAWAL", None, Decimal("1500.00"), 60),
+]
+
+
+def _history(days: int, now: datetime) -> dict[str, dict[str, Decimal]]:
+    """Each ETF's synthetic daily closes by ISO date; VUG's closes before its split are pre-split prices."""
+    symbol, numerator, denominator, ago = SPLIT
+    split_day = (now - timedelta(days=ago)).date().isoformat()
+    closes: dict[str, dict[str, Decimal]] = {}
+    for etf in load_etfs():
+        series = closes.setdefault(etf["symbol"], {})
+        for name, price, at in synthetic_closes(etf["symbol"], etf["current_price"], days, now):
+            day = at.date().isoformat()
+            series[day] = price * numerator / denominator if name == symbol and day < split_day else price
+    return closes
 
 
 def load_test_data(db: Database, advance: Progress | None = None, days: int = HISTORY_DAYS) -> dict[str, Any]:
-    """The original test user, three accounts and five positions, with price history to travel through."""
+    """The original test user with three accounts: deposits, trades at market with fees, dividends, taxes,
+    fees, a withdrawal and a split, with price history to travel through. Each account's cash today is
+    its original cash balance."""
     now = utcnow()
-    for etf in load_etfs():
-        db.instruments.record_prices(synthetic_closes(etf["symbol"], etf["current_price"], days, now))
+    closes = _history(days, now)
+    for symbol, series in closes.items():
+        db.instruments.record_prices([(symbol, price, datetime.combine(datetime.fromisoformat(day).date(), CLOSE))
+                                      for day, price in series.items()])
         if advance:
             advance(1)
     db.users.create_user(TEST_USER, "Test User", years_until_retirement=25,
                          target_retirement_income=Decimal("100000"))
-    accounts = [
-        db.accounts.create_account(TEST_USER, name, purpose, cash_balance=Decimal(cash),
-                                   cash_interest=Decimal(rate), account_type=kind)
-        for name, purpose, cash, rate, kind in TEST_ACCOUNTS
-    ]
-    midnight = datetime.combine(now.date(), time(15, 0), tzinfo=UTC)
-    for symbol, action, quantity, ago in TEST_TRADES:
-        db.positions.record_trade(accounts[0].id, symbol, action, quantity, at=midnight - timedelta(days=ago))
+    accounts = [db.accounts.create_account(TEST_USER, name, purpose, cash_interest=Decimal(rate), account_type=kind)
+                for name, purpose, _, rate, kind in TEST_ACCOUNTS]
+    afternoon = datetime.combine(now.date(), time(15, 0), tzinfo=UTC)
+
+    def when(ago: int) -> datetime:
+        return afternoon - timedelta(days=ago)
+
+    def price(symbol: str, ago: int) -> Decimal:
+        series = closes[symbol]
+        day = when(ago).date()
+        while day.isoformat() not in series:  # the close before, if that day has none
+            day -= timedelta(days=1)
+        return series[day.isoformat()]
+
+    symbol, numerator, denominator, split_ago = SPLIT
+    db.instruments.record_split(symbol, numerator, denominator, when(split_ago) - timedelta(hours=14), "test split")
+    spent = [Decimal(0) for _ in accounts]
+    for index, name, action, quantity, ago in TEST_TRADES:
+        paid = price(name, ago)
+        change = db.positions.record_trade(accounts[index].id, name, action, quantity, at=when(ago), price=paid,
+                                           fee=TRADE_FEE)
+        spent[index] -= trade_cash(change.action, Decimal(quantity), paid, TRADE_FEE) or 0
+    movements = sorted(TEST_MOVEMENTS, key=lambda m: -m[4])
+    for index, (account, (_, _, cash, _, _)) in enumerate(zip(accounts, TEST_ACCOUNTS, strict=True)):
+        moved = sum((signed(kind, amount) for i, kind, _, amount, _ in movements if i == index), Decimal(0))
+        db.cash.deposit(account.id, Decimal(cash) + spent[index] - moved, at=when(OPENED_DAYS_AGO), note="opening")
+    for index, kind, paying, amount, ago in movements:
+        db.cash.record(accounts[index].id, kind, amount, at=when(ago) + timedelta(hours=1), symbol=paying)
     return {"user": TEST_USER, "accounts": accounts}

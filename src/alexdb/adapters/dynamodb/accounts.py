@@ -9,8 +9,10 @@ from typing import Any
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.adapters.dynamodb.codec import dump, load
+from alexdb.adapters.dynamodb.ledger import movement_actions
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.instants import instant_text, utcnow
+from alexdb.domain.ledger import PlannedCash
 from alexdb.domain.models import Account
 from alexdb.domain.paging import Bookmark
 
@@ -55,10 +57,11 @@ class DynamoAccounts:
             return None
         return load(Account, item)
 
-    def insert_account(self, account: Account) -> bool:
-        """One transaction: the user check and both copies; False when the user is not live."""
+    def insert_account(self, account: Account, opening: PlannedCash | None) -> bool:
+        """One transaction: the user check, both copies and the opening movement; False when the user is not live."""
+        ledger = [] if opening is None else movement_actions(self._table, account.id, opening, 1)
         return self._dynamo.transact_if([user_live(self._table, account.clerk_user_id),
-                                         *self._copies(account, "attribute_not_exists(PK)")])
+                                         *self._copies(account, "attribute_not_exists(PK)"), *ledger])
 
     def replace_account(self, account: Account, expected: datetime) -> bool:
         """Both copies in one transaction, only while live and still at updated_at expected."""

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from alexdb.adapters.dynamodb import keys, provisioning
+from alexdb.adapters.dynamodb import keys, provisioning, upgrade
 from alexdb.adapters.dynamodb.accounts import DynamoAccounts
 from alexdb.adapters.dynamodb.chat import DynamoChat
 from alexdb.adapters.dynamodb.client import Dynamo, Meter, RetryPolicy
 from alexdb.adapters.dynamodb.config import DynamoConfig
 from alexdb.adapters.dynamodb.instruments import CURRENT_PRICE, DynamoInstruments
 from alexdb.adapters.dynamodb.jobs import DynamoJobs
+from alexdb.adapters.dynamodb.ledger import CASH_HEAD, SPLITS, DynamoCash, DynamoSplits
 from alexdb.adapters.dynamodb.positions import DynamoPositionStore
 from alexdb.adapters.dynamodb.speed import DynamoAlerts, DynamoNotifications, DynamoTicks
+from alexdb.adapters.dynamodb.tables import TABLES
 from alexdb.adapters.dynamodb.users import DynamoUsers
 from alexdb.domain.errors import SchemaError
 
@@ -36,7 +38,9 @@ class DynamoBackend:
         self.users = DynamoUsers(self.dynamo, users, self.accounts)
         self.instruments = DynamoInstruments(self.dynamo, instruments)
         self.jobs = DynamoJobs(self.dynamo, users)
-        self.positions = DynamoPositionStore(self.dynamo, users, instruments)
+        self.splits = DynamoSplits(self.dynamo, instruments, users)
+        self.cash = DynamoCash(self.dynamo, users)
+        self.positions = DynamoPositionStore(self.dynamo, users, instruments, self.splits)
         self.chat = DynamoChat(self.dynamo, self.config.chat_table)
         tables = self.config.table_names()
         self.alerts = DynamoAlerts(self.dynamo, tables["alerts"], tables["notifications"])
@@ -58,19 +62,22 @@ class DynamoBackend:
     def counts(self) -> dict[str, int]:
         """Items per kind, by scanning the tables (administration and tests only: never a request path)."""
         counts = dict.fromkeys(("users", "instruments", "price_history", "accounts", "positions",
-                                "position_history", "jobs"), 0)
+                                "position_history", "cash_movements", "splits", "jobs"), 0)
         for item in self.dynamo.scan(self.config.users_table, ProjectionExpression="PK, SK"):
             pk, sk = item["PK"], item["SK"]
             kind = ("users" if sk == keys.META and pk.startswith("USER#") else
                     "accounts" if sk.startswith("ACCOUNT#") else
                     "positions" if sk.startswith("CURRENT#") else
                     "position_history" if sk.startswith("HISTORY#") else
+                    "cash_movements" if sk.startswith("CASH#") and sk != CASH_HEAD else
                     "jobs" if sk.startswith("JOB#") else None)
             if kind:
                 counts[kind] += 1
-        for item in self.dynamo.scan(self.config.instruments_table, ProjectionExpression="PK, SK"):
+        for item in self.dynamo.scan(self.config.instruments_table, ProjectionExpression="PK, SK, splits"):
             if item["SK"] == keys.INSTRUMENT_META:
                 counts["instruments"] += 1
+            elif item["SK"] == SPLITS:
+                counts["splits"] += len(item["splits"])
             elif item["SK"] != CURRENT_PRICE:
                 counts["price_history"] += 1
         counts["chat_sessions"] = counts["chat_messages"] = 0
@@ -91,8 +98,12 @@ class DynamoBackend:
         return False
 
     def migrate(self) -> str | None:
-        """Create the tables if missing (DynamoDB has no other schema to migrate)."""
+        """Create missing tables, add missing indexes, and bring existing data to the ledger's design (once)."""
         self.create_tables()
+        names = self.config.table_names()
+        for spec in TABLES:
+            upgrade.add_indexes(self.dynamo, spec, names[spec.role])
+        upgrade.upgrade_data(self.dynamo, self.config.users_table)
         return self.schema_version()
 
     def drop_all(self) -> None:
@@ -101,7 +112,7 @@ class DynamoBackend:
 
     def schema_version(self) -> str | None:
         """DynamoDB tables have no migrations: the version is the table design this package creates."""
-        return "dynamodb-1"
+        return upgrade.VERSION
 
     def check_schema(self) -> None:
         """SchemaError unless every table exists."""
@@ -109,6 +120,10 @@ class DynamoBackend:
         missing = [name for name in self.config.table_names().values() if self.dynamo.describe(name) is None]
         if missing:
             raise SchemaError(f"missing tables {missing}: run `alexdb dynamodb create-tables`")
+        names = self.config.table_names()
+        behind = [index for spec in TABLES for index in upgrade.missing_indexes(self.dynamo, spec, names[spec.role])]
+        if behind:
+            raise SchemaError(f"missing indexes {behind}: run `alexdb migrate` to add them and upgrade the data")
 
     def close(self) -> None:
         """Nothing to release: boto3 clients hold no server-side state."""

@@ -31,7 +31,8 @@ from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
 from alexdb.domain.errors import BackendError, ConflictError, NotFoundError, ValidationError
 from alexdb.domain.instants import instant_text, utcnow
-from alexdb.domain.trading import Plan, Planned, final_holdings
+from alexdb.domain.trading import NEVER_HELD, HeldState, Plan, Planned, final_holdings
+from alexdb.ports import SplitRecords
 
 TRANSACTION_LIMIT = 100
 MARK, MARKED_AT = "import_id", "import_at"
@@ -49,6 +50,23 @@ def marked(item: dict[str, Any] | None) -> bool:
     return item is not None and MARK in item
 
 
+def held_state(item: dict[str, Any] | None) -> HeldState:
+    """The committed holding a CURRENT item records (never held: no item, or an import's placeholder)."""
+    if item is None or not committed(item):
+        return NEVER_HELD
+    return HeldState(item["quantity"], datetime.fromisoformat(item["last_change_at"]), item.get("cash", ZERO),
+                     item.get("cost"))
+
+
+def current_item(account_id: uuid.UUID, change: Planned, version: int) -> dict[str, Any]:
+    """The CURRENT item a change leaves (HoldersIndex keys included)."""
+    last = instant_text(change.at)
+    return {"PK": keys.account_pk(account_id), "SK": keys.current_sk(change.symbol), "account_id": str(account_id),
+            "symbol": change.symbol, "quantity": change.after, "version": version, "last_change_at": last,
+            "updated_at": instant_text(utcnow()), "cash": change.cash_after, "cost": change.cost_after,
+            "GSI3PK": keys.holders_pk(change.symbol), "GSI3SK": last}
+
+
 def _digest(account_id: uuid.UUID, planned: Sequence[Planned]) -> str:
     text = repr((str(account_id), [tuple(map(str, change)) for change in planned]))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -58,8 +76,10 @@ class Importer:
     """change_many for the DynamoDB position store: one transaction when it fits, else claim/write/commit."""
 
     def __init__(self, dynamo: Dynamo, table: str, checks: Callable[[uuid.UUID, list[str]], list[dict[str, Any]]],
-                 history_item: HistoryItem, stale_after: float = 300.0, wait_for: float = 30.0) -> None:
+                 history_item: HistoryItem, splits: SplitRecords, stale_after: float = 300.0,
+                 wait_for: float = 30.0) -> None:
         self._dynamo, self._table, self._checks, self._history_item = dynamo, table, checks, history_item
+        self._splits = splits
         self.stale_after = stale_after  # a mark older than this is an abandoned import: the next writer undoes it
         self.wait_for = wait_for  # how long a writer waits for a live import before ConflictError
 
@@ -77,9 +97,7 @@ class Importer:
         deadline, foreign = time.monotonic() + self.wait_for, []
         for attempt in self._dynamo.retry.rounds():
             current = self._current(account_id)
-            held = {s: (current[s]["quantity"], datetime.fromisoformat(current[s]["last_change_at"]))
-                    if committed(current.get(s)) else (ZERO, None) for s in symbols}
-            planned = plan(held)
+            planned = plan({s: held_state(current.get(s)) for s in symbols}, self._splits.splits_of(symbols))
             import_id = _digest(account_id, planned)
             foreign = [s for s in symbols if marked(current.get(s)) and current[s][MARK] != import_id]
             if foreign:
@@ -118,10 +136,9 @@ class Importer:
 
     def _current_put(self, account_id: uuid.UUID, change: Planned, version: int, condition: str,
                      values: dict[str, Any]) -> dict[str, Any]:
-        return {"Put": {"TableName": self._table, "ConditionExpression": condition, "Item": {
-            **self._key(account_id, change.symbol), "account_id": str(account_id), "symbol": change.symbol,
-            "quantity": change.after, "version": version, "last_change_at": instant_text(change.at),
-            "updated_at": instant_text(utcnow())}, **({"ExpressionAttributeValues": values} if values else {}),
+        return {"Put": {"TableName": self._table, "ConditionExpression": condition,
+                        "Item": current_item(account_id, change, version),
+                        **({"ExpressionAttributeValues": values} if values else {}),
             **({"ExpressionAttributeNames": {"#v": "version"}} if "#v" in condition else {})}}
 
     def _refused(self, exc: TransactionCanceledError, checks: list[dict[str, Any]], account_id: uuid.UUID,

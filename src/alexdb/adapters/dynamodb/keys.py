@@ -33,6 +33,11 @@ def current_sk(symbol: str) -> str:
     return f"CURRENT#{symbol}"
 
 
+def holders_pk(symbol: str) -> str:
+    """HoldersIndex partition of a symbol: every account's CURRENT item of it, by last change."""
+    return f"HOLDING#{symbol}"
+
+
 def history_prefix(symbol: str) -> str:
     """All history of one symbol (note the closing '#')."""
     return f"HISTORY#{symbol}#"

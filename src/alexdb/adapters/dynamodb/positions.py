@@ -17,15 +17,15 @@ from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
-from alexdb.adapters.dynamodb.imports import MARK, Importer, committed, marked
+from alexdb.adapters.dynamodb.imports import MARK, Importer, committed, current_item, held_state, marked
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.errors import BackendError, ConflictError, NotFoundError, ValidationError
 from alexdb.domain.ids import new_id
 from alexdb.domain.instants import instant_text, utcnow
 from alexdb.domain.models import Position, PositionChange
 from alexdb.domain.paging import Bookmark
-from alexdb.domain.trading import Plan, Planned, change_instant
-from alexdb.ports import Columns, Mutation, Rows
+from alexdb.domain.trading import HeldState, Mutation, Plan, Planned, change_instant
+from alexdb.ports import ChangeColumns, Rows, SplitRecords
 
 ZERO = Decimal(0)
 PARALLEL = 16
@@ -34,15 +34,16 @@ PARALLEL = 16
 def _change(item: dict[str, Any]) -> PositionChange:
     return PositionChange(
         account_id=item["account_id"], symbol=item["symbol"], action=item["action"], delta=item["delta"],
-        quantity_after=item["quantity_after"], at=item["at"], price=item.get("price"), seq=int(item["version"]))
+        quantity_after=item["quantity_after"], at=item["at"], price=item.get("price"), seq=int(item["version"]),
+        fee=item.get("fee"), cash_after=item.get("cash_after", ZERO), cost_after=item.get("cost_after"))
 
 
 class DynamoPositionStore:
     """The DynamoDB primitives behind db.positions."""
 
-    def __init__(self, dynamo: Dynamo, table: str, instruments_table: str) -> None:
-        self._dynamo, self._table, self._instruments = dynamo, table, instruments_table
-        self.imports = Importer(dynamo, table, self._checks, self._history_item)
+    def __init__(self, dynamo: Dynamo, table: str, instruments_table: str, splits: SplitRecords) -> None:
+        self._dynamo, self._table, self._instruments, self._splits = dynamo, table, instruments_table, splits
+        self.imports = Importer(dynamo, table, self._checks, self._history_item, splits)
 
     def _history_item(self, account_id: uuid.UUID, change: Planned, version: int) -> dict[str, Any]:
         at_text = instant_text(change.at)
@@ -52,7 +53,7 @@ class DynamoPositionStore:
                 "LSI1SK": f"{at_text}#{new_id()}",
                 "account_id": str(account_id), "symbol": change.symbol, "action": change.action,
                 "delta": change.delta, "quantity_after": change.after, "price": change.price, "at": at_text,
-                "version": version}
+                "version": version, "fee": change.fee, "cash_after": change.cash_after, "cost_after": change.cost_after}
 
     def _checks(self, account_id: uuid.UUID, new_symbols: list[str]) -> list[dict[str, Any]]:
         # A live account (one being deleted takes no more trades), and the instruments of new holdings.
@@ -61,15 +62,12 @@ class DynamoPositionStore:
                                        "Key": {"PK": symbol, "SK": keys.INSTRUMENT_META}}} for symbol in new_symbols]
         return checks
 
-    def _current_put(self, account_id: uuid.UUID, symbol: str, quantity: Decimal, version: int,
-                     last_change: str, expected: int) -> dict[str, Any]:
+    def _current_put(self, account_id: uuid.UUID, change: Planned, version: int, expected: int) -> dict[str, Any]:
         # Conditional on the version read: a concurrent change in between cancels this transaction; so
         # does an import that claimed the holding meanwhile.
         condition = "attribute_not_exists(PK)" if expected == 0 else f"#v = :expected AND attribute_not_exists({MARK})"
-        put: dict[str, Any] = {"TableName": self._table, "ConditionExpression": condition, "Item": {
-            "PK": keys.account_pk(account_id), "SK": keys.current_sk(symbol), "account_id": str(account_id),
-            "symbol": symbol, "quantity": quantity, "version": version, "last_change_at": last_change,
-            "updated_at": instant_text(utcnow())}}
+        put: dict[str, Any] = {"TableName": self._table, "ConditionExpression": condition,
+                               "Item": current_item(account_id, change, version)}
         if expected:
             put["ExpressionAttributeNames"] = {"#v": "version"}
             put["ExpressionAttributeValues"] = {":expected": expected}
@@ -78,9 +76,9 @@ class DynamoPositionStore:
     def _current(self, account_id: uuid.UUID, symbol: str) -> dict[str, Any] | None:
         return self._dynamo.get(self._table, {"PK": keys.account_pk(account_id), "SK": keys.current_sk(symbol)})
 
-    def change(self, account_id: uuid.UUID, symbol: str, action: str, mutation: Mutation,
-               at: datetime | None, price: Decimal | None) -> PositionChange:
-        """Read CURRENT, apply mutation, write CURRENT and HISTORY in one conditional transaction."""
+    def change(self, account_id: uuid.UUID, symbol: str, mutation: Mutation, at: datetime | None) -> PositionChange:
+        """Read CURRENT and the symbol's splits, apply mutation, write CURRENT and HISTORY in one conditional
+        transaction."""
         deadline, held_by_import = time.monotonic() + self.imports.wait_for, False
         for attempt in self._dynamo.retry.rounds():
             current = self._current(account_id, symbol)
@@ -92,18 +90,15 @@ class DynamoPositionStore:
                     raise ConflictError(f"position {symbol} of account {account_id}: an import holds it")
                 self._dynamo.retry.sleep(min(attempt, 6))
                 continue
-            version = committed(current)
-            held = current["quantity"] if current and version else ZERO
-            last = datetime.fromisoformat(current["last_change_at"]) if current and version else None
-            instant = change_instant(symbol, at, last, utcnow())
-            delta, after = mutation(held)
-            history = self._history_item(account_id, Planned(symbol, action, delta, after, instant, price), version + 1)
+            version, state = committed(current), held_state(current)
+            instant = change_instant(symbol, at, state.last, utcnow())
+            change = mutation(state, instant, self._splits.splits_of([symbol]).get(symbol, []))
+            history = self._history_item(account_id, change, version + 1)
             checks = self._checks(account_id, [symbol] if version == 0 else [])
             try:
-                self._dynamo.transact([*checks, self._current_put(
-                    account_id, symbol, after, version + 1, instant_text(instant), version),
-                    {"Put": {"TableName": self._table, "Item": history,
-                             "ConditionExpression": "attribute_not_exists(PK)"}}])
+                self._dynamo.transact([*checks, self._current_put(account_id, change, version + 1, version),
+                                       {"Put": {"TableName": self._table, "Item": history,
+                                                "ConditionExpression": "attribute_not_exists(PK)"}}])
             except TransactionCanceledError as exc:
                 if exc.codes[0] == "ConditionalCheckFailed":
                     raise NotFoundError("account", str(account_id)) from exc
@@ -127,23 +122,23 @@ class DynamoPositionStore:
             ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"}, ConsistentRead=True,
             ExpressionAttributeValues={":pk": keys.account_pk(account_id), ":prefix": "CURRENT#"}))
 
-    def symbols(self, account_id: uuid.UUID) -> list[str]:
+    def states(self, account_id: uuid.UUID) -> dict[str, HeldState]:
         """Every symbol the account has ever held (a CURRENT item outlives its last sale)."""
-        return sorted(item["symbol"] for item in self._current_items(account_id))
+        return {item["symbol"]: held_state(item) for item in self._current_items(account_id) if committed(item)}
 
-    def current(self, account_id: uuid.UUID) -> list[Position]:
+    def current(self, account_id: uuid.UUID) -> list[tuple[Position, HeldState]]:
         """Holdings with a non-zero quantity, joined with their instrument (one Query, one BatchGetItem)."""
-        items = [item for item in self._current_items(account_id) if item["quantity"] != ZERO]
+        items = [item for item in self._current_items(account_id) if committed(item) and item["quantity"] != ZERO]
         if not items:
             return []
         wanted = [{"PK": item["symbol"], "SK": sk} for item in items for sk in (keys.INSTRUMENT_META, "PRICE")]
         found = {(i["PK"], i["SK"]): i for i in self._dynamo.batch_get(self._instruments, wanted)}
-        return sorted((Position(
+        return sorted(((Position(
             account_id=account_id, symbol=item["symbol"], quantity=item["quantity"], updated_at=item["updated_at"],
             instrument_name=found[item["symbol"], keys.INSTRUMENT_META]["name"],
             instrument_type=found[item["symbol"], keys.INSTRUMENT_META]["instrument_type"],
             current_price=found.get((item["symbol"], "PRICE"), {}).get("current_price"),
-        ) for item in items), key=lambda p: p.symbol)
+        ), held_state(item)) for item in items), key=lambda pair: pair[0].symbol)
 
     def _committed_versions(self, account_id: uuid.UUID, symbol: str | None) -> dict[str, int]:
         """Up to which version each symbol's history is committed (records above belong to an import under way)."""
@@ -185,40 +180,60 @@ class DynamoPositionStore:
         changes = [_change(item) for item in items if int(item["version"]) <= versions.get(item["symbol"], 0)]
         return changes, None if key is None else {"key": key, "versions": versions}
 
-    def _quantity_at(self, account_id: uuid.UUID, item: dict[str, Any], at_text: str) -> Decimal:
+    def _state_at(self, account_id: uuid.UUID, item: dict[str, Any], at_text: str) -> HeldState | None:
         prefix = keys.history_prefix(item["symbol"])
         query = {"KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
-                 "ExpressionAttributeNames": {"#pk": "PK", "#sk": "SK", "#v": "version"},
-                 "ScanIndexForward": False, "ConsistentRead": True, "ProjectionExpression": "quantity_after, #v",
+                 "ExpressionAttributeNames": {"#pk": "PK", "#sk": "SK", "#v": "version", "#at": "at"},
+                 "ScanIndexForward": False, "ConsistentRead": True,
+                 "ProjectionExpression": "quantity_after, #v, #at, cash_after, cost_after",
                  "ExpressionAttributeValues": {":pk": keys.account_pk(account_id), ":low": prefix,
                                                ":high": prefix + at_text + keys.HIGH}}
         if not marked(item):
             found, _ = self._dynamo.query_page(self._table, 1, None, **query)
-            return found[0]["quantity_after"] if found else ZERO
+            return _state_of(found[0]) if found else None
         # An import under way: its records are the newest of the symbol and stay unseen.
         for record in self._dynamo.query(self._table, **query):
             if int(record["version"]) <= committed(item):
-                return record["quantity_after"]  # type: ignore[no-any-return]
-        return ZERO
+                return _state_of(record)
+        return None
 
-    def holdings_at(self, account_id: uuid.UUID, at: datetime) -> dict[str, Decimal]:
-        """Quantity of every symbol ever held as of at: one Query per symbol (limit 1), run concurrently."""
+    def holdings_at(self, account_id: uuid.UUID, at: datetime) -> dict[str, HeldState]:
+        """Every symbol's holding as of at: one Query per symbol (limit 1), run concurrently."""
         items = self._current_items(account_id)
         if not items:
             return {}
         at_text = instant_text(at)
         with ThreadPoolExecutor(max_workers=min(PARALLEL, len(items))) as pool:
-            quantities = pool.map(lambda item: self._quantity_at(account_id, item, at_text), items)
-            return {item["symbol"]: quantity for item, quantity in zip(items, quantities, strict=True) if quantity}
+            states = pool.map(lambda item: self._state_at(account_id, item, at_text), items)
+            return {item["symbol"]: state for item, state in zip(items, states, strict=True) if state is not None}
 
-    def changes_until(self, account_id: uuid.UUID, end: datetime) -> Columns:
+    def transfers(self, account_id: uuid.UUID, start: datetime, end: datetime) -> list[PositionChange]:
+        """Changes that moved no cash between start and end (LSI1 range, filtered; never with Limit)."""
+        versions = self._committed_versions(account_id, None)
+        items = self._dynamo.query(
+            self._table, IndexName="LSI1", ConsistentRead=True,
+            KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
+            FilterExpression="(NOT #a IN (:buy, :sell)) OR attribute_not_exists(#p) OR attribute_type(#p, :null)",
+            ExpressionAttributeNames={"#pk": "PK", "#sk": "LSI1SK", "#a": "action", "#p": "price"},
+            ExpressionAttributeValues={":pk": keys.account_pk(account_id), ":low": instant_text(start),
+                                       ":high": instant_text(end) + keys.HIGH, ":buy": "BUY", ":sell": "SELL",
+                                       ":null": "NULL"})
+        return [_change(item) for item in items if int(item["version"]) <= versions.get(item["symbol"], 0)]
+
+    def changes_until(self, account_id: uuid.UUID, end: datetime) -> ChangeColumns:
         """Every change up to end in time order (LSI1), as columns; an uncommitted import's are left out."""
         versions = self._committed_versions(account_id, None)
         items = [item for item in self._dynamo.query(
             self._table, IndexName="LSI1", KeyConditionExpression="#pk = :pk AND #sk <= :high",
             ExpressionAttributeNames={"#pk": "PK", "#sk": "LSI1SK", "#s": "symbol", "#q": "quantity_after",
-                                      "#v": "version"},
-            ProjectionExpression="#s, #sk, #q, #v", ConsistentRead=True,
+                                      "#v": "version", "#c": "cash_after"},
+            ProjectionExpression="#s, #sk, #q, #v, #c", ConsistentRead=True,
             ExpressionAttributeValues={":pk": keys.account_pk(account_id), ":high": instant_text(end) + keys.HIGH})
             if int(item["version"]) <= versions.get(item["symbol"], 0)]
-        return ([i["symbol"] for i in items], [i["LSI1SK"][:27] for i in items], [i["quantity_after"] for i in items])
+        return ([i["symbol"] for i in items], [i["LSI1SK"][:27] for i in items], [i["quantity_after"] for i in items],
+                [i.get("cash_after", ZERO) for i in items])
+
+
+def _state_of(record: dict[str, Any]) -> HeldState:
+    return HeldState(record["quantity_after"], datetime.fromisoformat(record["at"]), record.get("cash_after", ZERO),
+                     record.get("cost_after"))

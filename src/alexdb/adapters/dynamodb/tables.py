@@ -80,6 +80,8 @@ USERS = TableSpec(
         Index("GSI2", "GSI2PK", "GSI2SK"),
         # An account's position history in time order across symbols (HISTORY items only).
         Index("LSI1", "PK", "LSI1SK", local=True),
+        # Who holds a symbol, by last change (CURRENT items only): a split checks no change is after it.
+        Index("HoldersIndex", "GSI3PK", "GSI3SK"),
     ),
 )
 

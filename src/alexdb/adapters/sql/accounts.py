@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from alexdb.adapters.sql.engine import UnitOfWork
+from alexdb.adapters.sql.ledger import write_movement
 from alexdb.adapters.sql.paging import keyset_rows
 from alexdb.adapters.sql.schema import accounts, users
+from alexdb.domain.ledger import PlannedCash
 from alexdb.domain.models import Account
 from alexdb.domain.paging import Bookmark
 
@@ -37,12 +39,14 @@ class SqlAccounts:
             row = conn.execute(select(accounts).where(accounts.c.id == account_id)).first()
         return None if row is None else _account(row)
 
-    def insert_account(self, account: Account) -> bool:
-        """Insert for an existing user; False when there is no such user."""
+    def insert_account(self, account: Account, opening: PlannedCash | None) -> bool:
+        """Insert for an existing user, with its opening movement; False when there is no such user."""
         with self._uow.begin(write=True) as conn:
             if not user_exists(conn, account.clerk_user_id):
                 return False
             conn.execute(insert(accounts).values(**account.model_dump()))
+            if opening is not None:
+                write_movement(conn, account.id, opening)
         return True
 
     def replace_account(self, account: Account, expected: datetime) -> bool:
@@ -50,7 +54,7 @@ class SqlAccounts:
         with self._uow.begin(write=True) as conn:
             return bool(conn.execute(
                 update(accounts).where(accounts.c.id == account.id, accounts.c.updated_at == expected)
-                .values(**account.model_dump(exclude={"id", "clerk_user_id", "created_at"}))).rowcount)
+                .values(**account.model_dump(exclude={"id", "clerk_user_id", "created_at", "cash_balance"}))).rowcount)
 
     def delete_account(self, account_id: uuid.UUID) -> bool:
         """Delete the account; foreign keys cascade to positions and their history."""

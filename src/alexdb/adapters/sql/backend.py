@@ -10,6 +10,7 @@ from alexdb.adapters.sql.chat import SqlChat
 from alexdb.adapters.sql.engine import UnitOfWork, is_memory, make_engine, normalise_url, translated_errors
 from alexdb.adapters.sql.instruments import SqlInstruments
 from alexdb.adapters.sql.jobs import SqlJobs
+from alexdb.adapters.sql.ledger import SqlCash, SqlSplits
 from alexdb.adapters.sql.positions import SqlPositionStore
 from alexdb.adapters.sql.schema import ALL_TABLES
 from alexdb.adapters.sql.speed import SqlAlerts, SqlNotifications, SqlTicks
@@ -35,6 +36,8 @@ class SqlBackend:
         self.accounts = SqlAccounts(self._uow)
         self.jobs = SqlJobs(self._uow)
         self.positions = SqlPositionStore(self._uow)
+        self.cash = SqlCash(self._uow)
+        self.splits = SqlSplits(self._uow)
         self.chat = SqlChat(self._uow)
         self.alerts = SqlAlerts(self._uow)
         self.ticks = SqlTicks(self._uow)

@@ -28,10 +28,17 @@ def text_instant_columns(conn: Connection, statement: Select[Any]) -> Columns:
 
     Splitting and converting whole columns runs in C (map, itemgetter) instead of a bytecode loop per row.
     """
+    keys, instants, numbers = numeric_columns(conn, statement, 1)
+    return keys, instants, numbers[0]
+
+
+def numeric_columns(conn: Connection, statement: Select[Any],
+                    count: int) -> tuple[list[Any], list[str], list[list[Decimal]]]:
+    """A SELECT of (key, instant text, count numbers) as parallel columns, numbers as exact Decimals."""
     rows = raw_rows(conn, statement)
     keys = list(map(itemgetter(0), rows))
     instants = list(map(itemgetter(1), rows))
-    return keys, instants, list(map(Decimal, map(itemgetter(2), rows)))
+    return keys, instants, [list(map(Decimal, map(itemgetter(2 + n), rows))) for n in range(count)]
 
 
 @dataclass(frozen=True)

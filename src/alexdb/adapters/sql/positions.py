@@ -8,10 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, select, update
+from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 
-from alexdb.adapters.sql.bulk import instant_text_column, text_instant_columns
+from alexdb.adapters.sql.bulk import instant_text_column, numeric_columns
 from alexdb.adapters.sql.engine import UnitOfWork
+from alexdb.adapters.sql.ledger import splits_of
 from alexdb.adapters.sql.paging import keyset_rows
 from alexdb.adapters.sql.schema import accounts, instruments, position_history, positions
 from alexdb.adapters.sql.upsert import insert_for
@@ -19,8 +20,8 @@ from alexdb.domain.errors import NotFoundError
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import Position, PositionChange
 from alexdb.domain.paging import Bookmark
-from alexdb.domain.trading import Plan, change_instant, final_holdings
-from alexdb.ports import Columns, Mutation, Rows
+from alexdb.domain.trading import NEVER_HELD, HeldState, Mutation, Plan, Planned, change_instant, final_holdings
+from alexdb.ports import ChangeColumns, Rows
 
 ZERO = Decimal(0)
 
@@ -29,71 +30,79 @@ def _change(row: Row[Any]) -> PositionChange:
     return PositionChange.model_validate(dict(row._mapping))
 
 
+def _state(row: Any) -> HeldState:
+    return HeldState(row.quantity, row.last_change_at, row.cash, row.cost)
+
+
+def _history_row(account_id: uuid.UUID, change: Planned) -> dict[str, Any]:
+    return {"account_id": account_id, "symbol": change.symbol, "action": change.action, "delta": change.delta,
+            "quantity_after": change.after, "price": change.price, "at": change.at, "fee": change.fee,
+            "cash_after": change.cash_after, "cost_after": change.cost_after}
+
+
+def _holding(change: Planned) -> dict[str, Any]:
+    return {"quantity": change.after, "last_change_at": change.at, "cash": change.cash_after,
+            "cost": change.cost_after}
+
+
 class SqlPositionStore:
     """The SQL primitives behind db.positions."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    def change(
-        self, account_id: uuid.UUID, symbol: str, action: str, mutation: Mutation,
-        at: datetime | None, price: Decimal | None,
-    ) -> PositionChange:
-        """Apply mutation to the held quantity and append the history record, in one transaction."""
-        with self._uow.begin(write=True) as conn:
-            if conn.execute(select(accounts.c.id).where(accounts.c.id == account_id)).first() is None:
-                raise NotFoundError("account", str(account_id))
-            if conn.execute(select(instruments.c.symbol).where(instruments.c.symbol == symbol)).first() is None:
+    @staticmethod
+    def _check(conn: Connection, account_id: uuid.UUID, symbols: Sequence[str]) -> None:
+        if conn.execute(select(accounts.c.id).where(accounts.c.id == account_id)).first() is None:
+            raise NotFoundError("account", str(account_id))
+        # FOR SHARE on PostgreSQL: a split of the symbol (FOR UPDATE) waits for this trade, or it for the split.
+        known = set(conn.execute(select(instruments.c.symbol).where(instruments.c.symbol.in_(list(symbols)))
+                                 .with_for_update(read=True)).scalars())
+        for symbol in symbols:
+            if symbol not in known:
                 raise NotFoundError("instrument", symbol)
+
+    def change(self, account_id: uuid.UUID, symbol: str, mutation: Mutation, at: datetime | None) -> PositionChange:
+        """Apply mutation to the holding and append the history record, in one transaction."""
+        with self._uow.begin(write=True) as conn:
+            self._check(conn, account_id, [symbol])
             now = utcnow()
             # Make sure the row exists, then lock it: concurrent traders of one position queue on
             # this row (FOR UPDATE on PostgreSQL; SQLite writers are already serialised by BEGIN IMMEDIATE).
             conn.execute(insert_for(conn, positions).values(
                 account_id=account_id, symbol=symbol, quantity=ZERO, version=0, last_change_at=at or now,
-                updated_at=now,
+                updated_at=now, cash=ZERO, cost=ZERO,
             ).on_conflict_do_nothing(index_elements=["account_id", "symbol"]))
             held = conn.execute(
-                select(positions.c.quantity, positions.c.version, positions.c.last_change_at)
-                .where(positions.c.account_id == account_id, positions.c.symbol == symbol)
+                select(positions).where(positions.c.account_id == account_id, positions.c.symbol == symbol)
                 .with_for_update()
             ).one()
-            at = change_instant(symbol, at, held.last_change_at, now)  # "now" read under the row lock
-            delta, after = mutation(held.quantity)
+            state = _state(held) if held.version else NEVER_HELD
+            instant = change_instant(symbol, at, state.last, now)  # "now" read under the row lock
+            change = mutation(state, instant, splits_of(conn, [symbol]).get(symbol, []))
             conn.execute(
                 update(positions)
                 .where(positions.c.account_id == account_id, positions.c.symbol == symbol)
-                .values(quantity=after, version=held.version + 1, last_change_at=at, updated_at=now)
+                .values(**_holding(change), version=held.version + 1, updated_at=now)
             )
-            seq = conn.execute(insert(position_history).values(
-                account_id=account_id, symbol=symbol, action=action, delta=delta,
-                quantity_after=after, price=price, at=at,
-            ).returning(position_history.c.seq)).scalar_one()
-        return PositionChange(
-            account_id=account_id, symbol=symbol, action=action, delta=delta,
-            quantity_after=after, at=at, price=price, seq=seq,
-        )
+            row = _history_row(account_id, change)
+            seq = conn.execute(insert(position_history).values(**row).returning(position_history.c.seq)).scalar_one()
+        return PositionChange(seq=seq, **{k: v for k, v in row.items() if k != "account_id"}, account_id=account_id)
 
     def change_many(self, account_id: uuid.UUID, symbols: Sequence[str], plan: Plan) -> int:
         """One transaction: lock the symbols' positions, plan from them, write history and positions."""
         with self._uow.begin(write=True) as conn:
-            if conn.execute(select(accounts.c.id).where(accounts.c.id == account_id)).first() is None:
-                raise NotFoundError("account", str(account_id))
-            known = set(conn.execute(select(instruments.c.symbol).where(instruments.c.symbol.in_(symbols))).scalars())
-            for symbol in symbols:
-                if symbol not in known:
-                    raise NotFoundError("instrument", symbol)
+            self._check(conn, account_id, symbols)
             now = utcnow()
             existing = {row.symbol: row for row in conn.execute(
                 select(positions).where(positions.c.account_id == account_id, positions.c.symbol.in_(symbols))
                 .with_for_update())}
-            planned = plan({s: (existing[s].quantity, existing[s].last_change_at) if s in existing else (ZERO, None)
-                            for s in symbols})
+            planned = plan({s: _state(existing[s]) if s in existing and existing[s].version else NEVER_HELD
+                            for s in symbols}, splits_of(conn, symbols))
             if planned:
-                conn.execute(insert(position_history), [
-                    {"account_id": account_id, "symbol": c.symbol, "action": c.action, "delta": c.delta,
-                     "quantity_after": c.after, "price": c.price, "at": c.at} for c in planned])
+                conn.execute(insert(position_history), [_history_row(account_id, c) for c in planned])
             for symbol, last in final_holdings(planned).items():
-                values = {"quantity": last.after, "last_change_at": last.at, "updated_at": now}
+                values = {**_holding(last), "updated_at": now}
                 if symbol in existing:
                     conn.execute(update(positions).where(
                         positions.c.account_id == account_id, positions.c.symbol == symbol,
@@ -102,17 +111,17 @@ class SqlPositionStore:
                     conn.execute(insert(positions).values(account_id=account_id, symbol=symbol, version=1, **values))
         return len(planned)
 
-    def symbols(self, account_id: uuid.UUID) -> list[str]:
+    def states(self, account_id: uuid.UUID) -> dict[str, HeldState]:
         """Every symbol the account has ever held (a position row outlives its last sale)."""
         with self._uow.begin() as conn:
-            statement = select(positions.c.symbol).where(positions.c.account_id == account_id)
-            return sorted(conn.execute(statement).scalars())
+            rows = conn.execute(select(positions).where(positions.c.account_id == account_id,
+                                                        positions.c.version > 0)).all()
+        return {row.symbol: _state(row) for row in rows}
 
-    def current(self, account_id: uuid.UUID) -> list[Position]:
+    def current(self, account_id: uuid.UUID) -> list[tuple[Position, HeldState]]:
         """Holdings with a non-zero quantity, joined with their instrument."""
         statement = (
-            select(positions.c.account_id, positions.c.symbol, positions.c.quantity, positions.c.updated_at,
-                   instruments.c.name.label("instrument_name"), instruments.c.instrument_type,
+            select(positions, instruments.c.name.label("instrument_name"), instruments.c.instrument_type,
                    instruments.c.current_price)
             .join(instruments, instruments.c.symbol == positions.c.symbol)
             .where(positions.c.account_id == account_id)
@@ -120,7 +129,10 @@ class SqlPositionStore:
         )
         with self._uow.begin() as conn:
             rows = conn.execute(statement).all()
-        return [Position.model_validate(dict(row._mapping)) for row in rows if row.quantity != ZERO]
+        return [(Position(account_id=row.account_id, symbol=row.symbol, quantity=row.quantity,
+                          updated_at=row.updated_at, instrument_name=row.instrument_name,
+                          instrument_type=row.instrument_type, current_price=row.current_price), _state(row))
+                for row in rows if row.quantity != ZERO]
 
     def history_page(
         self, account_id: uuid.UUID, symbol: str | None, start: datetime | None, end: datetime | None,
@@ -138,8 +150,8 @@ class SqlPositionStore:
         with self._uow.begin() as conn:
             return keyset_rows(conn, statement, keys, size, after, _change)
 
-    def holdings_at(self, account_id: uuid.UUID, at: datetime) -> dict[str, Decimal]:
-        """Quantity of every symbol ever held, as of at: one index seek per symbol, in one query."""
+    def holdings_at(self, account_id: uuid.UUID, at: datetime) -> dict[str, HeldState]:
+        """Every symbol's holding as of at (its last change then): one index seek per symbol, in one query."""
         h, last = position_history, position_history.alias("last")
         latest = (
             select(last.c.seq)
@@ -147,21 +159,32 @@ class SqlPositionStore:
             .order_by(last.c.at.desc(), last.c.seq.desc()).limit(1).correlate(positions).scalar_subquery()
         )
         statement = (
-            select(h.c.symbol, h.c.quantity_after)
+            select(h.c.symbol, h.c.quantity_after, h.c.at, h.c.cash_after, h.c.cost_after)
             .select_from(positions).join(h, and_(h.c.seq == latest))
             .where(positions.c.account_id == account_id)
         )
         with self._uow.begin() as conn:
-            return {row.symbol: row.quantity_after for row in conn.execute(statement) if row.quantity_after != ZERO}
+            return {row.symbol: HeldState(row.quantity_after, row.at, row.cash_after, row.cost_after)
+                    for row in conn.execute(statement)}
 
-    def changes_until(self, account_id: uuid.UUID, end: datetime) -> Columns:
-        """(symbol, instant text, quantity after) of every change up to end, in time order."""
+    def transfers(self, account_id: uuid.UUID, start: datetime, end: datetime) -> list[PositionChange]:
+        """Changes that moved no cash between start and end, in time order."""
+        h = position_history
+        statement = (select(h).where(h.c.account_id == account_id, h.c.at >= start, h.c.at <= end,
+                                     or_(h.c.action.not_in(["BUY", "SELL"]), h.c.price.is_(None)))
+                     .order_by(h.c.at, h.c.seq))
+        with self._uow.begin() as conn:
+            return [_change(row) for row in conn.execute(statement)]
+
+    def changes_until(self, account_id: uuid.UUID, end: datetime) -> ChangeColumns:
+        """(symbol, instant text, quantity after, cash after) of every change up to end, in time order."""
         h = position_history
         with self._uow.begin() as conn:
             statement = (
-                select(h.c.symbol, instant_text_column(conn, h.c.at), h.c.quantity_after)
+                select(h.c.symbol, instant_text_column(conn, h.c.at), h.c.quantity_after, h.c.cash_after)
                 .where(h.c.account_id == account_id, h.c.at <= end)
                 .order_by(h.c.at, h.c.seq)
             )
             # Read fully inside the transaction: an open cursor would pin the (possibly shared) connection.
-            return text_instant_columns(conn, statement)
+            symbols, instants, (quantities, cash) = numeric_columns(conn, statement, 2)
+            return symbols, instants, quantities, cash

@@ -90,6 +90,9 @@ positions = Table(
     Column("version", Integer, nullable=False),
     Column("last_change_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # The running cash of this symbol's trades, and the holding's total cost (NULL: unknown).
+    Column("cash", ExactDecimal(), nullable=False),
+    Column("cost", ExactDecimal()),
 )
 
 position_history = Table(
@@ -102,9 +105,38 @@ position_history = Table(
     Column("quantity_after", ExactDecimal(), nullable=False),
     Column("price", ExactDecimal()),
     Column("at", UTCDateTime(), nullable=False),
+    Column("fee", ExactDecimal()),
+    Column("cash_after", ExactDecimal(), nullable=False),
+    Column("cost_after", ExactDecimal()),
     # (account, symbol, at, seq) answers "quantity of a symbol at an instant" with one index seek.
     Index(None, "account_id", "symbol", "at", "seq"),
     Index(None, "account_id", "at", "seq"),
+    # (symbol, at): "does any account have a change of this symbol after a split" in one seek.
+    Index(None, "symbol", "at"),
+)
+
+# The account's cash ledger (not trades: a trade's cash lives on its history record), in time order per
+# account; balance_after answers "cash at an instant" with one index seek.
+cash_movements = Table(
+    "cash_movements", metadata,
+    Column("seq", SerialId, primary_key=True, autoincrement=True),
+    Column("account_id", Uuid(), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("amount", ExactDecimal(), nullable=False),
+    Column("balance_after", ExactDecimal(), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("symbol", String(20), ForeignKey("instruments.symbol")),
+    Column("note", Text),
+    Index(None, "account_id", "at", "seq"),
+)
+
+splits = Table(
+    "splits", metadata,
+    Column("symbol", String(20), ForeignKey("instruments.symbol", ondelete="CASCADE"), primary_key=True),
+    Column("at", UTCDateTime(), primary_key=True),
+    Column("numerator", Integer, nullable=False),
+    Column("denominator", Integer, nullable=False),
+    Column("name", String(255)),
 )
 
 jobs = Table(
@@ -203,5 +235,5 @@ alert_notifications_history = Table(
     Index("ix_alert_notifications_user_time", "user_id", "triggered_at", "notification_id"),
 )
 
-ALL_TABLES = (users, instruments, price_history, accounts, positions, position_history, jobs,
+ALL_TABLES = (users, instruments, price_history, accounts, positions, position_history, cash_movements, splits, jobs,
               chat_sessions, chat_messages, alert_configurations, realtime_ticks, alert_notifications_history)
