@@ -157,6 +157,9 @@ def test_average_cost_and_unknown_cost(db: Database, account: Account) -> None:
     assert (pool.quantity, pool.cost) == (4, Decimal("60.00"))
     [gain] = db.positions.get_realized_gains(account.id, method="average")
     assert (gain.cost, gain.gain) == (Decimal("30.00"), Decimal("30.00"))
+    db.positions.record_trade(account.id, "BND", "BUY", 3, at=day(0), price="10", fee="0.01")
+    db.positions.record_trade(account.id, "BND", "SELL", 1, at=day(1), price="10")
+    assert db.positions.get_account_value_at_date(account.id, day(2)).unpriced[0].cost_basis == Decimal("20.01")
     db.positions.record_trade(account.id, "QQQ", "TRANSFER_IN", 1, at=day(0))
     db.positions.record_trade(account.id, "QQQ", "SELL", 1, at=day(1), price="5")
     unknown = [g for g in db.positions.get_realized_gains(account.id) if g.symbol == "QQQ"]
