@@ -71,7 +71,7 @@ def test_income_fees_and_taxes_are_performance(db: Database) -> None:
     db.cash.record(account, "TAX", "7.50", at=START + timedelta(days=2), symbol="CCC")
     db.cash.record(account, "FEE", "2.50", at=START + timedelta(days=3))
     result = db.performance.returns(account, START, START + timedelta(days=3))
-    assert (result.income, result.taxes, result.fees, result.net_flows) == (50, Decimal("7.50"), Decimal("2.50"), 0)
+    assert (result.income, result.taxes, result.fees, result.net_flows) == (Decimal(50), Decimal("7.50"), Decimal("2.50"), Decimal(0))
     assert result.twr.value == (Decimal(CLOSES[3]) * 100 + 40) / 10000 - 1
 
 
