@@ -13,6 +13,7 @@ import alexdb
 from alexdb.adapters.sql import migrate
 from alexdb.adapters.sql.backend import SqlBackend
 from alexdb.adapters.sql.schema import metadata
+from tests.conftest import prepare
 
 
 def test_migrated_schema_matches_the_declared_one(sql_url: str) -> None:
@@ -59,4 +60,55 @@ def test_a_pooled_connection_idle_a_while_is_checked_and_replaced_when_dead(pg_u
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
     assert db.users.get_user("before").clerk_user_id == "before"  # the dead one was replaced, not used
+    db.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite_file", "postgresql"])  # a database that outlives a connection
+def test_the_ledger_migration_keeps_cash_and_costs_what_was_recorded(backend: str, request: pytest.FixtureRequest,
+                                                                    tmp_path: Path) -> None:
+    """0003 -> 0004 on a database with data: cash_balance becomes the opening ADJUSTMENT (dated at the
+    account's creation), average costs are replayed from recorded prices, old trades move no cash."""
+    import uuid
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from alexdb.adapters.sql import schema
+
+    sql_url = prepare(request, backend, tmp_path)
+    engine = create_engine(sql_url)
+    migrate.downgrade(engine, "base")
+    migrate.upgrade(engine, "0003")
+    created, account_id = datetime(2023, 1, 1, tzinfo=UTC), uuid.uuid4()
+    # The declared tables write only the columns given, all of which 0003 has.
+    t = {table.name: table for table in schema.ALL_TABLES}
+    with engine.begin() as conn:
+        conn.execute(t["users"].insert().values(clerk_user_id="old", asset_class_targets={}, region_targets={},
+                                                created_at=created, updated_at=created))
+        conn.execute(t["instruments"].insert().values(
+            symbol="SPY", name="S", instrument_type="etf", allocation_regions={"global": 100},
+            allocation_sectors={"other": 100}, allocation_asset_class={"equity": 100}, created_at=created,
+            updated_at=created))
+        conn.execute(t["accounts"].insert().values(id=account_id, clerk_user_id="old", account_name="a",
+                                                   cash_balance=Decimal("250.00"), cash_interest=0,
+                                                   created_at=created, updated_at=created))
+        for n, (delta, after, price) in enumerate([(3, 3, "10"), (3, 6, "20"), (-2, 4, "30")]):
+            at = datetime(2023, 2, 1 + n, tzinfo=UTC)
+            conn.execute(t["position_history"].insert().values(
+                account_id=account_id, symbol="SPY", action="BUY" if delta > 0 else "SELL", delta=delta,
+                quantity_after=after, price=Decimal(price), at=at))
+        conn.execute(t["positions"].insert().values(account_id=account_id, symbol="SPY", quantity=4, version=3,
+                                                    last_change_at=at, updated_at=at))
+    migrate.upgrade(engine)
+    engine.dispose()
+    db = alexdb.connect(sql_url)
+    assert [(m.kind, m.amount, m.at) for m in db.cash.movements(account_id)] == [
+        ("ADJUSTMENT", Decimal("250.00"), created)]
+    assert db.accounts.get_account(account_id).cash_balance == Decimal("250.00")
+    assert db.cash.balance_at(account_id, datetime(2022, 12, 31, tzinfo=UTC)) == 0
+    assert [c.cost_after for c in db.positions.get_position_history(account_id)] == [
+        Decimal("30"), Decimal("90"), Decimal("60.00")]
+    held = db.positions.get_account_value_at_date(account_id, datetime(2023, 3, 1, tzinfo=UTC))
+    assert held.cash == Decimal("250.00") and held.unpriced[0].cost_basis == Decimal("60.00")
+    db.positions.record_trade(account_id, "SPY", "SELL", 1, price="40")  # the migrated holding trades on
+    assert db.accounts.get_account(account_id).cash_balance == Decimal("290.00")
     db.close()
