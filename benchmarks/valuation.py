@@ -87,7 +87,8 @@ def load(db: alexdb.Database, prices: list[Any], trades: list[Any]) -> uuid.UUID
             "allocation_regions": {"global": 100}, "allocation_sectors": {"diversified": 100},
             "allocation_asset_class": {"equity": 100},
         })
-    account = db.accounts.create_account("bench", "Benchmark", cash_balance=Decimal("1000.00"))
+    account = db.accounts.create_account("bench", "Benchmark")
+    db.cash.deposit(account.id, Decimal("1000.00"), at=START - timedelta(days=1))  # cash since before the trades
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"loading {db.backend}", total=len(prices) + len(trades))
         for i in range(0, len(prices), 12_600):

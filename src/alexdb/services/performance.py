@@ -10,12 +10,12 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from alexdb.domain.instants import instant_text, to_instant
-from alexdb.domain.ledger import COSTS, EXTERNAL, INCOME
+from alexdb.domain.ledger import COSTS, EXTERNAL, INCOME, CashMovement
 from alexdb.domain.models import Record, ValuePoint
-from alexdb.domain.paging import Cursors, Results, scope
+from alexdb.domain.paging import Cursors
 from alexdb.domain.returns import Figure, SubPeriod, annualised, link, unavailable, xirr
 from alexdb.ports import AccountStore, CashRecords, Columns, PositionStore
-from alexdb.services.positions import PositionService, series_steps
+from alexdb.services.positions import PositionService, ledger_columns, series_steps
 from alexdb.services.valuation import EXACT, value_series
 
 ZERO = Decimal(0)
@@ -113,10 +113,12 @@ class PerformanceService:
                  instants: list[datetime]) -> _Period:
         period = _Period(instants)
         for key in keys:
-            ledger, changes, prices = self._positions.series_inputs(key, begin, finish)
-            points = value_series(ledger, changes, prices, instants)
+            symbols = sorted(self._store.states(key))
+            movements = self._positions.movements_until(key, finish)
+            changes, prices = self._positions.position_inputs(key, symbols, finish)
+            points = value_series(ledger_columns(movements), changes, prices, instants)
             self._add_values(period, points)
-            self._add_cash_flows(period, key, begin, finish)
+            self._add_cash_flows(period, [m for m in movements if m.at > begin])
             self._add_security_flows(period, key, begin, finish, prices)
         period.flows.sort(key=lambda flow: flow.at)
         return period
@@ -132,10 +134,9 @@ class PerformanceService:
             at, symbols = period.unpriced
             period.problem = f"{', '.join(symbols)} had no price at {at.isoformat()}: the value then is unknown"
 
-    def _add_cash_flows(self, period: _Period, key: uuid.UUID, begin: datetime, finish: datetime) -> None:
-        after = begin + timedelta(microseconds=1)
-        for movement in Results(lambda pos, size: self._cash.cash_page(key, after, finish, pos, PAGE),
-                                scope("cash", key), self._cursors):
+    @staticmethod
+    def _add_cash_flows(period: _Period, movements: Sequence[CashMovement]) -> None:
+        for movement in movements:
             if movement.kind in EXTERNAL:
                 period.flows.append(_Flow(at=movement.at, amount=movement.amount, kind=movement.kind))
             elif movement.kind in INCOME:
@@ -148,12 +149,15 @@ class PerformanceService:
     def _add_security_flows(self, period: _Period, key: uuid.UUID, begin: datetime, finish: datetime,
                             prices: Columns) -> None:
         after = begin + timedelta(microseconds=1)
+        moved = self._store.transfers(key, after, finish)
+        wanted = {change.symbol for change in moved}
         by_symbol: dict[str, tuple[list[str], list[Decimal]]] = {}
-        for symbol, at, value in zip(*prices, strict=True):
-            series = by_symbol.setdefault(symbol, ([], []))
-            series[0].append(at)
-            series[1].append(value)
-        for change in self._store.transfers(key, after, finish):
+        for symbol, at, value in zip(*prices, strict=True) if wanted else ():
+            if symbol in wanted:
+                series = by_symbol.setdefault(symbol, ([], []))
+                series[0].append(at)
+                series[1].append(value)
+        for change in moved:
             at_text, known = instant_text(change.at), by_symbol.get(change.symbol, ([], []))
             index = bisect_right(known[0], at_text) - 1
             price: Decimal | None = known[1][index] if index >= 0 else change.price

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from alexdb.domain.errors import ValidationError
 from alexdb.domain.instants import instant_text, optional_instant, to_instant, utcnow
-from alexdb.domain.ledger import EXTERNAL, Fee, adjusted, splits_between
+from alexdb.domain.ledger import EXTERNAL, CashMovement, Fee, adjusted, splits_between
 from alexdb.domain.lots import Book, Disposal, Lot, check_method, replay
 from alexdb.domain.models import (
     AccountValuation,
@@ -247,26 +247,35 @@ class PositionService:
     def series_inputs(self, key: uuid.UUID, begin: datetime, finish: datetime) -> tuple[
             LedgerColumns, ChangeColumns, Columns]:
         """What a value sweep up to finish reads: the cash ledger, the changes with splits, the prices."""
-        symbols = sorted(self._store.states(key))
+        changes, prices = self.position_inputs(key, sorted(self._store.states(key)), finish)
+        return ledger_columns(self.movements_until(key, finish)), changes, prices
+
+    def position_inputs(self, key: uuid.UUID, symbols: Sequence[str], finish: datetime) -> tuple[
+            ChangeColumns, Columns]:
+        """The account's changes up to finish with its symbols' splits as events, and those symbols' prices."""
         splits = self._splits.splits_of(symbols) if symbols else {}
         changes = with_splits(self._store.changes_until(key, finish), splits)
-        prices = self._instruments.price_points_until(symbols, finish)
-        return self.ledger_columns(key, finish), changes, prices
+        return changes, self._instruments.price_points_until(symbols, finish)
 
-    def ledger_columns(self, key: uuid.UUID, finish: datetime) -> LedgerColumns:
-        """The cash ledger up to finish as columns, with net contributions (deposits less withdrawals)."""
-        at: list[str] = []
-        balance: list[Decimal] = []
-        contributions: list[Decimal] = []
-        put_in = ZERO
-        for movement in Results(lambda after, size: self._cash.cash_page(key, None, finish, after, LEDGER_PAGE),
-                                scope("cash", key), self._cursors):
-            if movement.kind in EXTERNAL:
-                put_in += movement.amount
-            at.append(instant_text(movement.at))
-            balance.append(movement.balance_after)
-            contributions.append(put_in)
-        return LedgerColumns(at, balance, contributions)
+    def movements_until(self, key: uuid.UUID, finish: datetime) -> list[CashMovement]:
+        """Every movement of the account's cash ledger up to finish, in time order."""
+        return list(Results(lambda after, size: self._cash.cash_page(key, None, finish, after, LEDGER_PAGE),
+                            scope("cash", key), self._cursors))
+
+
+def ledger_columns(movements: Iterable[CashMovement]) -> LedgerColumns:
+    """The cash ledger as columns, with net contributions (deposits less withdrawals) after each movement."""
+    at: list[str] = []
+    balance: list[Decimal] = []
+    contributions: list[Decimal] = []
+    put_in = ZERO
+    for movement in movements:
+        if movement.kind in EXTERNAL:
+            put_in += movement.amount
+        at.append(instant_text(movement.at))
+        balance.append(movement.balance_after)
+        contributions.append(put_in)
+    return LedgerColumns(at, balance, contributions)
 
 
 def series_steps(begin: datetime, finish: datetime, step: timedelta) -> list[datetime]:
