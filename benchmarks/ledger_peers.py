@@ -149,4 +149,4 @@ class Peers:
         return ([Decimal(int(v)).scaleb(-4) for v in total], [Decimal(int(v)).scaleb(-2) for v in put_in])
 
 
-__all__ = ["Peers", "UTC"]
+__all__ = ["UTC", "Peers"]

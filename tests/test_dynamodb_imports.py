@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from alexdb import BackendError, ConflictError, Database
+from alexdb import BackendError, ConflictError, Database, NotFoundError
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.adapters.dynamodb.positions import DynamoPositionStore
 from tests.conftest import dynamo_engine, instrument
@@ -83,3 +83,19 @@ def test_a_trade_waits_for_an_import_and_rolls_back_an_abandoned_one(dynamo_db: 
     assert dynamo_engine(db).counts()["position_history"] == 2  # the import's records were deleted
     assert db.positions.record_trade(crashed.id, "QQQ", "BUY", 2).quantity_after == 2  # its placeholder too
     assert [c.quantity_after for c in db.positions.get_position_history(crashed.id)] == [5, 6, 2]
+
+
+def test_a_large_import_may_open_many_new_holdings_at_once(dynamo_db: Database) -> None:
+    """60 new symbols need 60 claims and 60 instrument checks: more than one transaction holds, so the
+    instruments (never deleted) are read before the claim instead of checked inside it."""
+    db = dynamo_db
+    db.users.create_user("u")
+    symbols = [f"N{n:02d}" for n in range(60)]
+    for symbol in symbols:
+        db.instruments.create_instrument(instrument(symbol))
+    account = db.accounts.create_account("u", "a")
+    trades = [(symbol, "BUY", 1, START + timedelta(minutes=n)) for n, symbol in enumerate(symbols * 2)]
+    assert db.positions.record_trades(account.id, trades) == 120
+    assert db.positions.get_positions_at(account.id, START + timedelta(days=1)) == dict.fromkeys(symbols, Decimal(2))
+    with pytest.raises(NotFoundError):
+        db.positions.record_trades(account.id, [(f"M{n:02d}", "BUY", 1, START + timedelta(days=2)) for n in range(60)])

@@ -121,6 +121,9 @@ def _sample_queries(db: Database, counts: dict[str, int]) -> list[str]:
         "accounts": lambda: [db.accounts.find_by_user(u.clerk_user_id, limit=1) for u in first_users],
         "positions": lambda: [db.positions.get_portfolio_value(a.id) for u in first_users
                               for a in db.accounts.find_by_user(u.clerk_user_id, limit=1).items],
+        "cash": lambda: [db.cash.movements(a.id, limit=1) for u in first_users
+                         for a in db.accounts.find_by_user(u.clerk_user_id, limit=1).items],
+        "splits": lambda: db.instruments.get_splits(first_instruments[0].symbol) if first_instruments else None,
         "jobs": lambda: db.jobs.find_by_status("pending", limit=1),
         "chat": lambda: [db.chat.list_sessions(u.clerk_user_id, limit=1) for u in first_users],
     }

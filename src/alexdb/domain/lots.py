@@ -14,9 +14,9 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Literal, get_args
 
-from alexdb.domain.errors import ValidationError
 from alexdb.domain.ledger import SHARE_UNIT, Split, cents, split_quantity
 from alexdb.domain.models import PositionChange, Record
+from alexdb.domain.validate import one_of
 
 Method = Literal["fifo", "lifo", "hifo", "average"]
 METHODS: tuple[str, ...] = get_args(Method)
@@ -70,10 +70,7 @@ class Disposal(Record):
 
 def check_method(method: str) -> str:
     """A known booking method (case-insensitive)."""
-    normalised = method.lower() if isinstance(method, str) else method
-    if normalised not in METHODS:
-        raise ValidationError("method", method, f"must be one of {', '.join(METHODS)}")
-    return str(normalised)
+    return one_of("method", method, METHODS, "lower")
 
 
 class _Open:

@@ -11,7 +11,7 @@ from alexdb.domain.errors import InsufficientQuantityError, ValidationError
 from alexdb.domain.ledger import Split, adjusted, cents, splits_between
 from alexdb.domain.models import Record
 from alexdb.domain.numbers import Holding, Quantity
-from alexdb.domain.validate import build
+from alexdb.domain.validate import build, one_of
 from alexdb.domain.vocabulary import TRADE_ACTIONS
 
 INCREASING = frozenset({"BUY", "TRANSFER_IN"})
@@ -30,10 +30,7 @@ class _HoldingQuantity(Record):
 
 def check_action(action: Any) -> str:
     """A known trade action, case-insensitive."""
-    normalised = action.upper() if isinstance(action, str) else action
-    if normalised not in TRADE_ACTIONS:
-        raise ValidationError("action", action, f"must be one of {', '.join(TRADE_ACTIONS)}")
-    return str(normalised)
+    return one_of("action", action, TRADE_ACTIONS)
 
 
 def trade_quantity(quantity: Any) -> Decimal:

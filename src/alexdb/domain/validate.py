@@ -40,6 +40,14 @@ def translate(exc: pydantic.ValidationError) -> ValidationError:
     return ValidationError(field, value, reason)
 
 
+def one_of(field: str, value: Any, choices: tuple[str, ...], case: str = "upper") -> str:
+    """value as one of choices (matched ignoring case), or a ValidationError naming field."""
+    normalised = getattr(value, case)() if isinstance(value, str) else value
+    if normalised not in choices:
+        raise ValidationError(field, value, f"must be one of {', '.join(choices)}")
+    return str(normalised)
+
+
 def check_fields(model: type[pydantic.BaseModel], fields: Mapping[str, Any], allowed: AbstractSet[str]) -> None:
     """Refuse unknown or immutable field names in an update."""
     for name in fields:

@@ -31,7 +31,7 @@ from alexdb.domain.ledger import (
 from alexdb.domain.models import PositionChange
 from alexdb.domain.paging import Bookmark, Cursors, Results, scope
 from alexdb.domain.trading import MAX_CASH, HeldState, change_instant, trade_cash
-from alexdb.domain.validate import build, parse_id
+from alexdb.domain.validate import build, one_of, parse_id
 from alexdb.ports import AccountStore, CashRecords, InstrumentStore, PositionStore, Rows
 
 ZERO = Decimal(0)
@@ -92,10 +92,8 @@ class CashService:
         amount is > 0 and the kind gives the sign (an ADJUSTMENT is signed and not 0). Movements are
         recorded in time order per account: one dated before the ledger's last is refused.
         """
-        name = kind.upper() if isinstance(kind, str) else kind
-        if name not in CASH_KINDS:
-            raise ValidationError("kind", kind, f"must be one of {', '.join(CASH_KINDS)}")
-        movement = build(NewCashMovement, {"kind": name, "amount": amount, "symbol": symbol, "note": note})
+        movement = build(NewCashMovement, {"kind": one_of("kind", kind, CASH_KINDS), "amount": amount,
+                                           "symbol": symbol, "note": note})
         if movement.kind == "ADJUSTMENT" and movement.amount == 0:
             raise ValidationError("amount", amount, "an adjustment must not be 0")
         if movement.kind != "ADJUSTMENT" and movement.amount <= 0:

@@ -76,10 +76,10 @@ class Importer:
     """change_many for the DynamoDB position store: one transaction when it fits, else claim/write/commit."""
 
     def __init__(self, dynamo: Dynamo, table: str, checks: Callable[[uuid.UUID, list[str]], list[dict[str, Any]]],
-                 history_item: HistoryItem, splits: SplitRecords, stale_after: float = 300.0,
+                 history_item: HistoryItem, splits: SplitRecords, instruments: str, stale_after: float = 300.0,
                  wait_for: float = 30.0) -> None:
         self._dynamo, self._table, self._checks, self._history_item = dynamo, table, checks, history_item
-        self._splits = splits
+        self._splits, self._instruments = splits, instruments
         self.stale_after = stale_after  # a mark older than this is an abandoned import: the next writer undoes it
         self.wait_for = wait_for  # how long a writer waits for a live import before ConflictError
 
@@ -169,8 +169,18 @@ class Importer:
                  current: dict[str, dict[str, Any]], symbols: Sequence[str]) -> bool:
         if all(marked(current.get(s)) for s in symbols):
             return True  # this import claimed them before it was cut short: resume it
+        if len(checks) + len(symbols) > TRANSACTION_LIMIT and new:
+            # Instruments are never deleted, so reading them before the claim proves what a check inside it
+            # would, and leaves the transaction room for every holding (the live-account check stays in it).
+            found = {item["PK"] for item in self._dynamo.batch_get(
+                self._instruments, [{"PK": symbol, "SK": keys.INSTRUMENT_META} for symbol in new])}
+            missing = [symbol for symbol in new if symbol not in found]
+            if missing:
+                raise NotFoundError("instrument", missing[0])
+            checks, new = checks[:1], []
         if len(checks) + len(symbols) > TRANSACTION_LIMIT:
-            raise ValidationError("trades", len(symbols), f"more than {TRANSACTION_LIMIT - 10} symbols in one import")
+            raise ValidationError("trades", len(symbols),
+                                  f"more than {TRANSACTION_LIMIT - len(checks)} symbols in one import")
         now = {":id": import_id, ":at": int(time.time())}
         actions = list(checks)
         for symbol in symbols:

@@ -43,7 +43,7 @@ class DynamoPositionStore:
 
     def __init__(self, dynamo: Dynamo, table: str, instruments_table: str, splits: SplitRecords) -> None:
         self._dynamo, self._table, self._instruments, self._splits = dynamo, table, instruments_table, splits
-        self.imports = Importer(dynamo, table, self._checks, self._history_item, splits)
+        self.imports = Importer(dynamo, table, self._checks, self._history_item, splits, instruments_table)
 
     def _history_item(self, account_id: uuid.UUID, change: Planned, version: int) -> dict[str, Any]:
         at_text = instant_text(change.at)

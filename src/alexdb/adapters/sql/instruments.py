@@ -10,7 +10,7 @@ from sqlalchemy import Row, and_, insert, or_, select, update
 
 from alexdb.adapters.sql.bulk import instant_text_column, text_instant_columns
 from alexdb.adapters.sql.engine import UnitOfWork
-from alexdb.adapters.sql.paging import keyset_rows
+from alexdb.adapters.sql.paging import between, keyset_rows
 from alexdb.adapters.sql.schema import instruments, price_history
 from alexdb.adapters.sql.upsert import insert_for
 from alexdb.domain.errors import ConflictError
@@ -114,11 +114,8 @@ class SqlInstruments:
         self, symbol: str, start: datetime | None, end: datetime | None, after: Bookmark | None, size: int
     ) -> Rows:
         """Prices of one symbol between start and end, oldest first, after a position."""
-        statement = select(price_history).where(price_history.c.symbol == symbol)
-        if start is not None:
-            statement = statement.where(price_history.c.at >= start)
-        if end is not None:
-            statement = statement.where(price_history.c.at <= end)
+        statement = between(select(price_history).where(price_history.c.symbol == symbol), price_history.c.at,
+                            start, end)
         with self._uow.begin() as conn:
             return keyset_rows(conn, statement, [price_history.c.at], size, after, _point)
 

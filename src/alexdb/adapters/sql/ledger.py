@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select, update
 
 from alexdb.adapters.sql.engine import UnitOfWork
-from alexdb.adapters.sql.paging import keyset_rows
+from alexdb.adapters.sql.paging import between, keyset_rows
 from alexdb.adapters.sql.schema import accounts, cash_movements, instruments, position_history, splits
 from alexdb.domain.errors import NotFoundError
 from alexdb.domain.instants import utcnow
@@ -67,11 +67,8 @@ class SqlCash:
     def cash_page(self, account_id: uuid.UUID, start: datetime | None, end: datetime | None,
                   after: Bookmark | None, size: int) -> Rows:
         """Movements in time order between start and end, one page at a time."""
-        statement = select(cash_movements).where(cash_movements.c.account_id == account_id)
-        if start is not None:
-            statement = statement.where(cash_movements.c.at >= start)
-        if end is not None:
-            statement = statement.where(cash_movements.c.at <= end)
+        statement = between(select(cash_movements).where(cash_movements.c.account_id == account_id),
+                            cash_movements.c.at, start, end)
         with self._uow.begin() as conn:
             return keyset_rows(conn, statement, [cash_movements.c.at, cash_movements.c.seq], size, after, _movement)
 

@@ -33,6 +33,15 @@ def _load(column: Column[Any], value: Any) -> Any:
     return value
 
 
+def between(statement: Select[Any], column: Any, start: datetime | None, end: datetime | None) -> Select[Any]:
+    """statement limited to rows whose column lies between start and end inclusive (None: unbounded)."""
+    if start is not None:
+        statement = statement.where(column >= start)
+    if end is not None:
+        statement = statement.where(column <= end)
+    return statement
+
+
 def keyset_rows(
     connection: Connection,
     statement: Select[Any],

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 from alexdb.adapters.sql.bulk import instant_text_column, numeric_columns
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.ledger import splits_of
-from alexdb.adapters.sql.paging import keyset_rows
+from alexdb.adapters.sql.paging import between, keyset_rows
 from alexdb.adapters.sql.schema import accounts, instruments, position_history, positions
 from alexdb.adapters.sql.upsert import insert_for
 from alexdb.domain.errors import NotFoundError
@@ -142,10 +142,7 @@ class SqlPositionStore:
         statement = select(position_history).where(position_history.c.account_id == account_id)
         if symbol is not None:
             statement = statement.where(position_history.c.symbol == symbol)
-        if start is not None:
-            statement = statement.where(position_history.c.at >= start)
-        if end is not None:
-            statement = statement.where(position_history.c.at <= end)
+        statement = between(statement, position_history.c.at, start, end)
         keys = [position_history.c.at, position_history.c.seq]
         with self._uow.begin() as conn:
             return keyset_rows(conn, statement, keys, size, after, _change)
