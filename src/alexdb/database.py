@@ -125,7 +125,7 @@ class Database:
         self.accounts.cash = self.cash
         self.positions = PositionService(engine.positions, self.accounts, self.instruments, engine.splits, ledger,
                                          engine.cash, cursors)
-        self.performance = PerformanceService(self.positions, engine.positions, engine.cash, self.accounts, cursors)
+        self.performance = PerformanceService(self.positions, engine.positions, self.accounts)
         self.jobs = JobService(engine.jobs, cursors)
         self.chat = ChatService(engine.chat, cursors, chat_ttl)
         self.alerts = AlertService(engine.alerts, cursors)

@@ -12,15 +12,13 @@ from typing import Any
 from alexdb.domain.instants import instant_text, to_instant
 from alexdb.domain.ledger import COSTS, EXTERNAL, INCOME, CashMovement
 from alexdb.domain.models import Record, ValuePoint
-from alexdb.domain.paging import Cursors
 from alexdb.domain.returns import Figure, SubPeriod, annualised, link, unavailable, xirr
-from alexdb.ports import AccountStore, CashRecords, Columns, PositionStore
+from alexdb.ports import AccountStore, Columns, PositionStore
 from alexdb.services.positions import PositionService, ledger_columns, series_steps
 from alexdb.services.valuation import EXACT, value_series
 
 ZERO = Decimal(0)
 DAY = timedelta(days=1)
-PAGE = 1000
 TWR_PLACES = Decimal("1e-12")
 
 
@@ -81,10 +79,8 @@ class _Period:
 class PerformanceService:
     """Returns over a period, computed from the same sweep as the value series."""
 
-    def __init__(self, positions: PositionService, store: PositionStore, cash: CashRecords, accounts: AccountStore,
-                 cursors: Cursors) -> None:
-        self._positions, self._store, self._cash = positions, store, cash
-        self._accounts, self._cursors = accounts, cursors
+    def __init__(self, positions: PositionService, store: PositionStore, accounts: AccountStore) -> None:
+        self._positions, self._store, self._accounts = positions, store, accounts
 
     def returns(self, account_id: uuid.UUID | str, start: Any, end: Any) -> Returns:
         """Start and end values, flows, income, costs, TWR (daily-linked), its annual rate and MWR (XIRR)."""

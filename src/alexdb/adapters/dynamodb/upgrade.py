@@ -18,6 +18,7 @@ from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.adapters.dynamodb.ledger import CASH_HEAD, movement_actions
 from alexdb.adapters.dynamodb.tables import TableSpec
+from alexdb.domain.errors import BackendError
 from alexdb.domain.ledger import PlannedCash
 from alexdb.domain.trading import moved_cost
 
@@ -56,6 +57,7 @@ def _wait_for_index(dynamo: Dynamo, name: str, index_name: str) -> None:
         if status.get(index_name) == "ACTIVE" and table.get("TableStatus") == "ACTIVE":
             return
         dynamo.retry.sleep(min(attempt, 3))
+    raise BackendError(f"index {index_name} of {name} is not ACTIVE yet: run `alexdb migrate` again later")
 
 
 def upgrade_data(dynamo: Dynamo, table: str) -> list[str]:
