@@ -10,6 +10,7 @@ Two steps, each safe to run again:
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -50,14 +51,18 @@ def add_indexes(dynamo: Dynamo, spec: TableSpec, name: str) -> list[str]:
     return done
 
 
-def _wait_for_index(dynamo: Dynamo, name: str, index_name: str) -> None:
-    for attempt in range(600):
+def _wait_for_index(dynamo: Dynamo, name: str, index_name: str, patience_s: float = 600.0) -> None:
+    # DynamoDB builds a new index from the table's items first: minutes for a large table.
+    deadline, status = time.monotonic() + patience_s, {}
+    while time.monotonic() < deadline:
         table = dynamo.describe(name) or {}
         status = {i["IndexName"]: i.get("IndexStatus") for i in table.get("GlobalSecondaryIndexes", [])}
-        if status.get(index_name) == "ACTIVE" and table.get("TableStatus") == "ACTIVE":
+        status["(table)"] = table.get("TableStatus")
+        if status.get(index_name) == "ACTIVE" and status["(table)"] == "ACTIVE":
             return
-        dynamo.retry.sleep(min(attempt, 3))
-    raise BackendError(f"index {index_name} of {name} is not ACTIVE yet: run `alexdb migrate` again later")
+        time.sleep(1.0)
+    raise BackendError(f"index {index_name} of {name} is not ACTIVE after {patience_s:.0f} s ({status}): "
+                       "run `alexdb migrate` again later")
 
 
 def upgrade_data(dynamo: Dynamo, table: str) -> list[str]:
