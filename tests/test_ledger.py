@@ -71,6 +71,9 @@ def test_valuation_uses_cash_then_and_carries_cost_basis(db: Database, account: 
     assert later.cash == Decimal("3990.00") + 440 + 500
     assert (spy.quantity, spy.cost_basis, spy.unrealized_gain) == (Decimal(6), Decimal("606.00"), Decimal("114.00"))
     assert qqq.cost_basis is None and qqq.unrealized_gain is None
+    held = {p.symbol: p for p in db.positions.find_by_account(account.id)}
+    assert held["SPY"].cost_basis == Decimal("606.00") and held["QQQ"].cost_basis is None
+    assert held["QQQ"].unrealized_gain is None
     points = db.positions.get_value_series(account.id, day(0), day(6), timedelta(days=1))
     assert [p.cash for p in points] == [Decimal("5000.00"), Decimal("3990.00"), Decimal("4430.00")] + [
         Decimal("4930.00")] * 4

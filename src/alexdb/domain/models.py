@@ -216,11 +216,19 @@ class Position(Record):
     instrument_name: str
     instrument_type: InstrumentType
     current_price: Price | None = None
+    cost_basis: Decimal | None = None
+    """What the holding cost in all (average cost, fees included); None when some of it was never priced."""
 
     @property
     def value(self) -> Decimal | None:
         """Quantity times current price, or None when the instrument has no price."""
         return None if self.current_price is None else self.quantity * self.current_price
+
+    @property
+    def unrealized_gain(self) -> Decimal | None:
+        """Value less cost basis, or None when either is unknown."""
+        value = self.value
+        return None if value is None or self.cost_basis is None else value - self.cost_basis
 
 
 class PositionChange(Record):

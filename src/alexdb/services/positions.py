@@ -154,11 +154,10 @@ class PositionService:
         return holdings
 
     def find_by_account(self, account_id: uuid.UUID | str) -> list[Position]:
-        """Current holdings (quantity > 0, splits applied) with instrument name, type and current price."""
+        """Current holdings (quantity > 0, splits applied) with instrument name, type, current price and cost basis."""
         current = self._store.current(self._accounts.account_record(account_id).id)
         holdings = self._split_holdings({p.symbol: state for p, state in current}, utcnow())
-        return [p if holdings[p.symbol].quantity == p.quantity else p.model_copy(
-                    update={"quantity": holdings[p.symbol].quantity})
+        return [p.model_copy(update={"quantity": holdings[p.symbol].quantity, "cost_basis": holdings[p.symbol].cost})
                 for p, _ in current if p.symbol in holdings]
 
     def get_position_history(
