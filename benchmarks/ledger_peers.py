@@ -9,7 +9,7 @@ symbol after the trade and up to the instant.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -147,6 +147,3 @@ class Peers:
         total += (trade_cash + ledger["cash"].fillna(0).to_numpy(dtype=np.int64)) * 100
         put_in = ledger["put_in"].fillna(0).to_numpy(dtype=np.int64)
         return ([Decimal(int(v)).scaleb(-4) for v in total], [Decimal(int(v)).scaleb(-2) for v in put_in])
-
-
-__all__ = ["UTC", "Peers"]

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from alexdb import Database
-from alexdb.domain.errors import InsufficientQuantityError, NotFoundError, ValidationError
+from alexdb.domain.errors import ConflictError, InsufficientQuantityError, NotFoundError, ValidationError
 from alexdb.domain.models import Account
 from tests.conftest import OPENED
 
@@ -50,6 +50,8 @@ def test_trades_with_a_price_move_cash_in_the_same_write(db: Database, account: 
     db.positions.record_trade(account.id, "BND", "BUY", 5, at=day(2))  # no price: no cash
     assert db.cash.balance_at(account.id, day(0, 16)) == Decimal("4698.98")
     assert db.cash.balance(account.id) == Decimal("5000.00") - Decimal("301.02") + Decimal("109.50")
+    assert [(lot.symbol, lot.cost) for lot in db.positions.get_lots(account.id, "QQQ")] == [
+        ("QQQ", Decimal("100.00"))]  # the transfer's price is its cost basis
     trades = [(e.kind, e.amount, e.fee) for e in db.cash.history(account.id) if e.kind in ("BUY", "SELL")]
     assert trades == [("BUY", Decimal("-301.02"), Decimal("1.00")), ("SELL", Decimal("109.50"), Decimal("0.50"))]
     count = db.positions.record_trades(account.id, [("SPY", "BUY", 1, day(3), "90", "2"),
@@ -129,7 +131,12 @@ def test_split_rules(db: Database, account: Account) -> None:
     with pytest.raises(NotFoundError):
         db.instruments.record_split("NOPE", 2, 1, day(1))
     assert db.instruments.get_splits("SPY") == [] and db.counts()["splits"] == 0
-    db.instruments.record_split("SPY", 1, 3, day(6))  # a reverse split: fractional shares to 8 places
+    split = db.instruments.record_split("SPY", 1, 3, day(6))  # a reverse split: fractional shares to 8 places
+    with pytest.raises(ConflictError):
+        db.instruments.record_split("SPY", 2, 1, day(6))
+    with pytest.raises(ConflictError):  # the store itself refuses a second split at one instant (a race)
+        db.engine.splits.insert_split(split)
+    assert db.instruments.get_splits("SPY") == [split]
     assert db.positions.get_positions_at(account.id, day(7)) == {"SPY": Decimal("1.66666667")}
 
 

@@ -65,6 +65,18 @@ def test_twr_without_flows_is_end_over_start_and_a_withdrawal_does_not_change_it
     assert series[0].twr == 0 and series[-1].twr == second.twr.value and len(series) == len(CLOSES)
 
 
+def test_securities_moved_without_cash_are_external_flows_at_market(db: Database) -> None:
+    plain = _stock_account(db, "kept", "FFF")
+    topped = _stock_account(db, "topped", "GGG")
+    # Daily-linked TWR counts a day's inflows from its start: this one arrives just after day 3's close.
+    db.positions.record_trade(topped, "GGG", "TRANSFER_IN", 50, at=START + timedelta(days=3, microseconds=1))
+    end = START + timedelta(days=len(CLOSES) - 1)
+    first, second = db.performance.returns(plain, START, end), db.performance.returns(topped, START, end)
+    assert second.securities_in == 50 * Decimal(CLOSES[3]) == second.net_flows and second.deposits == 0
+    assert second.twr.value == first.twr.value  # still all in one stock: a flow does not change TWR
+    assert second.absolute_gain == second.end_value - second.start_value - second.net_flows
+
+
 def test_income_fees_and_taxes_are_performance(db: Database) -> None:
     account = _stock_account(db, "earner", "CCC")
     db.cash.record(account, "DIVIDEND", "50", at=START + timedelta(days=2), symbol="CCC")

@@ -119,10 +119,9 @@ class Database:
         self.engine = engine
         self.users = UserService(engine.users, cursors)
         ledger = LedgerReader(engine.cash, engine.positions)
-        self.accounts = AccountService(engine.accounts, ledger, cursors)
+        self.cash = CashService(engine.cash, ledger, engine.accounts, engine.positions, engine.instruments, cursors)
+        self.accounts = AccountService(engine.accounts, ledger, self.cash, cursors)
         self.instruments = InstrumentService(engine.instruments, engine.splits, cursors)
-        self.cash = CashService(engine.cash, ledger, self.accounts, engine.positions, engine.instruments, cursors)
-        self.accounts.cash = self.cash
         self.positions = PositionService(engine.positions, self.accounts, self.instruments, engine.splits, ledger,
                                          engine.cash, cursors)
         self.performance = PerformanceService(self.positions, engine.positions, self.accounts)

@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Annotated, Literal, NamedTuple, get_args
+from typing import Annotated, Any, Literal, NamedTuple, get_args
 
 from pydantic import AwareDatetime, BeforeValidator, Field
 
+from alexdb.domain.errors import ValidationError
 from alexdb.domain.models import Name, Record, Symbol, Text
 from alexdb.domain.numbers import WholeNumber, digits, exact_decimal
 
@@ -35,6 +36,17 @@ Ratio = Annotated[WholeNumber, Field(gt=0, le=1_000_000)]
 """One side of a split ratio."""
 
 
+MAX_RUNNING_TOTAL = Decimal(10) ** 16
+
+
+def running_total(total: Decimal, field: str, given: Any) -> Decimal:
+    """total, checked before it is written: a stored running total of cash or cost must read back as the
+    18-digit, 2-place amount it is. A ValidationError naming the field and value that would break it."""
+    if abs(total) >= MAX_RUNNING_TOTAL:
+        raise ValidationError(field, given, "would take a running total of cash or cost past 16 digits")
+    return total
+
+
 def cents(value: Decimal) -> Decimal:
     """value rounded to the cent, half to even (how a broker settles a trade's gross amount)."""
     return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
@@ -54,17 +66,13 @@ class NewCashMovement(Record):
     note: Text | None = None
 
 
-class CashMovement(Record):
+class CashMovement(NewCashMovement):
     """One stored movement of an account's cash (not trades: their cash lives with the trade)."""
 
     account_id: uuid.UUID
     seq: WholeNumber
-    kind: CashKind
-    amount: Amount
     balance_after: Amount
     at: AwareDatetime
-    symbol: Symbol | None = None
-    note: Text | None = None
 
 
 class CashEntry(Record):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from alexdb.domain.errors import InsufficientQuantityError, ValidationError
-from alexdb.domain.ledger import Split, adjusted, cents, splits_between
+from alexdb.domain.ledger import Split, adjusted, cents, running_total, splits_between
 from alexdb.domain.models import Record
 from alexdb.domain.numbers import Holding, Quantity
 from alexdb.domain.validate import build, one_of
@@ -17,7 +17,6 @@ from alexdb.domain.vocabulary import TRADE_ACTIONS
 INCREASING = frozenset({"BUY", "TRANSFER_IN"})
 DECREASING = frozenset({"SELL", "TRANSFER_OUT"})
 ZERO = Decimal(0)
-MAX_CASH = Decimal(10) ** 16
 
 
 class _TradeQuantity(Record):
@@ -118,8 +117,8 @@ def book(trade: Trade, state: HeldState, at: datetime, splits: Sequence[Split]) 
     moved = trade_cash(action, amount, price, fee)
     cash = state.cash if moved is None else state.cash + moved
     cost = moved_cost(state.cost, held, delta, after, price, fee)
-    return Planned(symbol, action, delta, after, at, price, fee, _bounded("price", cash),
-                   None if cost is None else _bounded("price", cost))
+    return Planned(symbol, action, delta, after, at, price, fee, running_total(cash, "price", price),
+                   None if cost is None else running_total(cost, "price", price))
 
 
 def trade_cash(action: str, quantity: Decimal, price: Decimal | None, fee: Decimal | None) -> Decimal | None:
@@ -146,13 +145,6 @@ def moved_cost(cost: Decimal | None, held: Decimal, delta: Decimal, after: Decim
     if cost is None:
         return None
     return cost - cents(cost * -delta / held)
-
-
-def _bounded(field: str, amount: Decimal) -> Decimal:
-    # Checked before the write: a stored running total must read back as the 18-digit amount it is.
-    if abs(amount) >= MAX_CASH:
-        raise ValidationError(field, amount, "would take a running total of cash or cost past 16 digits")
-    return amount
 
 
 def replace_quantity(action: str, target: Decimal, field_value: Any, symbol: str) -> Mutation:

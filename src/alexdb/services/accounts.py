@@ -14,7 +14,7 @@ from alexdb.domain.paging import Bookmark, Cursors, Results, scope
 from alexdb.domain.validate import build, check_fields, parse_id
 from alexdb.ports import AccountRecords
 from alexdb.services.cash import CashService, LedgerReader, opening_deposit
-from alexdb.services.records import until_written
+from alexdb.services.records import existing_account, until_written
 
 UPDATABLE = frozenset({"account_name", "account_purpose", "cash_balance", "cash_interest", "account_type"})
 
@@ -27,9 +27,8 @@ class _CashTarget(Record):
 class AccountService:
     """The public account API; owns validation, the updatable fields and the lifecycle."""
 
-    def __init__(self, records: AccountRecords, ledger: LedgerReader, cursors: Cursors) -> None:
-        self._records, self._ledger, self._cursors = records, ledger, cursors
-        self.cash: CashService | None = None  # wired by Database: update_account's cash_balance goes through it
+    def __init__(self, records: AccountRecords, ledger: LedgerReader, cash: CashService, cursors: Cursors) -> None:
+        self._records, self._ledger, self._cash, self._cursors = records, ledger, cash, cursors
 
     def _with_cash(self, account: Account) -> Account:
         return account.model_copy(update={"cash_balance": self._ledger.cash_at(account.id, utcnow())})
@@ -50,11 +49,9 @@ class AccountService:
     def find_by_id(self, account_id: uuid.UUID | str) -> Account | None:
         """The account with this id (its cash_balance the ledger's now), or None."""
         try:
-            key = parse_id("account", account_id)
+            return self._with_cash(self.account_record(account_id))
         except NotFoundError:
             return None
-        account = self._records.get_account(key)
-        return None if account is None else self._with_cash(account)
 
     def get_account(self, account_id: uuid.UUID | str) -> Account:
         """The account with this id; NotFoundError if there is none."""
@@ -65,14 +62,7 @@ class AccountService:
 
     def account_record(self, account_id: uuid.UUID | str) -> Account:
         """The account as stored, without reading its cash (for services that only need it to exist)."""
-        try:
-            key = parse_id("account", account_id)
-        except NotFoundError:
-            key = None
-        account = None if key is None else self._records.get_account(key)
-        if account is None:
-            raise NotFoundError("account", account_id)
-        return account
+        return existing_account(self._records, account_id)
 
     def find_by_user(
         self, clerk_user_id: str, limit: int | None = None, cursor: str | None = None
@@ -109,8 +99,7 @@ class AccountService:
         if described or target is None:
             until_written(f"account {account_id}", attempt)
         if target is not None:
-            assert self.cash is not None
-            self.cash.set_balance(account_id, target, note="cash_balance set by update_account")
+            self._cash.set_balance(account_id, target, note="cash_balance set by update_account")
         return self.get_account(account_id)
 
     def delete_account(self, account_id: uuid.UUID | str) -> None:

@@ -24,15 +24,18 @@ from alexdb.domain.ledger import (
     INCOME,
     CashEntry,
     CashMovement,
+    CashPlan,
     NewCashMovement,
     PlannedCash,
+    running_total,
     signed,
 )
 from alexdb.domain.models import PositionChange
 from alexdb.domain.paging import Bookmark, Cursors, Results, scope
-from alexdb.domain.trading import MAX_CASH, HeldState, change_instant, trade_cash
+from alexdb.domain.trading import HeldState, change_instant, trade_cash
 from alexdb.domain.validate import build, one_of, parse_id
-from alexdb.ports import AccountStore, CashRecords, InstrumentStore, PositionStore, Rows
+from alexdb.ports import AccountRecords, CashRecords, InstrumentStore, PositionStore, Rows
+from alexdb.services.records import existing_account
 
 ZERO = Decimal(0)
 SYMBOL_KINDS = INCOME | COSTS  # a dividend, interest, a fee or a withholding tax may name its security
@@ -70,7 +73,7 @@ class LedgerReader:
 class CashService:
     """The public cash API; owns the kinds, signs, time order and the merged history."""
 
-    def __init__(self, records: CashRecords, ledger: LedgerReader, accounts: AccountStore,
+    def __init__(self, records: CashRecords, ledger: LedgerReader, accounts: AccountRecords,
                  positions: PositionStore, instruments: InstrumentStore, cursors: Cursors) -> None:
         self._records, self._ledger, self._accounts = records, ledger, accounts
         self._positions, self._instruments, self._cursors = positions, instruments, cursors
@@ -108,12 +111,12 @@ class CashService:
         effect = signed(movement.kind, movement.amount)
 
         def plan(balance: Decimal, last: datetime | None, now: datetime) -> PlannedCash:
-            return PlannedCash(movement.kind, effect, _bounded(balance + effect, amount),
+            return PlannedCash(movement.kind, effect, running_total(balance + effect, "amount", amount),
                                change_instant("the cash ledger", instant, last, now), movement.symbol, movement.note)
 
         return self._append(key, plan)
 
-    def _append(self, key: uuid.UUID, plan: Any) -> CashMovement:
+    def _append(self, key: uuid.UUID, plan: CashPlan) -> CashMovement:
         written = self._records.append_cash(key, plan)
         if written is None:
             raise NotFoundError("account", str(key))
@@ -129,7 +132,7 @@ class CashService:
             difference = target - trades - balance
             if not difference:
                 raise _UnchangedError
-            return PlannedCash("ADJUSTMENT", difference, _bounded(balance + difference, target),
+            return PlannedCash("ADJUSTMENT", difference, running_total(balance + difference, "cash_balance", target),
                                change_instant("the cash ledger", None, last, at), None, note)
 
         try:
@@ -143,12 +146,12 @@ class CashService:
 
     def balance_at(self, account_id: uuid.UUID | str, at: datetime | date | str) -> Decimal:
         """Cash at an instant (a date means the end of that UTC day): ledger movements plus trades' cash."""
-        return self._ledger.cash_at(self._accounts.account_record(account_id).id, to_instant(at))
+        return self._ledger.cash_at(existing_account(self._accounts, account_id).id, to_instant(at))
 
     def movements(self, account_id: uuid.UUID | str, start: Any = None, end: Any = None, limit: int | None = None,
                   cursor: str | None = None) -> Results[CashMovement]:
         """The ledger's own movements (not trades) in time order, between start and end inclusive."""
-        key = self._accounts.account_record(account_id).id
+        key = existing_account(self._accounts, account_id).id
         begin, finish = optional_instant(start, "start"), optional_instant(end, "end")
 
         def read(after: Bookmark | None, size: int) -> Rows:
@@ -159,7 +162,7 @@ class CashService:
     def history(self, account_id: uuid.UUID | str, start: Any = None, end: Any = None) -> list[CashEntry]:
         """Every change of cash between start and end inclusive, movements and trades merged in time order,
         each with the balance it left (complete: it reads every page)."""
-        key = self._accounts.account_record(account_id).id
+        key = existing_account(self._accounts, account_id).id
         begin, finish = optional_instant(start, "start"), optional_instant(end, "end")
         balance = ZERO if begin is None else self._ledger.cash_at(key, begin - timedelta(microseconds=1))
         entries: list[CashEntry] = []
@@ -187,10 +190,3 @@ class CashService:
                                 change.fee)
             if amount is not None:
                 yield change.at, 1, change.action, amount, change.symbol, None, change.fee
-
-
-def _bounded(balance: Decimal, given: Any) -> Decimal:
-    # Checked before the write: the stored running balance must read back as the 18-digit amount it is.
-    if abs(balance) >= MAX_CASH:
-        raise ValidationError("amount", given, "would take the cash balance past 16 digits")
-    return balance

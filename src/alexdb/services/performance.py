@@ -99,8 +99,9 @@ class PerformanceService:
         key = self._accounts.account_record(account_id).id
         begin, finish = to_instant(start, "start"), to_instant(end, "end")
         period = self._measure([key], begin, finish, series_steps(begin, finish, step))
-        cumulative, _ = link(_sub_periods(period)) if period.problem is None else ([], None)
-        figures: list[Decimal | None] = [ZERO, *cumulative] if period.problem is None else [None] * len(period.values)
+        figures: list[Decimal | None] = [None] * len(period.instants)  # no figure where a value is unknown
+        if period.problem is None:
+            figures = [ZERO, *link(_sub_periods(period))[0]]
         return [ReturnPoint(at=at, value=value, contributions=put_in, twr=figure)
                 for at, value, put_in, figure in zip(period.instants, period.values, period.contributions,
                                                      figures, strict=True)]
@@ -217,9 +218,7 @@ class PerformanceService:
 
 
 def _daily(begin: datetime, finish: datetime) -> list[datetime]:
-    """Day-long sub-periods from begin, the last ending at finish."""
-    if finish < begin:
-        return series_steps(begin, finish, DAY)  # raises the same error a series does
+    """Day-long sub-periods from begin, the last ending at finish (checked as a series' instants are)."""
     instants = series_steps(begin, finish, DAY)
     if instants[-1] != finish:
         instants.append(finish)

@@ -23,7 +23,7 @@ from typing import Any
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
 from alexdb.adapters.dynamodb.paging import query_rows
-from alexdb.domain.errors import BackendError, NotFoundError
+from alexdb.domain.errors import BackendError, ConflictError, NotFoundError
 from alexdb.domain.instants import instant_text, utcnow
 from alexdb.domain.ledger import CashMovement, CashPlan, PlannedCash, Split
 from alexdb.domain.paging import Bookmark
@@ -133,7 +133,10 @@ class DynamoSplits:
         for attempt in self._dynamo.retry.rounds():
             current = self._dynamo.get(self._instruments, {"PK": split.symbol, "SK": SPLITS})
             version = 0 if current is None else int(current["version"])
-            entries = sorted([*([] if current is None else current["splits"]), entry], key=lambda e: e["at"])
+            known = [] if current is None else current["splits"]
+            if any(e["at"] == entry["at"] for e in known):  # as the (symbol, at) key refuses it on SQL
+                raise ConflictError(f"{split.symbol} already has a split at {split.at.isoformat()}")
+            entries = sorted([*known, entry], key=lambda e: e["at"])
             actions: list[dict[str, Any]] = [
                 {"ConditionCheck": {"TableName": self._instruments, "ConditionExpression": "attribute_exists(PK)",
                                     "Key": {"PK": split.symbol, "SK": keys.INSTRUMENT_META}}},

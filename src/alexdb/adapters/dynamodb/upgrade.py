@@ -95,20 +95,21 @@ def _open_ledger(dynamo: Dynamo, table: str, account: dict[str, Any]) -> int:
 
 def _cost_holding(dynamo: Dynamo, table: str, current: dict[str, Any]) -> None:
     prefix = keys.history_prefix(current["symbol"])
-    held, cost_now = ZERO, ZERO
-    cost_now_or_none: Decimal | None = cost_now
+    held: Decimal = ZERO
+    cost: Decimal | None = ZERO
+    costed: list[dict[str, Any]] = []
     for record in dynamo.query(table, KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
                                ExpressionAttributeValues={":pk": current["PK"], ":prefix": prefix}):
         if int(record["version"]) > int(current["version"]):
             break  # an import under way: not committed, not costed
-        cost_now_or_none = moved_cost(cost_now_or_none, held, record["delta"], record["quantity_after"],
-                                      record.get("price"), None)
+        cost = moved_cost(cost, held, record["delta"], record["quantity_after"], record.get("price"), None)
         held = record["quantity_after"]
-        if cost_now_or_none is not None:
-            dynamo.update(table, {"PK": record["PK"], "SK": record["SK"]}, "SET cost_after = :c", {},
-                          {":c": cost_now_or_none})
-    expression = "SET GSI3PK = :h, GSI3SK = :at" + (", cost = :c" if cost_now_or_none is not None else "")
+        if cost is not None:
+            costed.append({**record, "cost_after": cost})
+    # History records never change once written: putting them back whole, 25 to a request, is safe.
+    dynamo.batch_write(table, puts=costed)
+    expression = "SET GSI3PK = :h, GSI3SK = :at" + (", cost = :c" if cost is not None else "")
     values: dict[str, Any] = {":h": keys.holders_pk(current["symbol"]), ":at": current["last_change_at"]}
-    if cost_now_or_none is not None:
-        values[":c"] = cost_now_or_none
+    if cost is not None:
+        values[":c"] = cost
     dynamo.update(table, {"PK": current["PK"], "SK": current["SK"]}, expression, {}, values)

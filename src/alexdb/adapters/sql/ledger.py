@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, insert, select
 
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import between, keyset_rows
@@ -30,8 +30,6 @@ def write_movement(conn: Connection, account_id: uuid.UUID, planned: PlannedCash
     """Append one planned movement inside the caller's transaction (which holds the account's lock)."""
     values = {"account_id": account_id, **planned._asdict()}
     seq = conn.execute(insert(cash_movements).values(**values).returning(cash_movements.c.seq)).scalar_one()
-    # accounts.cash_balance mirrors the ledger's balance, for SQL readers that look at the table.
-    conn.execute(update(accounts).where(accounts.c.id == account_id).values(cash_balance=planned.balance_after))
     return CashMovement(account_id=account_id, seq=seq, **planned._asdict())
 
 

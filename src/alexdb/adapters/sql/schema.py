@@ -72,6 +72,7 @@ accounts = Table(
     Column("clerk_user_id", String(255), ForeignKey("users.clerk_user_id", ondelete="CASCADE"), nullable=False),
     Column("account_name", String(255), nullable=False),
     Column("account_purpose", Text),
+    # The cash the account was opened with (the seed schema's column); cash over time is the ledger's.
     Column("cash_balance", ExactDecimal(), nullable=False),
     Column("cash_interest", ExactDecimal(), nullable=False),
     Column("account_type", String(20)),
