@@ -16,20 +16,35 @@ from aiosmtpd.controller import Controller
 from moto import mock_aws
 
 from alexdb.domain.alerts import Trigger
-from alexdb.speed.notifiers import Delivery, EmailNotifier, SnsNotifier, WebhookNotifier
+from alexdb.speed.notifiers import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Delivery,
+    EmailNotifier,
+    SnsNotifier,
+    WebhookNotifier,
+    verify,
+)
 from tests.dynamodb_local import free_port
 
 TRIGGER = Trigger(uuid.uuid4(), "alice", "SPY", Decimal("500.10"), Decimal("500"), "close", "webhook", 1_700_000_000_000)
+KEY = "0191f0c2-notification"
+SECRET = "endpoint-secret"
 
 
 class Hook(BaseHTTPRequestHandler):
     received: ClassVar[list[dict[str, Any]]] = []
+    headers_seen: ClassVar[list[dict[str, str]]] = []
+    raw: ClassVar[list[bytes]] = []
     fail_first = 0
     calls = 0
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.loads(raw)
         Hook.calls += 1
+        Hook.headers_seen.append(dict(self.headers.items()))
+        Hook.raw.append(raw)
         if self.path.endswith("/gone"):
             self.send_response(410)
             self.end_headers()
@@ -50,7 +65,7 @@ class Hook(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def webhook_url() -> Iterator[Any]:
-    Hook.received, Hook.fail_first, Hook.calls = [], 0, 0
+    Hook.received, Hook.fail_first, Hook.calls, Hook.headers_seen, Hook.raw = [], 0, 0, [], []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -60,25 +75,40 @@ def webhook_url() -> Iterator[Any]:
 
 def test_webhook_delivers_exact_json_and_retries(webhook_url: str) -> None:
     Hook.fail_first = 2
-    status, message_id = Delivery(attempts=3, base_delay=0).deliver(WebhookNotifier(webhook_url), TRIGGER)
+    status, message_id = Delivery(attempts=3, base_delay=0).deliver(WebhookNotifier(webhook_url), TRIGGER, KEY)
     assert (status, message_id) == ("sent", "req-1")
-    assert Hook.received == [{"alert_id": str(TRIGGER.alert_id), "user_id": "alice", "symbol": "SPY", "price": "500.10",
-                              "threshold": "500", "price_type": "close", "timestamp": 1_700_000_000_000}]
+    assert Hook.received == [{"notification_id": KEY, "alert_id": str(TRIGGER.alert_id), "user_id": "alice",
+                              "symbol": "SPY", "price": "500.10", "threshold": "500", "price_type": "close",
+                              "timestamp": 1_700_000_000_000}]
+    # Every attempt carries the same idempotency key, so the receiver can drop a resend.
+    assert [headers["Idempotency-Key"] for headers in Hook.headers_seen] == [KEY] * 3
+    assert all(SIGNATURE_HEADER not in headers for headers in Hook.headers_seen)  # no secret, no signature
+
+
+def test_a_webhook_with_a_secret_is_signed_and_the_receiver_can_check_it(webhook_url: str) -> None:
+    assert Delivery(base_delay=0).deliver(WebhookNotifier(webhook_url, secret=SECRET), TRIGGER, KEY)[0] == "sent"
+    [headers], [raw] = Hook.headers_seen, Hook.raw
+    assert headers[SIGNATURE_HEADER].startswith("sha256=") and headers["Idempotency-Key"] == KEY
+    assert verify(SECRET, headers, raw)
+    assert not verify("another-secret", headers, raw)
+    assert not verify(SECRET, headers, raw.replace(b"500.10", b"600.10"))  # a changed body fails
+    assert not verify(SECRET, headers, raw, now=int(headers[TIMESTAMP_HEADER]) + 3600)  # an old signature fails
+    assert not verify(SECRET, {**headers, TIMESTAMP_HEADER: "soon"}, raw)
 
 
 def test_a_refusal_is_not_retried(webhook_url: str) -> None:
-    status, detail = Delivery(attempts=3, base_delay=0).deliver(WebhookNotifier(webhook_url + "/gone"), TRIGGER)
+    status, detail = Delivery(attempts=3, base_delay=0).deliver(WebhookNotifier(webhook_url + "/gone"), TRIGGER, KEY)
     assert status == "failed" and "HTTP 410" in (detail or "") and Hook.calls == 1
     Hook.fail_first = 1
-    assert Delivery(attempts=3, base_delay=0).deliver(WebhookNotifier(webhook_url), TRIGGER)[0] == "sent"
+    assert Delivery(attempts=3, base_delay=0).deliver(WebhookNotifier(webhook_url), TRIGGER, KEY)[0] == "sent"
     assert Hook.calls == 3  # a 503 is worth another try
 
 
 def test_failures_are_reported_never_raised() -> None:
     dead = WebhookNotifier(f"http://127.0.0.1:{free_port()}/nobody", timeout=0.5)
-    status, detail = Delivery(attempts=2, base_delay=0).deliver(dead, TRIGGER)
+    status, detail = Delivery(attempts=2, base_delay=0).deliver(dead, TRIGGER, KEY)
     assert status == "failed" and "URLError" in (detail or "")
-    assert Delivery().deliver(None, TRIGGER) == ("failed", "no notifier for webhook")
+    assert Delivery().deliver(None, TRIGGER, KEY) == ("failed", "no notifier for webhook")
 
 
 class Mailbox:
@@ -96,10 +126,10 @@ def test_email_goes_through_smtp() -> None:
     controller.start()
     try:
         notifier = EmailNotifier("127.0.0.1", controller.port, "alerts@alex.local", lambda user: f"{user}@example.com")
-        status, message_id = Delivery(base_delay=0).deliver(notifier, TRIGGER)
+        status, message_id = Delivery(base_delay=0).deliver(notifier, TRIGGER, KEY)
     finally:
         controller.stop()
-    assert status == "sent" and message_id and message_id.startswith("<")
+    assert status == "sent" and message_id == f"<{KEY}@alexdb>"  # the same on a resend
     [envelope] = box.messages
     assert envelope.rcpt_tos == ["alice@example.com"] and b"500.10" in envelope.content
 
@@ -108,14 +138,14 @@ def test_sns_publishes() -> None:
     with mock_aws():
         client = boto3.client("sns", region_name="us-east-1")
         topic = client.create_topic(Name="alerts")["TopicArn"]
-        status, message_id = Delivery(base_delay=0).deliver(SnsNotifier(client, topic), TRIGGER)
+        status, message_id = Delivery(base_delay=0).deliver(SnsNotifier(client, topic), TRIGGER, KEY)
     assert status == "sent" and message_id
 
 
 def test_a_user_without_a_websocket_fails_at_once() -> None:
     from alexdb.speed.broadcast import WebSocketBroadcaster
 
-    status, detail = Delivery(attempts=5, base_delay=10).deliver(WebSocketBroadcaster(), TRIGGER)  # no 10 s waits
+    status, detail = Delivery(attempts=5, base_delay=10).deliver(WebSocketBroadcaster(), TRIGGER, KEY)  # no 10 s waits
     assert status == "failed" and "no open WebSocket connection" in (detail or "")
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         AlertRecords,
         CashRecords,
         ChatRecords,
+        CursorRecords,
         InstrumentStore,
         JobRecords,
         NotificationRecords,
@@ -81,6 +82,10 @@ class Backend(Protocol):
         """Alert primitives."""
         ...
     @property
+    def cursors(self) -> CursorRecords:
+        """Speed cursor primitives."""
+        ...
+    @property
     def ticks(self) -> TickRecords:
         """Tick primitives."""
         ...
@@ -127,7 +132,7 @@ class Database:
         self.performance = PerformanceService(self.positions, engine.positions, self.accounts)
         self.jobs = JobService(engine.jobs, cursors)
         self.chat = ChatService(engine.chat, cursors, chat_ttl)
-        self.alerts = AlertService(engine.alerts, cursors)
+        self.alerts = AlertService(engine.alerts, engine.cursors, cursors)
         self.ticks = TickService(engine.ticks, cursors)
         self.notifications = NotificationService(engine.notifications, cursors)
 

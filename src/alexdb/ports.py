@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -21,6 +21,7 @@ from alexdb.domain.models import (
     User,
 )
 from alexdb.domain.paging import Bookmark, Results
+from alexdb.domain.speed_state import Advance, Pending, SymbolCursor
 from alexdb.domain.ticks import TickRow
 from alexdb.domain.trading import HeldState, Mutation, Plan
 
@@ -290,8 +291,26 @@ class AlertRecords(Protocol):
     def symbol_page(self, symbol: str, after: Bookmark | None, size: int) -> Rows:
         """Up to size alerts on a symbol, by user."""
         ...
-    def record_notifications(self, notifications: Sequence[Notification]) -> list[Notification]:
-        """Store notifications with their alerts' last_triggered and trigger_count; deleted alerts' are skipped."""
+    def record_notifications(self, pending: Sequence[Pending]) -> list[Notification]:
+        """Store notifications not stored yet, with their alerts' last_triggered and trigger_count, all or
+        nothing; those of deleted alerts, or of alerts that fired after their not_before, are skipped."""
+        ...
+
+
+CursorStep = Callable[[SymbolCursor | None], Advance]
+"""Given a symbol's cursor (None before its first tick): what the ticks applied after it did."""
+
+
+class CursorRecords(Protocol):
+    """Each symbol's speed cursor: the store lets one ingestor at a time advance it."""
+
+    def cursor(self, symbol: str) -> SymbolCursor | None:
+        """The cursor, or None before the symbol's first tick."""
+        ...
+    def advance(self, symbol: str, step: CursorStep) -> list[Notification]:
+        """Run step on the current cursor while no other ingestor can advance it; record its new cursor,
+        its notifications (as record_notifications does) and its alerts' armed_at, so that none is lost
+        if the cursor moves. Returns the notifications recorded now: those the caller delivers."""
         ...
 
 
@@ -300,6 +319,15 @@ class NotificationRecords(Protocol):
 
     def user_page(self, user_id: str, after: Bookmark | None, size: int) -> Rows:
         """Up to size of a user's notifications, newest first."""
+        ...
+    def mark(self, notifications: Sequence[Notification]) -> None:
+        """Store each one's delivery status, message id, attempts, last error and next attempt."""
+        ...
+    def due(self, now: datetime, size: int) -> list[Notification]:
+        """Up to size deliveries whose next attempt is at or before now, the most overdue first."""
+        ...
+    def claim(self, notification: Notification, until: datetime) -> bool:
+        """Move a due delivery's next attempt to until if it is still as read; False if another moved it."""
         ...
 
 

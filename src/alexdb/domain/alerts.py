@@ -116,6 +116,9 @@ class Alert(NewAlert):
     updated_at: AwareDatetime
     last_triggered: AwareDatetime | None = None
     trigger_count: Annotated[WholeNumber, Field(ge=0)] = 0
+    # The updated_at of the settings an ingestor last checked at the symbol's bar (a level condition that
+    # already held then fired): equal to updated_at once checked, so no restart checks them again.
+    armed_at: AwareDatetime | None = None
 
 
 EARLIEST_TICK_MS = 946_684_800_000  # 2000-01-01T00:00Z: an epoch in seconds reads as 1970 and is refused
@@ -162,7 +165,7 @@ class Trigger(NamedTuple):
     timestamp: int
 
 
-DeliveryStatus = Literal["sent", "failed"]
+DeliveryStatus = Literal["pending", "sent", "failed"]
 TICK_TTL_MS = 24 * 3600 * 1000  # ticks expire 24 hours after their timestamp
 
 
@@ -179,3 +182,7 @@ class Notification(Record):
     notification_method: str
     delivery_status: DeliveryStatus
     message_id: Annotated[str, Field(max_length=255)] | None = None
+    price_type: Annotated[str, Field(max_length=64)] | None = None
+    attempts: Annotated[int, Field(ge=0)] = 0
+    next_attempt_at: AwareDatetime | None = None  # when a pending or failed delivery is due again; None: settled
+    last_error: Annotated[str, Field(max_length=255)] | None = None

@@ -156,3 +156,20 @@ def sort_ticks(batch: Iterable[Any]) -> tuple[list[TickRow], list[Rejection]]:
         except ValidationError as exc:
             rejected.append(Rejection(index, exc))
     return rows, rejected
+
+
+def merge_same_millisecond(rows: list[TickRow]) -> list[TickRow]:
+    """One row per symbol and millisecond, as the stores key ticks: the last trade's price and source, the
+    trades' volumes added (refused, naming the symbol and instant, if the sum leaves the volume range)."""
+    merged: dict[tuple[str, int], TickRow] = {}
+    for row in rows:
+        key = (row.symbol, row.timestamp)
+        earlier = merged.get(key)
+        if earlier is not None:
+            volume = earlier.volume + row.volume
+            if volume >= _VOLUME_LIMIT:
+                raise ValidationError("volume", f"{row.symbol} at {row.timestamp}",
+                                      "the trades of one millisecond add up to 10^16 or more")
+            row = CheckedTick(row.symbol, row.price, row.timestamp, volume, row.source)
+        merged[key] = row
+    return list(merged.values())

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from alexdb.domain.alerts import Alert, Notification, Tick, Trigger
 from alexdb.domain.errors import NotFoundError, ValidationError
+from alexdb.domain.instants import utcnow
 from alexdb.domain.models import normalise_symbol, user_key
 from alexdb.domain.paging import Bookmark, Cursors, Results, scope
 from alexdb.domain.speed_rules import Delivered, check_delivery, new_alert, updated_alert
-from alexdb.domain.ticks import parse_ticks
+from alexdb.domain.speed_state import Pending, SymbolCursor, after_attempt
+from alexdb.domain.ticks import merge_same_millisecond, parse_ticks
 from alexdb.domain.validate import parse_id
-from alexdb.ports import AlertRecords, NotificationRecords, Rows, TickRecords
+from alexdb.ports import AlertRecords, CursorRecords, CursorStep, NotificationRecords, Rows, TickRecords
 from alexdb.services.records import until_written
 
 NEWEST = 2**62  # a millisecond timestamp after any real one
@@ -22,8 +25,8 @@ NEWEST = 2**62  # a millisecond timestamp after any real one
 class AlertService:
     """The public alert API; owns validation, settings updates and trigger bookkeeping."""
 
-    def __init__(self, records: AlertRecords, cursors: Cursors) -> None:
-        self._records, self._cursors = records, cursors
+    def __init__(self, records: AlertRecords, speed_cursors: CursorRecords, cursors: Cursors) -> None:
+        self._records, self._speed_cursors, self._cursors = records, speed_cursors, cursors
 
     def create_alert(self, user_id: str, symbol: str, condition: Any, /, **fields: Any) -> Alert:
         """Create an alert; one that could never fire is refused."""
@@ -83,7 +86,7 @@ class AlertService:
 
     def record_trigger(self, trigger: Trigger, delivery_status: str, message_id: str | None = None) -> Notification:
         """The history record and the alert's last_triggered / trigger_count, together."""
-        recorded = self._records.record_notifications([check_delivery(trigger, delivery_status, message_id)])
+        recorded = self._records.record_notifications([Pending(check_delivery(trigger, delivery_status, message_id))])
         if not recorded:
             raise NotFoundError("alert", str(trigger.alert_id))
         return recorded[0]
@@ -93,7 +96,22 @@ class AlertService:
 
         Every delivery is checked before anything is written: a bad one refuses the batch.
         """
-        return self._records.record_notifications([check_delivery(*delivered) for delivered in deliveries])
+        return self._records.record_notifications([Pending(check_delivery(*delivered)) for delivered in deliveries])
+
+    def record_pending(self, pending: Sequence[Pending]) -> list[Notification]:
+        """Record notifications to deliver (pending), each at most once by its id, with their alerts'
+        bookkeeping; those of deleted alerts or inside a cooldown are skipped. Returns those recorded now."""
+        return self._records.record_notifications(pending)
+
+    def cursor(self, symbol: str) -> SymbolCursor | None:
+        """How far the symbol's ticks have been applied to its alerts (None before its first tick)."""
+        return self._speed_cursors.cursor(normalise_symbol(symbol))
+
+    def advance(self, symbol: str, step: CursorStep) -> list[Notification]:
+        """Apply ticks to a symbol's alerts as the only ingestor doing so: step gets the cursor and returns
+        the next one with the notifications to record; returns those recorded now (the caller delivers
+        them). Every notification is pending until mark() settles it."""
+        return self._speed_cursors.advance(normalise_symbol(symbol), step)
 
 
 class NotificationService:
@@ -112,6 +130,31 @@ class NotificationService:
 
         return Results(read, scope("notifications", user_id), self._cursors, limit, cursor)
 
+    def due(self, now: datetime | None = None, limit: int = 100) -> list[Notification]:
+        """Deliveries pending or failed whose next attempt is due (the retry worker's queue), oldest first."""
+        return self._records.due(now or utcnow(), limit)
+
+    def claim(self, notification: Notification, until: datetime) -> bool:
+        """Take a due delivery until then (False if another worker took it since it was read)."""
+        return self._records.claim(notification, until)
+
+    def settle(self, notification: Notification, status: str, detail: str | None, now: datetime | None = None
+               ) -> Notification:
+        """Record one delivery attempt: sent (detail is the message id), or failed (detail is the error),
+        to be tried again on the retry schedule until MAX_ATTEMPTS."""
+        settled = after_attempt(notification, status, detail, now or utcnow())
+        self._records.mark([settled])
+        return settled
+
+    def settle_many(self, attempts: Sequence[tuple[Notification, str, str | None]],
+                    now: datetime | None = None) -> list[Notification]:
+        """settle, for many deliveries in one go."""
+        moment = now or utcnow()
+        settled = [after_attempt(n, status, detail, moment) for n, status, detail in attempts]
+        if settled:
+            self._records.mark(settled)
+        return settled
+
 
 class TickService:
     """The public tick API: ticks are kept 24 hours after their timestamp, and never read once expired."""
@@ -120,9 +163,11 @@ class TickService:
         self._records, self._cursors = records, cursors
 
     def record_ticks(self, batch: Iterable[Any]) -> int:
-        """Store ticks (each checked first: a bad one refuses the batch, naming its record number);
-        the last tick of a symbol in one millisecond wins."""
-        ticks = parse_ticks(batch)
+        """Store ticks (each checked first: a bad one refuses the batch, naming its record number); returns
+        the rows stored. Ticks are kept per symbol and millisecond: trades of one millisecond in a batch
+        become one row (the last price and source, the volumes added), and a later batch's tick of a stored
+        millisecond replaces it (so a redelivered batch counts once)."""
+        ticks = merge_same_millisecond(parse_ticks(batch))
         if ticks:
             self._records.write_ticks(ticks)
         return len(ticks)

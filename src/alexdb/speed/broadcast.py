@@ -61,14 +61,14 @@ class WebSocketBroadcaster:
         with self._lock:
             return len(self._subscriptions.get(user_id, ()))
 
-    def send(self, trigger: Trigger) -> str:
+    def send(self, trigger: Trigger, key: str) -> str:
         """Hand the trigger to every open connection of its user; the message id is ours."""
         with self._lock:
             targets = list(self._subscriptions.get(trigger.user_id, ()))
         if not targets:
             raise PermanentDeliveryError(f"user {trigger.user_id} has no open WebSocket connection")
         message_id = f"ws-{new_id()}"
-        message = {"type": "price_alert", "message_id": message_id, **describe(trigger)}
+        message = {"type": "price_alert", "message_id": message_id, **describe(trigger, key)}
         for subscription in targets:
             subscription.loop.call_soon_threadsafe(subscription.offer, message)
         return message_id

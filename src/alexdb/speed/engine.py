@@ -158,20 +158,23 @@ class _Symbol:
 class AlertEngine:
     """Holds the enabled alerts in memory and turns ticks into triggers."""
 
-    def __init__(self) -> None:
+    def __init__(self, cooldowns: bool = True) -> None:
+        """cooldowns=False fires every edge and leaves cooldowns to whoever records the triggers (a store
+        shared by many ingestors checks them against its own record of the last firing)."""
         self._live: dict[uuid.UUID, _Live] = {}
         self._symbols: dict[str, _Symbol] = {}
+        self._cooldowns = cooldowns
 
     def __len__(self) -> int:
         return len(self._live)
 
-    def upsert(self, alert: Alert, now_ms: int | None = None) -> list[Trigger]:
+    def upsert(self, alert: Alert, now_ms: int | None = None, fire: bool = True) -> list[Trigger]:
         """Add or replace an alert (disabled alerts are removed). A level condition that already holds
-        fires now: it has just become true for this alert."""
+        fires now, unless fire is False (then arm() decides later): it has just become true for this alert."""
         self.remove(alert.alert_id)
         if not alert.enabled:
             return []
-        cooldown = alert.cooldown_seconds * 1000
+        cooldown = alert.cooldown_seconds * 1000 if self._cooldowns else 0
         last = None if alert.last_triggered is None else int(alert.last_triggered.timestamp() * 1000)
         condition = alert.condition
         live = _Live(alert, condition.threshold, cooldown, last)
@@ -191,11 +194,40 @@ class AlertEngine:
         index.add(live)
         if condition.price_type == "close":
             state.close_index = index
-        value = state.value(condition.price_type)
-        # A level condition that already holds has just become true for this alert (nothing seen before it).
-        if value is not None and condition.operator in LEVEL_OPERATORS and live.test(None, value):
-            return self._fire([live], value, now_ms if now_ms is not None else current_ms())
+        return self.arm(alert.alert_id, now_ms if now_ms is not None else current_ms()) if fire else []
+
+    def arm(self, alert_id: uuid.UUID, timestamp: int) -> list[Trigger]:
+        """The alert's trigger if it is a level condition that holds at its symbol's current bar (nothing
+        was seen before it, so it has just become true for this alert); else none."""
+        live = self._live.get(alert_id)
+        if live is None or live.indicator is not None or live.alert.condition.field is not None:
+            return []
+        condition = live.alert.condition
+        value = self._symbols[live.alert.symbol].value(condition.price_type)
+        if value is not None and condition.operator in LEVEL_OPERATORS and live.test(None, value):  # type: ignore[misc]
+            return self._fire([live], value, timestamp)
         return []
+
+    def get(self, alert_id: uuid.UUID) -> Alert | None:
+        """The alert as the engine holds it, or None."""
+        live = self._live.get(alert_id)
+        return None if live is None else live.alert
+
+    def bar(self, symbol: str) -> tuple[int, Decimal, Decimal, Decimal, Decimal] | None:
+        """The symbol's current one-minute bar: (minute, open, high, low, close), or None before a tick."""
+        state = self._symbols.get(symbol)
+        if state is None or state.close is None:
+            return None
+        return state.minute, state.open, state.high, state.low, state.close  # type: ignore[return-value]
+
+    def resume(self, symbol: str, minute: int, open_: Decimal, high: Decimal, low: Decimal, close: Decimal) -> None:
+        """Take up the symbol's bar as another ingestor left it (its alerts' edges follow from it)."""
+        state = self._symbols.setdefault(symbol, _Symbol())
+        if (state.minute, state.open, state.high, state.low, state.close) == (minute, open_, high, low, close):
+            return
+        state.minute, state.open, state.high, state.low, state.close = minute, open_, high, low, close
+        for index in state.indexes.values():
+            index.forget_band()  # the band was around this engine's last value, not the resumed one
 
     def remove(self, alert_id: uuid.UUID) -> bool:
         """Forget an alert; True if it was held."""
@@ -333,7 +365,7 @@ class AlertEngine:
             if before is not _TESTED and not live.test(before, price):  # type: ignore[misc]
                 continue
             last = live.last_fired_ms
-            if last is not None and timestamp - last < live.cooldown_ms:
+            if last is not None and live.cooldown_ms and timestamp - last < live.cooldown_ms:
                 continue  # inside the cooldown: stays quiet until it re-arms and becomes true again
             live.last_fired_ms = timestamp
             out.append(_new_trigger(Trigger, (*live.head, price, *live.tail, timestamp)))

@@ -1,24 +1,29 @@
-"""Ingestion: ticks are stored and evaluated; each trigger is delivered off the hot path and recorded."""
+"""Ingestion: ticks are stored and applied to alerts, each symbol's through its cursor in the store, so that
+any number of ingestors (threads, processes, Lambda containers, redelivered batches) notify each crossing
+exactly once; each notification is recorded before it is delivered."""
 
 from __future__ import annotations
 
-import queue
+import os
+import socket
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from alexdb.domain.alerts import Alert, Trigger
+from alexdb.domain.alerts import Alert, Notification, Trigger
 from alexdb.domain.errors import AlexdbError
-from alexdb.domain.instants import now_ms
-from alexdb.domain.speed_rules import Delivered
+from alexdb.domain.instants import now_ms, utcnow
+from alexdb.domain.speed_state import Advance, Pending, SymbolCursor, as_trigger, crossing_id, pending
 from alexdb.domain.ticks import Rejection, TickRow, sort_ticks
 from alexdb.speed.bars import BarBuilder
 from alexdb.speed.engine import AlertEngine
 from alexdb.speed.notifiers import Delivery, Notifier
+from alexdb.speed.outbox import Outbox
 
 if TYPE_CHECKING:
     from alexdb.database import Database
@@ -26,7 +31,6 @@ if TYPE_CHECKING:
 MAX_KEPT_ERRORS = 1000
 UNKNOWN_SYMBOL_RECHECK_S = 60.0
 OPEN_BAR_WRITE_S = 1.0  # current_price trails the latest tick by at most this (closed bars are written at once)
-RECORD_BATCH = 500
 FUNDAMENTALS_EVERY_S = 60.0  # how often a ticking symbol's instrument is re-read for its fundamental alerts
 ALERTS_EVERY_S = 30.0  # how often a ticking symbol's alerts are re-read, to follow changes made elsewhere
 
@@ -37,7 +41,9 @@ class Counts:
 
     accepted: int = 0
     rejected: int = 0
-    fired: int = 0
+    late: int = 0  # ticks at or before their symbol's cursor: stored, never evaluated again
+    merged: int = 0  # ticks stored as one row with another of their symbol and millisecond
+    fired: int = 0  # notifications this ingestor recorded (a firing another ingestor recorded is not counted)
     sent: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
@@ -50,52 +56,59 @@ class BatchResult:
 
     accepted: int
     rejections: list[Rejection]
-    triggers: list[Trigger]
+    triggers: list[Trigger]  # the firings this ingestor recorded (and delivers)
 
 
 class Ingestor:
-    """Stores ticks, runs them through the engine, writes one-minute bars as price history, and delivers
-    and records every trigger.
+    """Stores ticks, applies them to alerts, writes one-minute bars as price history, and records and
+    delivers every notification.
 
     A bad record is rejected on its own and the rest of its batch goes on. Alerts of a symbol are loaded
-    the first time the symbol is seen. Deliveries run on a small thread pool, so a slow or failing notifier
-    never blocks ingestion. One recorder thread then writes the deliveries (delivery_status and message
-    id, with each alert's bookkeeping) many to a transaction: a transaction per trigger would queue the
-    notifications behind the database when alerts fire in bursts.
+    the first time the symbol is seen and re-read every ALERTS_EVERY_S. Each symbol's ticks are applied
+    through its cursor (db.alerts.advance): the store lets one ingestor at a time take the symbol's bar
+    as the last one left it, apply the ticks after it in time order, and record the notifications they
+    fire, by ids derived from alert and tick, with the new cursor. A tick at or before the cursor is late:
+    stored and folded into bars, but never evaluated again, so it cannot flip an alert back. Recorded
+    notifications are pending until the Outbox has sent them and written the outcome.
     """
 
     def __init__(self, db: Database, notifiers: Mapping[str, Notifier], delivery: Delivery | None = None,
-                 engine: AlertEngine | None = None, workers: int = 4, bars: bool = True) -> None:
-        self.db, self.notifiers = db, dict(notifiers)
-        self.delivery = delivery or Delivery()
-        self.engine = engine or AlertEngine()
+                 engine: AlertEngine | None = None, workers: int = 4, bars: bool = True,
+                 name: str | None = None) -> None:
+        self.db = db
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.engine = engine or AlertEngine(cooldowns=False)  # the store checks cooldowns, across ingestors
         self.counts = Counts()
         self.bars = BarBuilder() if bars else None
-        self._pool = ThreadPoolExecutor(max_workers=workers)
-        self._pending: list[Future[str]] = []
+        self.outbox = Outbox(db.notifications, notifiers, delivery or Delivery(), workers)
         self._lock = threading.Lock()
         self._engine_lock = threading.RLock()  # the engine and the bars are shared by every caller's thread
         self._loaded: dict[str, float] = {}  # symbol: when its alerts were last read
+        self._arming: dict[str, dict[uuid.UUID, Alert]] = defaultdict(dict)  # loaded, not yet checked at a bar
         self._instruments: set[str] = set()
         self._not_instruments: dict[str, float] = {}
         self._open_bars_written = 0.0
         self._bar_timer: threading.Timer | None = None
         self._closed = False
         self._fundamentals_read: dict[str, float] = {}
-        self._deliveries: queue.Queue[Delivered | None] = queue.Queue()
-        self._recorder = threading.Thread(target=self._record, name="alexdb-recorder", daemon=True)
-        self._recorder.start()
 
     def track(self, alert: Alert) -> None:
         """Keep the engine in step with a created or changed alert (one already true fires now)."""
         with self._engine_lock:
             if alert.symbol in self._loaded:
-                self._submit(self.engine.upsert(alert))
+                self._hold(alert)
+                self._apply(alert.symbol, [])
 
     def forget(self, alert_id: uuid.UUID) -> None:
         """Keep the engine in step with a deleted alert."""
         with self._engine_lock:
             self.engine.remove(alert_id)
+
+    def _hold(self, alert: Alert) -> None:
+        self.engine.upsert(alert, fire=False)
+        # Settings no ingestor has checked yet: a level condition that holds at the symbol's bar fires (once).
+        if alert.enabled and alert.armed_at != alert.updated_at:
+            self._arming[alert.symbol][alert.alert_id] = alert
 
     def load_alerts(self, symbols: Iterable[str]) -> int:
         """Bring the engine in step with the stored alerts of these symbols: new and changed ones are
@@ -109,17 +122,18 @@ class Ingestor:
                 for alert in self.db.alerts.find_by_symbol(symbol):
                     known = held.pop(alert.alert_id, None)
                     if alert.enabled and (known is None or known.updated_at != alert.updated_at):
-                        self._submit(self.engine.upsert(alert))
+                        self._hold(alert)
                     elif not alert.enabled and known is not None:
                         self.engine.remove(alert.alert_id)
                     loaded += alert.enabled
                 for gone in held:
                     self.engine.remove(gone)
+                    self._arming[symbol].pop(gone, None)
         return loaded
 
     def ingest(self, records: Iterable[Any], label: Callable[[int], str] = "record {}".format) -> BatchResult:
-        """One batch: the good ticks are stored, evaluated and folded into bars; each bad record is
-        counted and worded with label(its index in the batch)."""
+        """One batch: the good ticks are stored, applied to their symbols' alerts and folded into bars;
+        each bad record is counted and worded with label(its index in the batch)."""
         rows, rejections = sort_ticks(records)
         with self._lock:
             self.counts.rejected += len(rejections)
@@ -128,20 +142,70 @@ class Ingestor:
         if not rows:
             return BatchResult(0, rejections, [])
         with self._engine_lock:
-            self.db.ticks.record_ticks(rows)
+            stored = self.db.ticks.record_ticks(rows)
             self.counts.accepted += len(rows)
-            symbols = {row.symbol for row in rows}
+            self.counts.merged += len(rows) - stored
+            by_symbol: dict[str, list[TickRow]] = defaultdict(list)
+            for row in rows:
+                by_symbol[row.symbol].append(row)
             now = time.monotonic()
-            stale = [s for s in symbols if now - self._loaded.get(s, -ALERTS_EVERY_S) >= ALERTS_EVERY_S]
+            stale = [s for s in by_symbol if now - self._loaded.get(s, -ALERTS_EVERY_S) >= ALERTS_EVERY_S]
             if stale:
                 self.load_alerts(sorted(stale))
-            triggers = self.engine.process_many((row.symbol, row.price, row.timestamp) for row in rows)
-            self._submit(triggers)
+            recorded: list[Notification] = []
+            for symbol, ticks in by_symbol.items():
+                ticks.sort(key=lambda tick: tick.timestamp)  # stable: a millisecond's ticks keep their order
+                recorded += self._apply(symbol, ticks)
             self._write_bars(rows)
-            for symbol in symbols:
+            for symbol in by_symbol:
                 if self.engine.watches_fundamentals(symbol):
                     self._read_fundamentals(symbol)
-        return BatchResult(len(rows), rejections, triggers)
+        return BatchResult(len(rows), rejections, [as_trigger(n) for n in recorded])
+
+    def _apply(self, symbol: str, ticks: list[TickRow]) -> list[Notification]:
+        """Apply ticks (in time order) to the symbol's alerts through its cursor; record and send what fires."""
+        arming = dict(self._arming.get(symbol, {}))
+        late = 0
+
+        def step(cursor: SymbolCursor | None) -> Advance:
+            nonlocal late
+            fresh = ticks
+            if cursor is not None:
+                self.engine.resume(symbol, cursor.minute, cursor.open, cursor.high, cursor.low, cursor.close)
+                fresh = [tick for tick in ticks if tick.timestamp > cursor.applied_ms]
+            late = len(ticks) - len(fresh)
+            found: list[tuple[Trigger, uuid.UUID, datetime | None]] = []
+            for alert in arming.values():
+                at = round(alert.updated_at.timestamp() * 1000)
+                found += [(t, crossing_id(t.alert_id, "armed", at), alert.updated_at)
+                          for t in self.engine.arm(alert.alert_id, at)]
+            fired = self.engine.process_many((tick.symbol, tick.price, tick.timestamp) for tick in fresh)
+            found += [(t, crossing_id(t.alert_id, "tick", t.timestamp), None) for t in fired]
+            bar = self.engine.bar(symbol)
+            moved = None if not fresh or bar is None else SymbolCursor(symbol, fresh[-1].timestamp, *bar, self.name)
+            # Before the symbol's first tick there is no bar to check arriving alerts at: the first tick does.
+            armed = [(a.alert_id, a.updated_at) for a in arming.values()] if bar is not None else []
+            return Advance(moved, self._pending(found), armed)
+
+        if not ticks and not arming:
+            return []
+        recorded = self.db.alerts.advance(symbol, step)
+        if self.engine.bar(symbol) is not None:
+            for alert_id in arming:
+                self._arming[symbol].pop(alert_id, None)
+        with self._lock:
+            self.counts.late += late
+            self.counts.fired += len(recorded)
+        self.outbox.send(recorded)
+        return recorded
+
+    def _pending(self, found: list[tuple[Trigger, uuid.UUID, datetime | None]]) -> list[Pending]:
+        now, made = utcnow(), []
+        for trigger, notification_id, arming in found:
+            alert = self.engine.get(trigger.alert_id)
+            cooldown = 0 if alert is None else alert.cooldown_seconds
+            made.append(pending(trigger, notification_id, cooldown, now, arming))
+        return made
 
     def instrument_changed(self, instrument: Any) -> None:
         """Evaluate the fundamental alerts of an instrument just written (say, new allocations)."""
@@ -149,7 +213,15 @@ class Ingestor:
             if instrument.symbol not in self._loaded:
                 self.load_alerts([instrument.symbol])
             self._fundamentals_read[instrument.symbol] = time.monotonic()
-            self._submit(self.engine.fundamentals(instrument, now_ms()))
+            # Ingestors that see the same state of the instrument give a firing the same id: it is recorded once.
+            version = f"{instrument.updated_at.isoformat()}|{instrument.current_price_at}"
+            found: list[tuple[Trigger, uuid.UUID, datetime | None]] = [
+                (t, crossing_id(t.alert_id, f"field:{t.price_type}", version), None)
+                for t in self.engine.fundamentals(instrument, now_ms())]
+            recorded = self.db.alerts.record_pending(self._pending(found)) if found else []
+            with self._lock:
+                self.counts.fired += len(recorded)
+            self.outbox.send(recorded)
 
     def _read_fundamentals(self, symbol: str) -> None:
         if time.monotonic() - self._fundamentals_read.get(symbol, -FUNDAMENTALS_EVERY_S) < FUNDAMENTALS_EVERY_S:
@@ -199,63 +271,31 @@ class Ingestor:
         self._not_instruments[symbol] = time.monotonic()
         return False
 
-    def _submit(self, triggers: list[Trigger]) -> None:
-        with self._lock:
-            self.counts.fired += len(triggers)
-            self._pending += [self._pool.submit(self._deliver, trigger) for trigger in triggers]
-
-    def _deliver(self, trigger: Trigger) -> str:
-        status, detail = self.delivery.deliver(self.notifiers.get(trigger.notification_method), trigger)
-        self._deliveries.put((trigger, status, detail if status == "sent" else None))
-        return status
-
-    def _record(self) -> None:
-        """The recorder thread: deliveries written in batches until the None that close() sends."""
-        while True:
-            batch = [self._deliveries.get()]
-            while len(batch) < RECORD_BATCH:
-                try:
-                    batch.append(self._deliveries.get_nowait())
-                except queue.Empty:
-                    break
-            deliveries = [delivered for delivered in batch if delivered is not None]
-            try:
-                if deliveries:  # deliveries of alerts deleted meanwhile are skipped: their history goes too
-                    self.db.alerts.record_triggers(deliveries)
-            except AlexdbError as exc:  # kept and reported; the thread must outlive a failing database
-                with self._lock:
-                    self.counts.errors.append(f"recording {len(deliveries)} deliveries failed: {exc}")
-            finally:
-                for _ in batch:
-                    self._deliveries.task_done()
-            if len(deliveries) < len(batch):
-                return
+    def retry_due(self, limit: int = 100) -> int:
+        """Resend the deliveries that are due (pending past their lease, or failed and due again)."""
+        return self.outbox.retry_due(limit=limit)
 
     def settle(self) -> Counts:
         """Write the open bars, and wait for the deliveries under way and their records; sent and failed
         then count them."""
         with self._engine_lock:
             self._write_bars([], force=True)
+        sent, failed = self.outbox.wait()
         with self._lock:
-            pending, self._pending = self._pending, []
-        for future in pending:
-            if future.result() == "sent":
-                self.counts.sent += 1
-            else:
-                self.counts.failed += 1
-        self._deliveries.join()
+            self.counts.sent += sent
+            self.counts.failed += failed
+            self.counts.errors += self.outbox.errors[:max(0, MAX_KEPT_ERRORS - len(self.counts.errors))]
+            self.outbox.errors.clear()
         return self.counts
 
     def close(self) -> Counts:
-        """Settle, then stop the pool, the recorder and the bar timer; the counts are then final."""
+        """Settle, then stop the deliveries and the bar timer; the counts are then final."""
         self.settle()
         with self._engine_lock:
             self._closed = True
             if self._bar_timer is not None:
                 self._bar_timer.cancel()
                 self._bar_timer = None
-        self._pool.shutdown()
-        if self._recorder.is_alive():
-            self._deliveries.put(None)
-            self._recorder.join()
+        self.outbox.close()
         return self.counts
+

@@ -12,14 +12,16 @@ def notifiers_from_env(env: Mapping[str, str], websocket: Notifier | None = None
     """Notifiers for the channels the environment configures; a trigger on another channel is recorded
     as failed ("no notifier for ...").
 
-    ALEXDB_WEBHOOK_URL; ALEXDB_SMTP_HOST, ALEXDB_SMTP_PORT (25), ALEXDB_SMTP_FROM and ALEXDB_EMAIL_TO (an
+    ALEXDB_WEBHOOK_URL (and ALEXDB_WEBHOOK_SECRET, which signs each delivery);
+    ALEXDB_SMTP_HOST, ALEXDB_SMTP_PORT (25), ALEXDB_SMTP_FROM and ALEXDB_EMAIL_TO (an
     address template with {user_id}); ALEXDB_SNS_TOPIC_ARN (with the usual AWS settings).
     """
     notifiers: dict[str, Notifier] = {}
     if websocket is not None:
         notifiers["websocket"] = websocket
     if env.get("ALEXDB_WEBHOOK_URL"):
-        notifiers["webhook"] = WebhookNotifier(env["ALEXDB_WEBHOOK_URL"])
+        notifiers["webhook"] = WebhookNotifier(env["ALEXDB_WEBHOOK_URL"],
+                                               secret=env.get("ALEXDB_WEBHOOK_SECRET") or None)
     if env.get("ALEXDB_SMTP_HOST") and env.get("ALEXDB_EMAIL_TO"):
         template = env["ALEXDB_EMAIL_TO"]
         notifiers["email"] = EmailNotifier(env["ALEXDB_SMTP_HOST"], int(env.get("ALEXDB_SMTP_PORT", "25")),

@@ -9,6 +9,8 @@ from alexdb.adapters.dynamodb.accounts import DynamoAccounts
 from alexdb.adapters.dynamodb.chat import DynamoChat
 from alexdb.adapters.dynamodb.client import Dynamo, Meter, RetryPolicy
 from alexdb.adapters.dynamodb.config import DynamoConfig
+from alexdb.adapters.dynamodb.cursors import DynamoCursors
+from alexdb.adapters.dynamodb.deliveries import DynamoRecorder
 from alexdb.adapters.dynamodb.instruments import CURRENT_PRICE, DynamoInstruments
 from alexdb.adapters.dynamodb.jobs import DynamoJobs
 from alexdb.adapters.dynamodb.ledger import CASH_HEAD, SPLITS, DynamoCash, DynamoSplits
@@ -43,9 +45,11 @@ class DynamoBackend:
         self.positions = DynamoPositionStore(self.dynamo, users, instruments, self.splits)
         self.chat = DynamoChat(self.dynamo, self.config.chat_table)
         tables = self.config.table_names()
-        self.alerts = DynamoAlerts(self.dynamo, tables["alerts"], tables["notifications"])
+        recorder = DynamoRecorder(self.dynamo, tables["alerts"], tables["notifications"], users)
+        self.alerts = DynamoAlerts(self.dynamo, tables["alerts"], recorder)
         self.ticks = DynamoTicks(self.dynamo, tables["ticks"])
-        self.notifications = DynamoNotifications(self.dynamo, tables["notifications"])
+        self.notifications = DynamoNotifications(self.dynamo, tables["notifications"], recorder)
+        self.cursors = DynamoCursors(self.dynamo, instruments, recorder)
 
     def create_tables(self, pitr: bool = True) -> list[str]:
         """Create every table that is missing (idempotent)."""

@@ -10,11 +10,13 @@ from typing import Any
 
 from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
 from alexdb.adapters.dynamodb.codec import dump, load
+from alexdb.adapters.dynamodb.deliveries import DynamoRecorder
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.alerts import TICK_TTL_MS, Alert, Notification, Tick
 from alexdb.domain.instants import instant_text, now_ms
 from alexdb.domain.paging import Bookmark
 from alexdb.domain.speed_rules import SETTINGS
+from alexdb.domain.speed_state import Pending
 from alexdb.domain.ticks import TickRow
 from alexdb.ports import Rows
 
@@ -29,8 +31,8 @@ def _alert(item: dict[str, Any]) -> Alert:
 class DynamoAlerts:
     """AlertRecords on DynamoDB."""
 
-    def __init__(self, dynamo: Dynamo, table: str, history_table: str) -> None:
-        self._dynamo, self._table, self._history = dynamo, table, history_table
+    def __init__(self, dynamo: Dynamo, table: str, recorder: DynamoRecorder) -> None:
+        self._dynamo, self._table, self._recorder = dynamo, table, recorder
 
     def insert_alert(self, alert: Alert) -> None:
         """Put, conditional: a new id never overwrites an existing alert."""
@@ -71,34 +73,34 @@ class DynamoAlerts:
         return query_rows(self._dynamo, self._table, _alert, size, after, ALERT_KEY, IndexName="SymbolIndex",
                           KeyConditionExpression="symbol = :s", ExpressionAttributeValues={":s": symbol})
 
-    def _record(self, notification: Notification) -> bool:
-        triggered = instant_text(notification.triggered_at)
-        # A condition refusal means the alert was deleted meanwhile.
-        return self._dynamo.transact_if([
-            {"Update": {"TableName": self._table, "Key": {"alert_id": str(notification.alert_id)},
-                        "UpdateExpression": "SET last_triggered = :t ADD trigger_count :one",
-                        "ConditionExpression": "attribute_exists(alert_id)",
-                        "ExpressionAttributeValues": {":t": triggered, ":one": 1}}},
-            {"Put": {"TableName": self._history, "ConditionExpression": "attribute_not_exists(user_id)",
-                     "Item": dump(notification, triggered_at_id=f"{triggered}#{notification.notification_id}")}},
-        ])
-
-    def record_notifications(self, notifications: Sequence[Notification]) -> list[Notification]:
-        """Each notification in its own transaction with its alert's bookkeeping; deleted alerts' are skipped."""
-        return [notification for notification in notifications if self._record(notification)]
+    def record_notifications(self, pending: Sequence[Pending]) -> list[Notification]:
+        """Record each not recorded yet with its alert's bookkeeping (see deliveries.DynamoRecorder)."""
+        return self._recorder.record(pending)
 
 
 class DynamoNotifications:
     """NotificationRecords on DynamoDB."""
 
-    def __init__(self, dynamo: Dynamo, table: str) -> None:
-        self._dynamo, self._table = dynamo, table
+    def __init__(self, dynamo: Dynamo, table: str, recorder: DynamoRecorder) -> None:
+        self._dynamo, self._table, self._recorder = dynamo, table, recorder
 
     def user_page(self, user_id: str, after: Bookmark | None, size: int) -> Rows:
         """A user's notifications, newest first: one Query per page."""
         return query_rows(self._dynamo, self._table, lambda item: load(Notification, item), size, after,
                           NOTIFICATION_KEY, ScanIndexForward=False, KeyConditionExpression="user_id = :u",
                           ExpressionAttributeValues={":u": user_id})
+
+    def mark(self, notifications: Sequence[Notification]) -> None:
+        """Write deliveries' outcomes (history and outbox)."""
+        self._recorder.mark(notifications)
+
+    def due(self, now: datetime, size: int) -> list[Notification]:
+        """Deliveries due now, from the outbox."""
+        return self._recorder.due(now, size)
+
+    def claim(self, notification: Notification, until: datetime) -> bool:
+        """Move a due delivery's next attempt, if still as read."""
+        return self._recorder.claim(notification, until)
 
 
 class DynamoTicks:

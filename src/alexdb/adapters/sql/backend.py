@@ -7,6 +7,7 @@ from sqlalchemy import Engine, func, select
 from alexdb.adapters.sql import migrate
 from alexdb.adapters.sql.accounts import SqlAccounts
 from alexdb.adapters.sql.chat import SqlChat
+from alexdb.adapters.sql.cursors import SqlCursors
 from alexdb.adapters.sql.engine import UnitOfWork, is_memory, make_engine, normalise_url, translated_errors
 from alexdb.adapters.sql.instruments import SqlInstruments
 from alexdb.adapters.sql.jobs import SqlJobs
@@ -41,6 +42,7 @@ class SqlBackend:
         self.chat = SqlChat(self._uow)
         self.alerts = SqlAlerts(self._uow)
         self.ticks = SqlTicks(self._uow)
+        self.cursors = SqlCursors(self._uow)
         self.notifications = SqlNotifications(self._uow)
 
     @property

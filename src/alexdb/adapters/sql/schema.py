@@ -205,6 +205,7 @@ alert_configurations = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("last_triggered", UTCDateTime()),
     Column("trigger_count", Integer, nullable=False),
+    Column("armed_at", UTCDateTime()),
     Index(None, "symbol", "user_id"),
     Index(None, "user_id", "created_at", "alert_id"),
 )
@@ -233,8 +234,28 @@ alert_notifications_history = Table(
     Column("notification_method", String(20), nullable=False),
     Column("delivery_status", String(10), nullable=False),
     Column("message_id", String(255)),
+    Column("price_type", String(64)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("last_error", String(255)),
     Index("ix_alert_notifications_user_time", "user_id", "triggered_at", "notification_id"),
+    # The retry worker's queue: only pending and failed deliveries still to try have next_attempt_at.
+    Index("ix_alert_notifications_due", "next_attempt_at"),
+)
+
+# How far each symbol's ticks have been applied to its alerts, and the bar they left (one row per symbol).
+speed_cursors = Table(
+    "speed_cursors", metadata,
+    Column("symbol", String(20), primary_key=True),
+    Column("applied_ms", BigInteger, nullable=False),
+    Column("minute", BigInteger, nullable=False),
+    Column("open", ExactDecimal(), nullable=False),
+    Column("high", ExactDecimal(), nullable=False),
+    Column("low", ExactDecimal(), nullable=False),
+    Column("close", ExactDecimal(), nullable=False),
+    Column("writer", String(64), nullable=False),
 )
 
 ALL_TABLES = (users, instruments, price_history, accounts, positions, position_history, cash_movements, splits, jobs,
-              chat_sessions, chat_messages, alert_configurations, realtime_ticks, alert_notifications_history)
+              chat_sessions, chat_messages, alert_configurations, realtime_ticks, alert_notifications_history,
+              speed_cursors)

@@ -19,6 +19,7 @@ from alexdb.domain.alerts import TICK_TTL_MS, Alert, Notification, Tick
 from alexdb.domain.instants import now_ms
 from alexdb.domain.paging import Bookmark
 from alexdb.domain.speed_rules import SETTINGS
+from alexdb.domain.speed_state import Pending
 from alexdb.domain.ticks import TickRow
 from alexdb.ports import Rows
 
@@ -73,23 +74,55 @@ class SqlAlerts:
         with self._uow.begin() as conn:
             return keyset_rows(conn, statement, keys, size, after, _alert)
 
-    def record_notifications(self, notifications: Sequence[Notification]) -> list[Notification]:
-        """Many notifications and their alerts' bookkeeping in one transaction; deleted alerts' are skipped."""
-        a = alert_configurations
+    def record_notifications(self, pending: Sequence[Pending]) -> list[Notification]:
+        """Record notifications and their alerts' bookkeeping in one transaction; see record_pending."""
         with self._uow.begin(write=True) as conn:
-            keys = list({n.alert_id for n in notifications})
-            live = set(conn.execute(select(a.c.alert_id).where(a.c.alert_id.in_(keys)).with_for_update()).scalars())
-            kept = [n for n in notifications if n.alert_id in live]
-            if kept:
-                conn.execute(update(a).where(a.c.alert_id == bindparam("key")).values(
-                    last_triggered=bindparam("at"), trigger_count=a.c.trigger_count + 1),
-                    [{"key": n.alert_id, "at": n.triggered_at} for n in kept])
-                conn.execute(insert(alert_notifications_history), [n.model_dump() for n in kept])
-        return kept
+            return record_pending(conn, pending)
+
+
+def record_pending(conn: Connection, pending: Sequence[Pending]) -> list[Notification]:
+    """Insert the notifications not recorded yet, with their alerts' last_triggered and trigger_count;
+    those of alerts deleted meanwhile, or that last fired after their not_before, or arrival firings of
+    settings checked already, are skipped (see Pending). The alert
+    rows are locked first, so two transactions never both pass one cooldown."""
+    a, h = alert_configurations, alert_notifications_history
+    if not pending:
+        return []
+    keys = list({p.notification.alert_id for p in pending})
+    rows = conn.execute(select(a.c.alert_id, a.c.last_triggered, a.c.updated_at, a.c.armed_at)
+                        .where(a.c.alert_id.in_(keys)).with_for_update()).all()
+    last = {row.alert_id: row.last_triggered for row in rows}
+    unchecked = {row.alert_id: row.updated_at for row in rows if row.armed_at != row.updated_at}
+    ids = [p.notification.notification_id for p in pending]
+    known = set(conn.execute(select(h.c.notification_id).where(h.c.notification_id.in_(ids))).scalars())
+    kept: list[Notification] = []
+    for p in pending:
+        n = p.notification
+        if n.alert_id not in last or n.notification_id in known:
+            continue
+        previous = last[n.alert_id]
+        if p.not_before is not None and previous is not None and previous > p.not_before:
+            continue  # inside the cooldown of a firing recorded by any ingestor
+        if p.arming is not None and unchecked.pop(n.alert_id, None) != p.arming:
+            continue  # an arrival firing of settings already checked (or replaced since)
+        last[n.alert_id] = n.triggered_at if previous is None else max(previous, n.triggered_at)
+        known.add(n.notification_id)
+        kept.append(n)
+    if kept:
+        conn.execute(update(a).where(a.c.alert_id == bindparam("key")).values(
+            last_triggered=bindparam("at"), trigger_count=a.c.trigger_count + 1),
+            [{"key": n.alert_id, "at": last[n.alert_id]} for n in kept])
+        conn.execute(insert(h), [n.model_dump() for n in kept])
+        armed = [{"key": p.notification.alert_id, "version": p.arming} for p in pending
+                 if p.arming is not None and p.notification in kept]
+        if armed:
+            conn.execute(update(a).where(a.c.alert_id == bindparam("key")).values(armed_at=bindparam("version")),
+                         armed)
+    return kept
 
 
 class SqlNotifications:
-    """NotificationRecords on SQLite and PostgreSQL."""
+    """NotificationRecords on SQLite and PostgreSQL: the history and its delivery schedule."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
@@ -101,6 +134,32 @@ class SqlNotifications:
             return keyset_rows(conn, select(h).where(h.c.user_id == user_id), [h.c.triggered_at, h.c.notification_id],
                                size, after, lambda row: Notification.model_validate(dict(row._mapping)),
                                descending=True)
+
+    def mark(self, notifications: Sequence[Notification]) -> None:
+        """Write each notification's delivery status, message id, attempts, error and next attempt."""
+        h = alert_notifications_history
+        fields = ("delivery_status", "message_id", "attempts", "next_attempt_at", "last_error")
+        with self._uow.begin(write=True) as conn:
+            for n in notifications:
+                conn.execute(update(h).where(h.c.notification_id == n.notification_id)
+                             .values(**n.model_dump(include=set(fields))))
+
+    def due(self, now: datetime, size: int) -> list[Notification]:
+        """Up to size deliveries whose next attempt is due, the most overdue first."""
+        h = alert_notifications_history
+        with self._uow.begin() as conn:
+            rows = conn.execute(select(h).where(h.c.next_attempt_at <= now)
+                                .order_by(h.c.next_attempt_at, h.c.notification_id).limit(size))
+            return [Notification.model_validate(dict(row._mapping)) for row in rows]
+
+    def claim(self, notification: Notification, until: datetime) -> bool:
+        """Move a due delivery's next attempt to until, if no one else has moved it since it was read."""
+        h = alert_notifications_history
+        expected = notification.next_attempt_at
+        with self._uow.begin(write=True) as conn:
+            same = h.c.next_attempt_at.is_(None) if expected is None else h.c.next_attempt_at == expected
+            return bool(conn.execute(update(h).where(h.c.notification_id == notification.notification_id, same)
+                                     .values(next_attempt_at=until)).rowcount)
 
 
 TICK_COLUMNS = ("symbol", "timestamp", "price", "volume", "source", "expires_at")

@@ -1,0 +1,166 @@
+"""Notifications on DynamoDB as the speed layer records them: exactly once per id, with their alerts'
+bookkeeping, and an outbox of deliveries still to make.
+
+The history item (user_id / <triggered_at>#<id>) is put only if absent, in one transaction with its
+alert's update (which must exist and, for an alert with a cooldown, must not have fired after the
+notification's not_before) and, while a delivery is pending or to be retried, an outbox item
+OUTBOX#<shard> / <id> in the users table. The retry worker reads the outbox's shards, not the history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
+from alexdb.adapters.dynamodb.codec import dump, load
+from alexdb.domain.alerts import Notification
+from alexdb.domain.instants import instant_text
+from alexdb.domain.speed_state import Pending
+
+OUTBOX_SHARDS = 16  # spreads the outbox's writes over partitions; the worker reads every shard
+PER_TRANSACTION = 33  # up to three actions per notification, within TransactWriteItems' 100
+
+
+def outbox_key(notification: Notification) -> dict[str, str]:
+    """The outbox item of a notification."""
+    shard = notification.notification_id.int % OUTBOX_SHARDS
+    return {"PK": f"OUTBOX#{shard:02d}", "SK": str(notification.notification_id)}
+
+
+def history_key(notification: Notification) -> dict[str, str]:
+    """The history item of a notification."""
+    return {"user_id": notification.user_id,
+            "triggered_at_id": f"{instant_text(notification.triggered_at)}#{notification.notification_id}"}
+
+
+def _rounds(pending: Sequence[Pending]) -> Iterator[list[Pending]]:
+    """The first notification of each alert, then the second, ...: a transaction touches an alert once,
+    and an alert's notifications are recorded in time order."""
+    by_alert: dict[Any, list[Pending]] = defaultdict(list)
+    for p in pending:
+        by_alert[p.notification.alert_id].append(p)
+    depth = max((len(group) for group in by_alert.values()), default=0)
+    for k in range(depth):
+        yield [group[k] for group in by_alert.values() if len(group) > k]
+
+
+class DynamoRecorder:
+    """Records pending notifications (AlertRecords.record_notifications) and their delivery schedule."""
+
+    def __init__(self, dynamo: Dynamo, alerts: str, history: str, outbox: str) -> None:
+        self._dynamo, self._alerts, self._history, self._outbox = dynamo, alerts, history, outbox
+
+    def record(self, pending: Sequence[Pending]) -> list[Notification]:
+        """Record those not recorded yet; a refused one (its id exists, its alert is gone or inside its
+        cooldown) is left out and the rest of its transaction written. Throttling and other failures
+        raise: nothing is ever reported as recorded, or as skipped, that was not."""
+        kept: list[Notification] = []
+        for round_ in _rounds(pending):
+            for offset in range(0, len(round_), PER_TRANSACTION):
+                kept += self._chunk(round_[offset:offset + PER_TRANSACTION])
+        return kept
+
+    def arm(self, armed: Sequence[tuple[uuid.UUID, datetime]]) -> None:
+        """Set each alert's armed_at to the settings version it was checked at, unless they changed since."""
+        for alert_id, version in armed:
+            self._dynamo.update_if(self._alerts, {"alert_id": str(alert_id)}, "SET armed_at = :v", {},
+                                   {":v": instant_text(version)}, "updated_at = :v")
+
+    def _chunk(self, chunk: list[Pending]) -> list[Notification]:
+        while chunk:
+            actions, owners = [], []
+            for i, p in enumerate(chunk):
+                made = self._actions(p)
+                actions += made
+                owners += [i] * len(made)
+            try:
+                self._dynamo.transact(actions)
+                return [p.notification for p in chunk]
+            except TransactionCanceledError as exc:
+                refused = {owners[i] for i, code in enumerate(exc.codes) if code == "ConditionalCheckFailed"}
+                if not refused:
+                    raise
+                chunk = [p for i, p in enumerate(chunk) if i not in refused]
+        return []
+
+    def _actions(self, p: Pending) -> list[dict[str, Any]]:
+        n = p.notification
+        triggered = instant_text(n.triggered_at)
+        condition, values = "attribute_exists(alert_id)", {":t": triggered, ":one": 1}
+        expression = "SET last_triggered = :t ADD trigger_count :one"
+        if p.not_before is not None:
+            condition += " AND (attribute_not_exists(last_triggered) OR last_triggered <= :nb)"
+            values[":nb"] = instant_text(p.not_before)
+        if p.arming is not None:
+            condition += " AND updated_at = :version AND (attribute_not_exists(armed_at) OR armed_at <> :version)"
+            values[":version"] = instant_text(p.arming)
+            expression = "SET last_triggered = :t, armed_at = :version ADD trigger_count :one"
+        history = {"Put": {"TableName": self._history, "ConditionExpression": "attribute_not_exists(user_id)",
+                           "Item": dump(n, **history_key(n))}}
+        alert = {"Update": {"TableName": self._alerts, "Key": {"alert_id": str(n.alert_id)},
+                            "UpdateExpression": expression, "ConditionExpression": condition,
+                            "ExpressionAttributeValues": values}}
+        if n.next_attempt_at is None:  # settled already (recorded as sent or failed by hand): no outbox item
+            return [alert, history]
+        return [alert, history, {"Put": {"TableName": self._outbox, "Item": self._outbox_item(n)}}]
+
+    def _outbox_item(self, n: Notification) -> dict[str, Any]:
+        return {**outbox_key(n), **history_key(n), "next_attempt_at": instant_text(n.next_attempt_at)}  # type: ignore[arg-type]
+
+    def mark(self, notifications: Sequence[Notification]) -> None:
+        """Write each delivery's outcome to its history item, and its outbox item's next attempt (or delete it)."""
+        fields = ("delivery_status", "message_id", "attempts", "next_attempt_at", "last_error")
+        for offset in range(0, len(notifications), 50):
+            actions: list[dict[str, Any]] = []
+            for n in notifications[offset:offset + 50]:
+                values = dump(n)
+                kept = [f for f in fields if values[f] is not None]
+                gone = [f for f in fields if values[f] is None]
+                expression = " ".join(part for part in (
+                    "SET " + ", ".join(f"#{f} = :{f}" for f in kept) if kept else "",
+                    "REMOVE " + ", ".join(f"#{f}" for f in gone) if gone else "") if part)
+                actions.append({"Update": {
+                    "TableName": self._history, "Key": history_key(n), "UpdateExpression": expression,
+                    "ExpressionAttributeNames": {f"#{f}": f for f in fields},
+                    "ExpressionAttributeValues": {f":{f}": values[f] for f in kept}}})
+                if n.next_attempt_at is None:
+                    actions.append({"Delete": {"TableName": self._outbox, "Key": outbox_key(n)}})
+                else:
+                    actions.append({"Put": {"TableName": self._outbox, "Item": self._outbox_item(n)}})
+            self._dynamo.transact(actions)
+
+    def due(self, now: datetime, size: int) -> list[Notification]:
+        """Up to size due deliveries, the most overdue first: every outbox shard is read (it holds only
+        deliveries not yet settled), then their history items."""
+        cutoff = instant_text(now)
+        waiting = [item for shard in range(OUTBOX_SHARDS) for item in self._dynamo.query(
+            self._outbox, KeyConditionExpression="#pk = :pk", ExpressionAttributeNames={"#pk": "PK"},
+            ConsistentRead=True,
+            ExpressionAttributeValues={":pk": f"OUTBOX#{shard:02d}"}) if item["next_attempt_at"] <= cutoff]
+        waiting.sort(key=lambda item: (item["next_attempt_at"], item["SK"]))
+        keys = [{"user_id": item["user_id"], "triggered_at_id": item["triggered_at_id"]} for item in waiting[:size]]
+        found = [load(Notification, item) for item in self._dynamo.batch_get(self._history, keys)]
+        return sorted(found, key=lambda n: (n.next_attempt_at, str(n.notification_id)))
+
+    def claim(self, notification: Notification, until: datetime) -> bool:
+        """Move a due delivery's next attempt to until in its outbox and history items, if still as read."""
+        expected = notification.next_attempt_at
+        if expected is None:
+            return False
+        values = {":until": instant_text(until)}
+        try:
+            self._dynamo.transact([
+                {"Update": {"TableName": self._outbox, "Key": outbox_key(notification),
+                            "UpdateExpression": "SET next_attempt_at = :until",
+                            "ConditionExpression": "next_attempt_at = :expected",
+                            "ExpressionAttributeValues": {**values, ":expected": instant_text(expected)}}},
+                {"Update": {"TableName": self._history, "Key": history_key(notification),
+                            "UpdateExpression": "SET next_attempt_at = :until", "ExpressionAttributeValues": values}},
+            ])
+        except TransactionCanceledError:
+            return False
+        return True
