@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import alexdb
@@ -16,6 +16,7 @@ from alexdb.domain.alerts import Notification
 from alexdb.domain.instants import now_ms, utcnow
 from alexdb.speed.notifiers import Delivery
 from alexdb.speed.pipeline import Ingestor
+from tests.conftest import instrument
 from tests.speed_replay import Receiver, feed, make_alerts, make_ticks, replay
 
 
@@ -174,3 +175,20 @@ def test_a_delivery_fails_for_good_after_the_last_attempt(db: Database) -> None:
     worker.close()
     [note] = db.notifications.find_by_user("dan")
     assert (note.delivery_status, note.attempts, note.next_attempt_at) == ("failed", 6, None)
+
+
+def test_an_indicator_alert_works_on_the_first_bar_after_a_restart(db: Database) -> None:
+    db.instruments.create_instrument(instrument("QQQ"))
+    minute = now_ms() // 60_000 - 2  # ticks go in two minutes ago and one minute ago
+    closes = [Decimal(100 + n) for n in range(25)]  # 25 rising closes: the close stays above its SMA(20)
+    db.instruments.record_prices([{"symbol": "QQQ", "price": close,
+                                   "at": datetime.fromtimestamp(((minute - 25 + n + 1) * 60_000 - 1) / 1000, UTC)}
+                                  for n, close in enumerate(closes)])
+    alert = db.alerts.create_alert("eve", "QQQ", {"operator": "crosses_below", "indicator": {"kind": "sma",
+                                                                                            "period": 20}})
+    fresh = Ingestor(db, {})  # a new process: it has seen none of those bars
+    fresh.ingest([{"symbol": "QQQ", "price": "90", "timestamp": minute * 60_000 + 5},  # this bar closes at 90
+                  {"symbol": "QQQ", "price": "91", "timestamp": (minute + 1) * 60_000 + 5}])  # ... now
+    assert fresh.close().fired == 1
+    [note] = db.notifications.find_by_user("eve")
+    assert (note.alert_id, note.current_price) == (alert.alert_id, Decimal("90"))

@@ -4,6 +4,13 @@
 # A malformed record comes back in batchItemFailures and never fails its batch. Lambda then retries from
 # that record; after ingest_max_retries the batch's description goes to the on-failure queue, so a
 # poison record cannot hold its shard for the stream's whole retention.
+#
+# Scaled out: producers put each tick with its symbol as the partition key, so one symbol's ticks stay in
+# order on one shard, and the parallelization factor keeps them in order per key while it processes
+# several batches of a shard at once. Containers come and go and batches are retried: each container
+# keeps only a cache (alerts, bars, indicators), and every crossing is recorded once through the
+# symbol's cursor in the store (docs/speed-scale-out.md). A batch must finish within the timeout: 60 s,
+# twice the cursor lease (30 s) that a container dying mid-batch leaves behind.
 
 locals {
   ingest = var.ingest_package == "" ? 0 : 1
@@ -59,9 +66,10 @@ resource "aws_lambda_function" "ingest" {
   }
   environment {
     variables = {
-      ALEXDB_URL           = "dynamodb://?region=${var.region}"
-      ALEXDB_SNS_TOPIC_ARN = var.alert_sns_topic_arn
-      ALEXDB_WEBHOOK_URL   = var.alert_webhook_url
+      ALEXDB_URL            = "dynamodb://?region=${var.region}"
+      ALEXDB_SNS_TOPIC_ARN  = var.alert_sns_topic_arn
+      ALEXDB_WEBHOOK_URL    = var.alert_webhook_url
+      ALEXDB_WEBHOOK_SECRET = var.alert_webhook_secret
     }
   }
   depends_on = [aws_cloudwatch_log_group.ingest]
@@ -75,6 +83,7 @@ resource "aws_lambda_event_source_mapping" "ticks" {
   starting_position                  = "LATEST"
   batch_size                         = 500
   maximum_batching_window_in_seconds = 1
+  parallelization_factor             = var.ingest_parallelization
   function_response_types            = ["ReportBatchItemFailures"]
   bisect_batch_on_function_error     = true
   maximum_retry_attempts             = var.ingest_max_retries

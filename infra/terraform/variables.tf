@@ -85,6 +85,16 @@ variable "ingest_concurrency" {
   default     = 10
 }
 
+variable "ingest_parallelization" {
+  description = "Batches of one shard processed at once (1-10). Lambda keeps records of one partition key (a symbol) in order across them."
+  type        = number
+  default     = 2
+  validation {
+    condition     = var.ingest_parallelization >= 1 && var.ingest_parallelization <= 10
+    error_message = "Lambda's parallelization factor is 1 to 10."
+  }
+}
+
 variable "ingest_max_retries" {
   description = "Retries of a failing batch before its description goes to the failures queue."
   type        = number
@@ -101,4 +111,11 @@ variable "alert_webhook_url" {
   description = "URL that receives alerts with notification_method webhook (empty: recorded as failed)."
   type        = string
   default     = ""
+}
+
+variable "alert_webhook_secret" {
+  description = "Shared secret of the webhook endpoint: each delivery carries its HMAC-SHA256 signature (empty: unsigned)."
+  type        = string
+  default     = ""
+  sensitive   = true
 }

@@ -235,6 +235,7 @@ def service(url: str | None = None, env: Mapping[str, str] | None = None) -> Fas
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ingestor.retry_in_background()  # deliveries a crash or a failing channel left due go out again
         yield
         ingestor.close()  # every delivery under way is made and recorded before the process goes
         db.close()

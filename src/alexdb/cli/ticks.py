@@ -48,9 +48,10 @@ def _report(counts: Counts) -> None:
     if counts.interrupted:
         err.print("[yellow]interrupted[/]: the ticks read until then are stored, evaluated and counted")
     table = Table(title="ticks")
-    for name in ("accepted", "rejected", "fired", "sent", "failed"):
+    names = ("accepted", "rejected", "late", "merged", "fired", "sent", "failed")
+    for name in names:
         table.add_column(name, justify="right")
-    table.add_row(*(f"{getattr(counts, name):,}" for name in ("accepted", "rejected", "fired", "sent", "failed")))
+    table.add_row(*(f"{getattr(counts, name):,}" for name in names))
     out.print(table)
 
 
@@ -96,6 +97,20 @@ def _starting_prices(db: Database, wanted: int) -> dict[str, Decimal]:
     for n in range(len(prices), wanted):
         prices[f"SIM{n + 1:04d}"] = Decimal(100)
     return prices
+
+
+@app.command()
+def retry(url: UrlOption = None) -> None:
+    """Send again the deliveries that are due: pending past their lease (a crashed ingestor's) or failed
+    and due on the retry schedule; each is claimed first, so several workers never send one twice."""
+    with alexdb.connect(url) as db:
+        ingestor = bootstrap.ingestor(db)
+        total = 0
+        while done := ingestor.retry_due():
+            total += done
+            ingestor.settle()
+        counts = ingestor.close()
+    out.print(f"resent {total:,}: {counts.sent:,} sent, {counts.failed:,} failed again")
 
 
 @app.command()

@@ -60,6 +60,16 @@ class BarBuilder:
                 bar.volume += volume
             self._changed[(symbol, minute)] = bar
 
+    def resume(self, symbol: str, minute: int, open_: Decimal, high: Decimal, low: Decimal, close: Decimal) -> None:
+        """Take up the symbol's bar as the store's cursor has it. If another ingestor moved it, the bars of
+        the symbol this builder still holds back are stale: that ingestor writes its own."""
+        bar = self._open.get(symbol)
+        if bar is not None and (bar.minute, bar.open, bar.high, bar.low, bar.close) == (
+                minute, open_, high, low, close):
+            return
+        self._open[symbol] = Bar(symbol, minute, open_, high, low, close, Decimal(0))
+        self._changed = {key: held for key, held in self._changed.items() if key[0] != symbol}
+
     def drain(self, include_open: bool = True) -> list[Bar]:
         """The bars changed since the last drain, oldest minute first: closed ones always, open ones if asked
         (those left out stay pending)."""

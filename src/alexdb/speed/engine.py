@@ -208,6 +208,23 @@ class AlertEngine:
             return self._fire([live], value, timestamp)
         return []
 
+    def warm(self, alert_id: uuid.UUID, closes: list[Decimal]) -> None:
+        """Start an indicator alert's indicator over past bar closes (oldest first), as if it had seen them."""
+        live = self._live.get(alert_id)
+        if live is None or live.indicator is None:
+            return
+        indicator = live.alert.condition.indicator
+        live.indicator, live.previous = make_indicator(indicator.kind, indicator.period), None  # type: ignore[union-attr]
+        for close in closes:
+            value = live.indicator.update(close)
+            if value is not None:
+                live.previous = (close, value)
+
+    def indicator_alerts(self, symbol: str) -> list[Alert]:
+        """The symbol's indicator alerts."""
+        state = self._symbols.get(symbol)
+        return [] if state is None else [live.alert for live in state.indicator_alerts]
+
     def get(self, alert_id: uuid.UUID) -> Alert | None:
         """The alert as the engine holds it, or None."""
         live = self._live.get(alert_id)

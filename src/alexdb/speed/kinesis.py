@@ -15,7 +15,7 @@ from typing import Any
 from alexdb.domain.errors import AlexdbError
 from alexdb.domain.ticks import Unreadable
 from alexdb.speed.feeds import json_record
-from alexdb.speed.pipeline import Ingestor
+from alexdb.speed.pipeline import RETRY_EVERY_S, Ingestor
 
 
 def decode(data: str) -> Any:
@@ -38,6 +38,11 @@ def handle(event: dict[str, Any], ingestor: Ingestor) -> dict[str, list[dict[str
     except AlexdbError:
         failed = set(numbers)  # the store refused the batch: every record is retried, none is lost
     ingestor.settle()
+    try:  # deliveries left due by a crashed container or a failing channel go out again from here
+        if ingestor.retry_due(at_most_every_s=RETRY_EVERY_S):
+            ingestor.settle()
+    except AlexdbError:
+        pass  # the batch itself is done; the next invocation tries again
     return {"batchItemFailures": [{"itemIdentifier": number} for number in numbers if number in failed]}
 
 

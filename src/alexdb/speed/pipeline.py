@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from alexdb.domain.alerts import Alert, Notification, Trigger
@@ -20,7 +20,7 @@ from alexdb.domain.errors import AlexdbError
 from alexdb.domain.instants import now_ms, utcnow
 from alexdb.domain.speed_state import Advance, Pending, SymbolCursor, as_trigger, crossing_id, pending
 from alexdb.domain.ticks import Rejection, TickRow, sort_ticks
-from alexdb.speed.bars import BarBuilder
+from alexdb.speed.bars import MINUTE_MS, BarBuilder
 from alexdb.speed.engine import AlertEngine
 from alexdb.speed.notifiers import Delivery, Notifier
 from alexdb.speed.outbox import Outbox
@@ -33,6 +33,8 @@ UNKNOWN_SYMBOL_RECHECK_S = 60.0
 OPEN_BAR_WRITE_S = 1.0  # current_price trails the latest tick by at most this (closed bars are written at once)
 FUNDAMENTALS_EVERY_S = 60.0  # how often a ticking symbol's instrument is re-read for its fundamental alerts
 ALERTS_EVERY_S = 30.0  # how often a ticking symbol's alerts are re-read, to follow changes made elsewhere
+RETRY_EVERY_S = 15.0  # how often a running ingestor looks for deliveries due again
+DUE_PAGE = 100
 
 
 @dataclass
@@ -91,6 +93,9 @@ class Ingestor:
         self._bar_timer: threading.Timer | None = None
         self._closed = False
         self._fundamentals_read: dict[str, float] = {}
+        self._retried = -RETRY_EVERY_S
+        self._stopping = threading.Event()
+        self._retrier: threading.Thread | None = None
 
     def track(self, alert: Alert) -> None:
         """Keep the engine in step with a created or changed alert (one already true fires now)."""
@@ -106,6 +111,8 @@ class Ingestor:
 
     def _hold(self, alert: Alert) -> None:
         self.engine.upsert(alert, fire=False)
+        if alert.enabled and alert.condition.indicator is not None:
+            self._warm(alert.symbol, [alert])
         # Settings no ingestor has checked yet: a level condition that holds at the symbol's bar fires (once).
         if alert.enabled and alert.armed_at != alert.updated_at:
             self._arming[alert.symbol][alert.alert_id] = alert
@@ -131,6 +138,21 @@ class Ingestor:
                     self._arming[symbol].pop(gone, None)
         return loaded
 
+    def _warm(self, symbol: str, alerts: list[Alert]) -> None:
+        """Start indicator alerts from the symbol's recent one-minute bars in price history (3 x the longest
+        period, and at least 2 bars more than it), so an SMA(20) alert works on the first tick after a restart."""
+        if not alerts:
+            return
+        longest = max(alert.condition.indicator.period for alert in alerts)  # type: ignore[union-attr]
+        cursor = self.db.alerts.cursor(symbol)
+        minute = cursor.minute if cursor is not None else now_ms() // MINUTE_MS
+        start = datetime.fromtimestamp((minute - 3 * longest - 2) * MINUTE_MS / 1000, UTC)
+        end = datetime.fromtimestamp((minute * MINUTE_MS - 1) / 1000, UTC)
+        closes = [point.price for point in self.db.instruments.get_price_history(symbol, start, end)
+                  if round(point.at.timestamp() * 1000) % MINUTE_MS == MINUTE_MS - 1]  # bar closes only
+        for alert in alerts:
+            self.engine.warm(alert.alert_id, closes)
+
     def ingest(self, records: Iterable[Any], label: Callable[[int], str] = "record {}".format) -> BatchResult:
         """One batch: the good ticks are stored, applied to their symbols' alerts and folded into bars;
         each bad record is counted and worded with label(its index in the batch)."""
@@ -153,25 +175,35 @@ class Ingestor:
             if stale:
                 self.load_alerts(sorted(stale))
             recorded: list[Notification] = []
+            applied: list[TickRow] = []
             for symbol, ticks in by_symbol.items():
                 ticks.sort(key=lambda tick: tick.timestamp)  # stable: a millisecond's ticks keep their order
-                recorded += self._apply(symbol, ticks)
-            self._write_bars(rows)
+                recorded += self._apply(symbol, ticks, applied)
+            self._write_bars(applied)
             for symbol in by_symbol:
                 if self.engine.watches_fundamentals(symbol):
                     self._read_fundamentals(symbol)
         return BatchResult(len(rows), rejections, [as_trigger(n) for n in recorded])
 
-    def _apply(self, symbol: str, ticks: list[TickRow]) -> list[Notification]:
-        """Apply ticks (in time order) to the symbol's alerts through its cursor; record and send what fires."""
+    def _apply(self, symbol: str, ticks: list[TickRow], applied: list[TickRow] | None = None) -> list[Notification]:
+        """Apply ticks (in time order) to the symbol's alerts through its cursor; record and send what fires.
+        The ticks this ingestor applied (not late) are added to applied: they alone make its bars."""
         arming = dict(self._arming.get(symbol, {}))
         late = 0
+        fresh: list[TickRow] = []
+        if ticks and self.engine.indicator_alerts(symbol):
+            cursor = self.db.alerts.cursor(symbol)
+            if cursor is not None and cursor.writer != self.name:
+                # Another ingestor closed bars since: take its closes up from price history.
+                self._warm(symbol, self.engine.indicator_alerts(symbol))
 
         def step(cursor: SymbolCursor | None) -> Advance:
-            nonlocal late
+            nonlocal late, fresh
             fresh = ticks
             if cursor is not None:
                 self.engine.resume(symbol, cursor.minute, cursor.open, cursor.high, cursor.low, cursor.close)
+                if self.bars is not None:
+                    self.bars.resume(symbol, cursor.minute, cursor.open, cursor.high, cursor.low, cursor.close)
                 fresh = [tick for tick in ticks if tick.timestamp > cursor.applied_ms]
             late = len(ticks) - len(fresh)
             found: list[tuple[Trigger, uuid.UUID, datetime | None]] = []
@@ -196,6 +228,8 @@ class Ingestor:
         with self._lock:
             self.counts.late += late
             self.counts.fired += len(recorded)
+        if applied is not None:
+            applied += fresh
         self.outbox.send(recorded)
         return recorded
 
@@ -271,9 +305,27 @@ class Ingestor:
         self._not_instruments[symbol] = time.monotonic()
         return False
 
-    def retry_due(self, limit: int = 100) -> int:
-        """Resend the deliveries that are due (pending past their lease, or failed and due again)."""
+    def retry_due(self, limit: int = DUE_PAGE, at_most_every_s: float = 0.0) -> int:
+        """Resend the deliveries that are due (pending past their lease, or failed and due again) that
+        this ingestor claims; nothing if it did so less than at_most_every_s ago. How many it resent."""
+        if time.monotonic() - self._retried < at_most_every_s:
+            return 0
+        self._retried = time.monotonic()
         return self.outbox.retry_due(limit=limit)
+
+    def retry_in_background(self, every_s: float = RETRY_EVERY_S) -> None:
+        """Run the retry worker on a thread of this ingestor until close()."""
+        def loop() -> None:
+            while not self._stopping.wait(every_s):
+                try:
+                    while self.retry_due() == DUE_PAGE:
+                        pass  # a full page: more may be due
+                except AlexdbError as exc:  # kept and reported; the next round tries again
+                    with self._lock:
+                        self.counts.errors.append(f"retrying deliveries failed: {exc}")
+
+        self._retrier = threading.Thread(target=loop, name="alexdb-retry", daemon=True)
+        self._retrier.start()
 
     def settle(self) -> Counts:
         """Write the open bars, and wait for the deliveries under way and their records; sent and failed
@@ -290,6 +342,9 @@ class Ingestor:
 
     def close(self) -> Counts:
         """Settle, then stop the deliveries and the bar timer; the counts are then final."""
+        self._stopping.set()
+        if self._retrier is not None:
+            self._retrier.join()
         self.settle()
         with self._engine_lock:
             self._closed = True
