@@ -297,8 +297,8 @@ class AlertRecords(Protocol):
         ...
 
 
-CursorStep = Callable[[SymbolCursor | None], Advance]
-"""Given a symbol's cursor (None before its first tick): what the ticks applied after it did."""
+CursorStep = Callable[[str, SymbolCursor | None], Advance]
+"""Given a symbol and its cursor (None before its first tick): what the ticks applied after it did."""
 
 
 class CursorRecords(Protocol):
@@ -307,10 +307,10 @@ class CursorRecords(Protocol):
     def cursor(self, symbol: str) -> SymbolCursor | None:
         """The cursor, or None before the symbol's first tick."""
         ...
-    def advance(self, symbol: str, step: CursorStep) -> list[Notification]:
-        """Run step on the current cursor while no other ingestor can advance it; record its new cursor,
-        its notifications (as record_notifications does) and its alerts' armed_at, so that none is lost
-        if the cursor moves. Returns the notifications recorded now: those the caller delivers."""
+    def advance(self, symbols: Sequence[str], step: CursorStep) -> list[Notification]:
+        """Run step on each symbol's current cursor while no other ingestor can advance it; record the new
+        cursors, the notifications (as record_notifications does) and the alerts' armed_at, so that none is
+        lost if a cursor moves. Returns the notifications recorded now: those the caller delivers."""
         ...
 
 

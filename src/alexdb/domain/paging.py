@@ -114,6 +114,7 @@ class Results(Generic[T]):
         self._size = check_limit(limit if limit is not None else page_size)
         self._start = cursors.decode(list_scope, cursor)
         self._first: tuple[list[T], Bookmark | None] | None = None
+        self._all: list[T] | None = None  # kept once len() has read every item, so list() reads once
 
     @property
     def paged(self) -> bool:
@@ -136,6 +137,9 @@ class Results(Generic[T]):
             items, after = self._read(after, self._size)
 
     def __iter__(self) -> Iterator[T]:
+        if self._all is not None:
+            yield from self._all
+            return
         for page in self.pages():
             yield from page.items
 
@@ -155,7 +159,11 @@ class Results(Generic[T]):
         return Page(items=self.items, next_cursor=self.next_cursor)
 
     def __len__(self) -> int:
-        return len(self._first_page()[0]) if self._paged else sum(1 for _ in self)
+        if self._paged:
+            return len(self._first_page()[0])
+        if self._all is None:
+            self._all = [item for page in self.pages() for item in page.items]
+        return len(self._all)
 
     def __bool__(self) -> bool:
         return bool(self._first_page()[0])

@@ -11,7 +11,7 @@ from alexdb.domain.alerts import Alert, Notification, Tick, Trigger
 from alexdb.domain.errors import NotFoundError, ValidationError
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import normalise_symbol, user_key
-from alexdb.domain.paging import Bookmark, Cursors, Results, scope
+from alexdb.domain.paging import MAX_LIMIT, Bookmark, Cursors, Results, scope
 from alexdb.domain.speed_rules import Delivered, check_delivery, new_alert, updated_alert
 from alexdb.domain.speed_state import Pending, SymbolCursor, after_attempt
 from alexdb.domain.ticks import merge_same_millisecond, parse_ticks
@@ -76,13 +76,13 @@ class AlertService:
         return Results(read, scope("alerts", user_id), self._cursors, limit, cursor)
 
     def find_by_symbol(self, symbol: str, limit: int | None = None, cursor: str | None = None) -> Results[Alert]:
-        """Alerts on a symbol, by user (with limit: one page)."""
+        """Alerts on a symbol, by user (with limit: one page; without, read MAX_LIMIT at a time)."""
         key = normalise_symbol(symbol)
 
         def read(after: Bookmark | None, size: int) -> Rows:
             return self._records.symbol_page(key, after, size)
 
-        return Results(read, scope("alerts.symbol", key), self._cursors, limit, cursor)
+        return Results(read, scope("alerts.symbol", key), self._cursors, limit, cursor, page_size=MAX_LIMIT)
 
     def record_trigger(self, trigger: Trigger, delivery_status: str, message_id: str | None = None) -> Notification:
         """The history record and the alert's last_triggered / trigger_count, together."""
@@ -107,11 +107,11 @@ class AlertService:
         """How far the symbol's ticks have been applied to its alerts (None before its first tick)."""
         return self._speed_cursors.cursor(normalise_symbol(symbol))
 
-    def advance(self, symbol: str, step: CursorStep) -> list[Notification]:
-        """Apply ticks to a symbol's alerts as the only ingestor doing so: step gets the cursor and returns
-        the next one with the notifications to record; returns those recorded now (the caller delivers
-        them). Every notification is pending until mark() settles it."""
-        return self._speed_cursors.advance(normalise_symbol(symbol), step)
+    def advance(self, symbols: Sequence[str], step: CursorStep) -> list[Notification]:
+        """Apply ticks to symbols' alerts as the only ingestor doing so: step gets each symbol and its cursor
+        and returns the next one with the notifications to record; returns those recorded now (the caller
+        delivers them). Every notification is pending until settle() settles it."""
+        return self._speed_cursors.advance([normalise_symbol(symbol) for symbol in symbols], step)
 
 
 class NotificationService:

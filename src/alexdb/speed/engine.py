@@ -96,6 +96,18 @@ class _ThresholdIndex:
     def forget_band(self) -> None:
         self.band_low, self.band_high = _ABOVE_ALL, _BELOW_ALL
 
+    def append(self, live: _Live) -> None:
+        """Add without keeping the order: sort() must follow (a bulk load sorts once, not per alert)."""
+        self.thresholds.append(live.threshold)  # type: ignore[arg-type]
+        self.alerts.append(live)
+
+    def sort(self) -> None:
+        """Order by threshold (stable) after appends."""
+        order = sorted(range(len(self.thresholds)), key=self.thresholds.__getitem__)
+        self.thresholds = [self.thresholds[i] for i in order]
+        self.alerts = [self.alerts[i] for i in order]
+        self.forget_band()
+
     def add(self, live: _Live) -> None:
         assert live.threshold is not None
         position = bisect_right(self.thresholds, live.threshold)
@@ -164,6 +176,8 @@ class AlertEngine:
         self._live: dict[uuid.UUID, _Live] = {}
         self._symbols: dict[str, _Symbol] = {}
         self._cooldowns = cooldowns
+        self._unsorted: set[int] | None = None  # during upsert_many: the indexes appended to, by id
+        self._indexes: dict[int, _ThresholdIndex] = {}
 
     def __len__(self) -> int:
         return len(self._live)
@@ -191,10 +205,27 @@ class AlertEngine:
             return []
         live.test = compile_test(condition.operator, condition.threshold)  # type: ignore[arg-type]
         index = state.indexes.setdefault(condition.price_type, _ThresholdIndex())
-        index.add(live)
+        if self._unsorted is None:
+            index.add(live)
+        else:
+            index.append(live)
+            self._unsorted.add(id(index))
+            self._indexes[id(index)] = index
         if condition.price_type == "close":
             state.close_index = index
         return self.arm(alert.alert_id, now_ms if now_ms is not None else current_ms()) if fire else []
+
+    def upsert_many(self, alerts: list[Alert]) -> None:
+        """upsert(alert, fire=False) for many: each index is sorted once at the end (loading 200,000 alerts
+        of a symbol one sorted insert at a time would move the lists quadratically)."""
+        self._unsorted = set()
+        try:
+            for alert in alerts:
+                self.upsert(alert, fire=False)
+        finally:
+            for key in self._unsorted:
+                self._indexes[key].sort()
+            self._unsorted, self._indexes = None, {}
 
     def arm(self, alert_id: uuid.UUID, timestamp: int) -> list[Trigger]:
         """The alert's trigger if it is a level condition that holds at its symbol's current bar (nothing

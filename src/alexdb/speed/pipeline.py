@@ -101,21 +101,22 @@ class Ingestor:
         """Keep the engine in step with a created or changed alert (one already true fires now)."""
         with self._engine_lock:
             if alert.symbol in self._loaded:
-                self._hold(alert)
-                self._apply(alert.symbol, [])
+                self._hold([alert])
+                self._apply({alert.symbol: []})
 
     def forget(self, alert_id: uuid.UUID) -> None:
         """Keep the engine in step with a deleted alert."""
         with self._engine_lock:
             self.engine.remove(alert_id)
 
-    def _hold(self, alert: Alert) -> None:
-        self.engine.upsert(alert, fire=False)
-        if alert.enabled and alert.condition.indicator is not None:
-            self._warm(alert.symbol, [alert])
-        # Settings no ingestor has checked yet: a level condition that holds at the symbol's bar fires (once).
-        if alert.enabled and alert.armed_at != alert.updated_at:
-            self._arming[alert.symbol][alert.alert_id] = alert
+    def _hold(self, alerts: list[Alert]) -> None:
+        self.engine.upsert_many(alerts)
+        for symbol in {alert.symbol for alert in alerts}:
+            self._warm(symbol, [a for a in alerts if a.symbol == symbol and a.enabled and a.condition.indicator])
+        for alert in alerts:
+            # Settings no ingestor has checked yet: a level condition that holds at the bar fires (once).
+            if alert.enabled and alert.armed_at != alert.updated_at:
+                self._arming[alert.symbol][alert.alert_id] = alert
 
     def load_alerts(self, symbols: Iterable[str]) -> int:
         """Bring the engine in step with the stored alerts of these symbols: new and changed ones are
@@ -126,13 +127,15 @@ class Ingestor:
             for symbol in symbols:
                 self._loaded[symbol] = time.monotonic()
                 held = self.engine.held(symbol)
+                changed = []
                 for alert in self.db.alerts.find_by_symbol(symbol):
                     known = held.pop(alert.alert_id, None)
                     if alert.enabled and (known is None or known.updated_at != alert.updated_at):
-                        self._hold(alert)
+                        changed.append(alert)
                     elif not alert.enabled and known is not None:
                         self.engine.remove(alert.alert_id)
                     loaded += alert.enabled
+                self._hold(changed)
                 for gone in held:
                     self.engine.remove(gone)
                     self._arming[symbol].pop(gone, None)
@@ -174,64 +177,63 @@ class Ingestor:
             stale = [s for s in by_symbol if now - self._loaded.get(s, -ALERTS_EVERY_S) >= ALERTS_EVERY_S]
             if stale:
                 self.load_alerts(sorted(stale))
-            recorded: list[Notification] = []
-            applied: list[TickRow] = []
-            for symbol, ticks in by_symbol.items():
+            for ticks in by_symbol.values():
                 ticks.sort(key=lambda tick: tick.timestamp)  # stable: a millisecond's ticks keep their order
-                recorded += self._apply(symbol, ticks, applied)
+            recorded, applied = self._apply(by_symbol)
             self._write_bars(applied)
             for symbol in by_symbol:
                 if self.engine.watches_fundamentals(symbol):
                     self._read_fundamentals(symbol)
         return BatchResult(len(rows), rejections, [as_trigger(n) for n in recorded])
 
-    def _apply(self, symbol: str, ticks: list[TickRow], applied: list[TickRow] | None = None) -> list[Notification]:
-        """Apply ticks (in time order) to the symbol's alerts through its cursor; record and send what fires.
-        The ticks this ingestor applied (not late) are added to applied: they alone make its bars."""
-        arming = dict(self._arming.get(symbol, {}))
-        late = 0
-        fresh: list[TickRow] = []
-        if ticks and self.engine.indicator_alerts(symbol):
-            cursor = self.db.alerts.cursor(symbol)
-            if cursor is not None and cursor.writer != self.name:
-                # Another ingestor closed bars since: take its closes up from price history.
-                self._warm(symbol, self.engine.indicator_alerts(symbol))
+    def _apply(self, by_symbol: dict[str, list[TickRow]]) -> tuple[list[Notification], list[TickRow]]:
+        """Apply each symbol's ticks (in time order) to its alerts through its cursor, all in one advance;
+        record and send what fires. Returns the notifications recorded and the ticks applied (not late):
+        they alone make this ingestor's bars."""
+        arming = {symbol: dict(self._arming.get(symbol, {})) for symbol in by_symbol}
+        late: dict[str, int] = {}
+        fresh: dict[str, list[TickRow]] = {}
+        for symbol, ticks in by_symbol.items():
+            if ticks and self.engine.indicator_alerts(symbol):
+                cursor = self.db.alerts.cursor(symbol)
+                if cursor is not None and cursor.writer != self.name:
+                    # Another ingestor closed bars since: take its closes up from price history.
+                    self._warm(symbol, self.engine.indicator_alerts(symbol))
 
-        def step(cursor: SymbolCursor | None) -> Advance:
-            nonlocal late, fresh
-            fresh = ticks
+        def step(symbol: str, cursor: SymbolCursor | None) -> Advance:
+            ticks = by_symbol[symbol]
             if cursor is not None:
                 self.engine.resume(symbol, cursor.minute, cursor.open, cursor.high, cursor.low, cursor.close)
                 if self.bars is not None:
                     self.bars.resume(symbol, cursor.minute, cursor.open, cursor.high, cursor.low, cursor.close)
-                fresh = [tick for tick in ticks if tick.timestamp > cursor.applied_ms]
-            late = len(ticks) - len(fresh)
+                ticks = [tick for tick in ticks if tick.timestamp > cursor.applied_ms]
+            fresh[symbol], late[symbol] = ticks, len(by_symbol[symbol]) - len(ticks)
             found: list[tuple[Trigger, uuid.UUID, datetime | None]] = []
-            for alert in arming.values():
+            for alert in arming[symbol].values():
                 at = round(alert.updated_at.timestamp() * 1000)
                 found += [(t, crossing_id(t.alert_id, "armed", at), alert.updated_at)
                           for t in self.engine.arm(alert.alert_id, at)]
-            fired = self.engine.process_many((tick.symbol, tick.price, tick.timestamp) for tick in fresh)
+            fired = self.engine.process_many((tick.symbol, tick.price, tick.timestamp) for tick in ticks)
             found += [(t, crossing_id(t.alert_id, "tick", t.timestamp), None) for t in fired]
             bar = self.engine.bar(symbol)
-            moved = None if not fresh or bar is None else SymbolCursor(symbol, fresh[-1].timestamp, *bar, self.name)
+            moved = None if not ticks or bar is None else SymbolCursor(symbol, ticks[-1].timestamp, *bar, self.name)
             # Before the symbol's first tick there is no bar to check arriving alerts at: the first tick does.
-            armed = [(a.alert_id, a.updated_at) for a in arming.values()] if bar is not None else []
+            armed = [(a.alert_id, a.updated_at) for a in arming[symbol].values()] if bar is not None else []
             return Advance(moved, self._pending(found), armed)
 
-        if not ticks and not arming:
-            return []
-        recorded = self.db.alerts.advance(symbol, step)
-        if self.engine.bar(symbol) is not None:
-            for alert_id in arming:
-                self._arming[symbol].pop(alert_id, None)
+        wanted = [symbol for symbol, ticks in by_symbol.items() if ticks or arming[symbol]]
+        if not wanted:
+            return [], []
+        recorded = self.db.alerts.advance(wanted, step)
+        for symbol in wanted:
+            if self.engine.bar(symbol) is not None:
+                for alert_id in arming[symbol]:
+                    self._arming[symbol].pop(alert_id, None)
         with self._lock:
-            self.counts.late += late
+            self.counts.late += sum(late.values())
             self.counts.fired += len(recorded)
-        if applied is not None:
-            applied += fresh
         self.outbox.send(recorded)
-        return recorded
+        return recorded, [tick for ticks in fresh.values() for tick in ticks]
 
     def _pending(self, found: list[tuple[Trigger, uuid.UUID, datetime | None]]) -> list[Pending]:
         now, made = utcnow(), []

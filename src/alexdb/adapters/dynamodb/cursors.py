@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
@@ -47,13 +48,17 @@ class DynamoCursors:
         """The cursor (a strongly consistent read), or None before the symbol's first tick."""
         return _cursor(self._dynamo.get(self._table, {"PK": symbol, "SK": CURSOR}))
 
-    def advance(self, symbol: str, step: CursorStep) -> list[Notification]:
-        """Lease the cursor, run step, record its notifications, then move the cursor and free it."""
+    def advance(self, symbols: Sequence[str], step: CursorStep) -> list[Notification]:
+        """Each symbol in turn: lease its cursor, run step, record its notifications, then move the cursor
+        and free it."""
+        return [n for symbol in dict.fromkeys(symbols) for n in self._advance(symbol, step)]
+
+    def _advance(self, symbol: str, step: CursorStep) -> list[Notification]:
         key = {"PK": symbol, "SK": CURSOR}
         token, item = self._lease(key)
         try:
-            advance = step(_cursor(item))
-            recorded = self._recorder.record(advance.pending)
+            advance = step(symbol, _cursor(item))
+            recorded = self._recorder.record(advance.pending, lambda: self._renew(key, token))
             self._recorder.arm(advance.armed)
         except BaseException:
             self._release(key, token, {})
@@ -86,6 +91,13 @@ class DynamoCursors:
                                     f"{WAIT_S:.0f} s")
             time.sleep(pause)
             pause = min(pause * 2, 0.2)
+
+    def _renew(self, key: dict[str, str], token: str) -> None:
+        """Extend the lease while a burst is being recorded (if it was lost meanwhile, the ingestor that
+        took it applies the same ticks again: what this one recorded is not recorded twice)."""
+        with contextlib.suppress(ConditionFailedError):
+            self._dynamo.update(self._table, key, "SET #until = :until", {"#until": "lease_until", "#lease": "lease"},
+                                {":until": now_ms() + LEASE_MS, ":t": token}, "#lease = :t")
 
     def _release(self, key: dict[str, str], token: str, values: dict[str, Any]) -> None:
         """Free the lease, writing values with it; a lease lost to another ingestor (it outlived LEASE_MS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -80,6 +80,12 @@ class SqlAlerts:
             return record_pending(conn, pending)
 
 
+def _parts(values: list[Any], size: int = 5000) -> Iterator[list[Any]]:
+    """values in slices that stay within the drivers' bound-parameter limits."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
 def record_pending(conn: Connection, pending: Sequence[Pending]) -> list[Notification]:
     """Insert the notifications not recorded yet, with their alerts' last_triggered and trigger_count;
     those of alerts deleted meanwhile, or that last fired after their not_before, or arrival firings of
@@ -88,13 +94,15 @@ def record_pending(conn: Connection, pending: Sequence[Pending]) -> list[Notific
     a, h = alert_configurations, alert_notifications_history
     if not pending:
         return []
-    keys = list({p.notification.alert_id for p in pending})
-    rows = conn.execute(select(a.c.alert_id, a.c.last_triggered, a.c.updated_at, a.c.armed_at)
-                        .where(a.c.alert_id.in_(keys)).with_for_update()).all()
+    keys = sorted({p.notification.alert_id for p in pending})  # one lock order for every transaction
+    rows = [row for part in _parts(keys) for row in conn.execute(
+        select(a.c.alert_id, a.c.last_triggered, a.c.updated_at, a.c.armed_at)
+        .where(a.c.alert_id.in_(part)).order_by(a.c.alert_id).with_for_update())]
     last = {row.alert_id: row.last_triggered for row in rows}
     unchecked = {row.alert_id: row.updated_at for row in rows if row.armed_at != row.updated_at}
     ids = [p.notification.notification_id for p in pending]
-    known = set(conn.execute(select(h.c.notification_id).where(h.c.notification_id.in_(ids))).scalars())
+    known = {found for part in _parts(ids)
+             for found in conn.execute(select(h.c.notification_id).where(h.c.notification_id.in_(part))).scalars()}
     kept: list[Notification] = []
     for p in pending:
         n = p.notification
