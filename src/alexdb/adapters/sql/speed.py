@@ -147,10 +147,12 @@ class SqlNotifications:
         """Write each notification's delivery status, message id, attempts, error and next attempt."""
         h = alert_notifications_history
         fields = ("delivery_status", "message_id", "attempts", "next_attempt_at", "last_error")
+        if not notifications:
+            return
         with self._uow.begin(write=True) as conn:
-            for n in notifications:
-                conn.execute(update(h).where(h.c.notification_id == n.notification_id)
-                             .values(**n.model_dump(include=set(fields))))
+            conn.execute(update(h).where(h.c.notification_id == bindparam("key"))
+                         .values({name: bindparam(name) for name in fields}),
+                         [{"key": n.notification_id, **n.model_dump(include=set(fields))} for n in notifications])
 
     def due(self, now: datetime, size: int) -> list[Notification]:
         """Up to size deliveries whose next attempt is due, the most overdue first."""
