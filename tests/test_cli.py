@@ -100,3 +100,24 @@ def test_ticks_replay_and_simulate(cli: Any, tmp_path: Path) -> None:
     assert "│      500 │        0 │" in simulate.stdout
     missing = cli("ticks", "replay", str(tmp_path / "nope.csv"))
     assert missing.returncode != 0 and "nope.csv" in missing.stderr
+
+
+def test_ticks_retry_resends_what_is_due(cli: Any, tmp_path: Path) -> None:
+    import time
+    from datetime import timedelta
+
+    import alexdb
+    from alexdb.domain.instants import utcnow
+    from alexdb.speed.pipeline import Ingestor
+
+    with alexdb.connect(f"sqlite:///{tmp_path / 'cli.db'}", migrate=True) as db:
+        db.alerts.create_alert("zoe", "SPY", {"operator": ">", "threshold": "1"}, notification_method="sns")
+        ingestor = Ingestor(db, {})
+        ingestor.ingest([{"symbol": "SPY", "price": "2", "timestamp": time.time_ns() // 1_000_000}])
+        ingestor.close()  # failed once (no notifier), due again in 30 s
+        [note] = db.notifications.find_by_user("zoe")
+        db.notifications.settle(note, "failed", "no notifier for sns", now=utcnow() - timedelta(hours=1))
+    retry = cli("ticks", "retry")
+    assert retry.returncode == 0, retry.stderr
+    assert "resent 1: 0 sent, 1 failed again" in retry.stdout  # no SNS topic configured here either
+    assert "resent 0" in cli("ticks", "retry").stdout  # failed again: due later, on the schedule

@@ -134,3 +134,39 @@ def test_a_missing_table_is_a_schema_error_naming_the_fix(stubbed: Any) -> None:
     stub.add_client_error("get_item", "ResourceNotFoundException", "Requested resource not found")
     with pytest.raises(SchemaError, match="alexdb dynamodb create-tables"):
         dynamo.get("t", {"PK": "A", "SK": "M"})
+
+
+def _pending(n: int) -> Any:
+    import uuid
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from alexdb.domain.alerts import Trigger
+    from alexdb.domain.speed_state import crossing_id, pending
+
+    alert_id = uuid.UUID(int=n + 1)
+    trigger = Trigger(alert_id, "amy", "SPY", Decimal(2), Decimal(1), "close", "websocket", 1_800_000_000_000 + n)
+    return pending(trigger, crossing_id(alert_id, "tick", trigger.timestamp), 0, datetime.now(UTC))
+
+
+def test_a_refused_notification_is_left_out_and_the_rest_recorded(stubbed: Any) -> None:
+    from alexdb.adapters.dynamodb.deliveries import DynamoRecorder
+
+    dynamo, stub = stubbed
+    recorder = DynamoRecorder(dynamo, "alerts", "history", "users")
+    first, second = _pending(0), _pending(1)
+    # The first alert is gone (its update's condition fails); the second's three actions are fine.
+    stub.add_client_error("transact_write_items", "TransactionCanceledException", modeled_fields={
+        "CancellationReasons": [{"Code": "ConditionalCheckFailed"}] + [{"Code": "None"}] * 5})
+    stub.add_response("transact_write_items", {})
+    assert recorder.record([first, second]) == [second.notification]
+
+
+def test_a_throttled_notification_write_is_reported_never_taken_for_a_deleted_alert(stubbed: Any) -> None:
+    from alexdb.adapters.dynamodb.deliveries import DynamoRecorder
+
+    dynamo, stub = stubbed
+    recorder = DynamoRecorder(dynamo, "alerts", "history", "users")
+    stub.add_client_error("transact_write_items", "ThrottlingException")
+    with pytest.raises(BackendError, match="throttled"):
+        recorder.record([_pending(0)])

@@ -11,10 +11,12 @@ import uuid
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
+from sys import intern
 from typing import Any
 
-from alexdb.domain.alerts import LEVEL_OPERATORS, Alert, Trigger
+from alexdb.domain.alerts import LEVEL_OPERATORS, Alert, Condition, Trigger
 from alexdb.domain.instants import now_ms as current_ms
 from alexdb.speed.indicators import make_indicator
 
@@ -55,24 +57,38 @@ def became_true(operator: str, before: Decimal | None, after: Decimal, threshold
     return compile_test(operator, threshold)(before, after)
 
 
+_NO_HEAD: tuple[Any, ...] = ()
+_NO_TAIL: tuple[Any, ...] = ()
+
+
 @dataclass(eq=False, slots=True)
 class _Live:
-    """What the engine keeps of one alert."""
+    """What the engine keeps of one alert: not the Alert model (a symbol may have 200,000 alerts), only
+    what evaluating and firing it needs; the condition model itself only for indicator and fundamental ones."""
 
-    alert: Alert
     threshold: Decimal | None
     cooldown_ms: int
     last_fired_ms: int | None
+    operator: str
+    price_type: str
+    version: datetime  # the alert's updated_at
+    cooldown_seconds: int
+    condition: Condition | None = None  # indicator and fundamental alerts only
     indicator: Any = None
     previous: tuple[Decimal, Decimal] | None = None  # (close, indicator value) at the previous bar
     test: Test | None = None
-    head: tuple[uuid.UUID, str, str] = field(init=False)  # the trigger's fields before the price...
-    tail: tuple[Decimal | None, str, str] = field(init=False)  # ...and after it, but for the timestamp
+    head: tuple[uuid.UUID, str, str] = field(default=_NO_HEAD)  # the trigger's fields before the price...
+    tail: tuple[Decimal | None, str, str] = field(default=_NO_TAIL)  # ...and after it, but for the timestamp
 
-    def __post_init__(self) -> None:
-        alert = self.alert
-        self.head = (alert.alert_id, alert.user_id, alert.symbol)
-        self.tail = (self.threshold, alert.condition.price_type, alert.notification_method)
+    @property
+    def alert_id(self) -> uuid.UUID:
+        """The alert's id."""
+        return self.head[0]
+
+    @property
+    def symbol(self) -> str:
+        """The alert's symbol."""
+        return self.head[2]
 
 
 _ABOVE_ALL, _BELOW_ALL = Decimal("Infinity"), Decimal("-Infinity")
@@ -160,7 +176,7 @@ class _Symbol:
     close_index: _ThresholdIndex | None = None  # the common case, kept out of the dict for speed
     indicator_alerts: list[_Live] = field(default_factory=list)
     fundamental_alerts: list[_Live] = field(default_factory=list)
-    held: dict[uuid.UUID, Alert] = field(default_factory=dict)
+    held: dict[uuid.UUID, datetime] = field(default_factory=dict)  # alert id: its updated_at
 
     def value(self, price_type: str) -> Decimal | None:
         """The current bar's open, high, low or close."""
@@ -191,10 +207,15 @@ class AlertEngine:
         cooldown = alert.cooldown_seconds * 1000 if self._cooldowns else 0
         last = None if alert.last_triggered is None else int(alert.last_triggered.timestamp() * 1000)
         condition = alert.condition
-        live = _Live(alert, condition.threshold, cooldown, last)
+        special = condition.indicator is not None or condition.field is not None
+        # Interned: 200,000 alerts of a symbol share a handful of users, operators and methods.
+        live = _Live(condition.threshold, cooldown, last, intern(condition.operator), intern(condition.price_type),
+                     alert.updated_at, alert.cooldown_seconds, condition if special else None,
+                     head=(alert.alert_id, intern(alert.user_id), intern(alert.symbol)),
+                     tail=(condition.threshold, intern(condition.price_type), intern(alert.notification_method)))
         state = self._symbols.setdefault(alert.symbol, _Symbol())
         self._live[alert.alert_id] = live
-        state.held[alert.alert_id] = alert
+        state.held[alert.alert_id] = alert.updated_at
         if condition.indicator is not None:
             live.indicator = make_indicator(condition.indicator.kind, condition.indicator.period)
             state.indicator_alerts.append(live)
@@ -231,35 +252,35 @@ class AlertEngine:
         """The alert's trigger if it is a level condition that holds at its symbol's current bar (nothing
         was seen before it, so it has just become true for this alert); else none."""
         live = self._live.get(alert_id)
-        if live is None or live.indicator is not None or live.alert.condition.field is not None:
+        if live is None or live.condition is not None:
             return []
-        condition = live.alert.condition
-        value = self._symbols[live.alert.symbol].value(condition.price_type)
-        if value is not None and condition.operator in LEVEL_OPERATORS and live.test(None, value):  # type: ignore[misc]
+        value = self._symbols[live.symbol].value(live.price_type)
+        if value is not None and live.operator in LEVEL_OPERATORS and live.test(None, value):  # type: ignore[misc]
             return self._fire([live], value, timestamp)
         return []
 
     def warm(self, alert_id: uuid.UUID, closes: list[Decimal]) -> None:
         """Start an indicator alert's indicator over past bar closes (oldest first), as if it had seen them."""
         live = self._live.get(alert_id)
-        if live is None or live.indicator is None:
+        if live is None or live.indicator is None or live.condition is None:
             return
-        indicator = live.alert.condition.indicator
+        indicator = live.condition.indicator
         live.indicator, live.previous = make_indicator(indicator.kind, indicator.period), None  # type: ignore[union-attr]
         for close in closes:
             value = live.indicator.update(close)
             if value is not None:
                 live.previous = (close, value)
 
-    def indicator_alerts(self, symbol: str) -> list[Alert]:
-        """The symbol's indicator alerts."""
+    def indicator_alerts(self, symbol: str) -> list[tuple[uuid.UUID, int]]:
+        """The symbol's indicator alerts: (alert_id, period)."""
         state = self._symbols.get(symbol)
-        return [] if state is None else [live.alert for live in state.indicator_alerts]
+        return [] if state is None else [(live.alert_id, live.condition.indicator.period)  # type: ignore[union-attr]
+                                         for live in state.indicator_alerts]
 
-    def get(self, alert_id: uuid.UUID) -> Alert | None:
-        """The alert as the engine holds it, or None."""
+    def cooldown_seconds(self, alert_id: uuid.UUID) -> int:
+        """The alert's cooldown (0 for an alert the engine does not hold)."""
         live = self._live.get(alert_id)
-        return None if live is None else live.alert
+        return 0 if live is None else live.cooldown_seconds
 
     def bar(self, symbol: str) -> tuple[int, Decimal, Decimal, Decimal, Decimal] | None:
         """The symbol's current one-minute bar: (minute, open, high, low, close), or None before a tick."""
@@ -282,18 +303,18 @@ class AlertEngine:
         live = self._live.pop(alert_id, None)
         if live is None:
             return False
-        state = self._symbols[live.alert.symbol]
+        state = self._symbols[live.symbol]
         del state.held[alert_id]
         if live.indicator is not None:
             state.indicator_alerts.remove(live)
-        elif live.alert.condition.field is not None:
+        elif live.condition is not None:
             state.fundamental_alerts.remove(live)
         else:
-            state.indexes[live.alert.condition.price_type].remove(live)
+            state.indexes[live.price_type].remove(live)
         return True
 
-    def held(self, symbol: str) -> dict[uuid.UUID, Alert]:
-        """The alerts of symbol the engine holds, by id."""
+    def held(self, symbol: str) -> dict[uuid.UUID, datetime]:
+        """The alerts of symbol the engine holds: id to updated_at."""
         state = self._symbols.get(symbol)
         return dict(state.held) if state is not None else {}
 
@@ -312,7 +333,7 @@ class AlertEngine:
             return []
         triggers: list[Trigger] = []
         for live in state.fundamental_alerts:
-            name = str(live.alert.condition.field)
+            name = str(live.condition.field)  # type: ignore[union-attr]
             container, _, key = name.partition(".")
             value = getattr(instrument, container)
             value = value.get(key, Decimal(0)) if key else value  # a share not listed is 0%
@@ -388,10 +409,10 @@ class AlertEngine:
             value = live.indicator.update(close)
             if value is None:
                 continue
-            condition = live.alert.condition
-            if condition.indicator.kind == "rsi":  # type: ignore[union-attr]
+            condition: Any = live.condition
+            if condition.indicator.kind == "rsi":
                 before = None if live.previous is None else live.previous[1]
-                fire = became_true(condition.operator, before, value, condition.threshold)  # type: ignore[arg-type]
+                fire = became_true(condition.operator, before, value, condition.threshold)
             elif live.previous is None:
                 fire = False
             else:
@@ -400,7 +421,7 @@ class AlertEngine:
                 fire = became_true(condition.operator, old_close - old_average, gap, Decimal(0))
             live.previous = (close, value)
             if fire:
-                triggers += self._fire([live], value if condition.indicator.kind == "rsi" else close, timestamp)  # type: ignore[union-attr]
+                triggers += self._fire([live], value if condition.indicator.kind == "rsi" else close, timestamp)
         return triggers
 
     def _fire(self, lives: list[_Live], price: Decimal, timestamp: int, before: Any = _TESTED) -> list[Trigger]:

@@ -17,6 +17,7 @@ from alexdb.services.speed import NotificationService
 from alexdb.speed.notifiers import Delivery, Notifier
 
 RECORD_BATCH = 500
+PER_TASK = 50
 Attempt = tuple[Notification, str, str | None]
 
 
@@ -28,8 +29,9 @@ class Outbox:
     def __init__(self, notifications: NotificationService, notifiers: Mapping[str, Notifier], delivery: Delivery,
                  workers: int = 4) -> None:
         self._notifications, self._notifiers, self._delivery = notifications, dict(notifiers), delivery
-        self._pool = ThreadPoolExecutor(max_workers=workers)
-        self._futures: list[Future[str]] = []
+        self._pool, self._workers = ThreadPoolExecutor(max_workers=workers), workers
+        self._futures: list[Future[int]] = []
+        self._handed = 0  # deliveries handed to the pool since the last wait()
         self._lock = threading.Lock()
         self._outcomes: queue.Queue[Attempt | None] = queue.Queue()
         self.errors: list[str] = []
@@ -37,16 +39,23 @@ class Outbox:
         self._recorder.start()
 
     def send(self, notifications: list[Notification]) -> None:
-        """Deliver these (recorded as pending) in the background."""
+        """Deliver these (recorded as pending) in the background, a few to a task (a burst of 20,000 is
+        then hundreds of tasks, not 20,000)."""
+        size = max(1, min(PER_TASK, len(notifications) // (2 * self._workers) or 1))
         with self._lock:
-            self._futures += [self._pool.submit(self._send, n) for n in notifications]
+            self._handed += len(notifications)
+            self._futures += [self._pool.submit(self._send, notifications[start:start + size])
+                              for start in range(0, len(notifications), size)]
 
-    def _send(self, notification: Notification) -> str:
-        trigger = as_trigger(notification)
-        status, detail = self._delivery.deliver(self._notifiers.get(trigger.notification_method), trigger,
-                                                str(notification.notification_id))
-        self._outcomes.put((notification, status, detail))
-        return status
+    def _send(self, notifications: list[Notification]) -> int:
+        sent = 0
+        for notification in notifications:
+            trigger = as_trigger(notification)
+            status, detail = self._delivery.deliver(self._notifiers.get(trigger.notification_method), trigger,
+                                                    str(notification.notification_id))
+            self._outcomes.put((notification, status, detail))
+            sent += status == "sent"
+        return sent
 
     def retry_due(self, now: datetime | None = None, limit: int = 100) -> int:
         """The retry worker's round: each due delivery that this worker claims (another worker may take
@@ -84,9 +93,10 @@ class Outbox:
         """Wait for the deliveries under way and their outcomes' records: (sent, failed) among them."""
         with self._lock:
             futures, self._futures = self._futures, []
-        sent = sum(future.result() == "sent" for future in futures)
+            handed, self._handed = self._handed, 0
+        sent = sum(future.result() for future in futures)
         self._outcomes.join()
-        return sent, len(futures) - sent
+        return sent, handed - sent
 
     def close(self) -> None:
         """Stop the pool and the recorder (after wait())."""

@@ -86,7 +86,8 @@ class Ingestor:
         self._lock = threading.Lock()
         self._engine_lock = threading.RLock()  # the engine and the bars are shared by every caller's thread
         self._loaded: dict[str, float] = {}  # symbol: when its alerts were last read
-        self._arming: dict[str, dict[uuid.UUID, Alert]] = defaultdict(dict)  # loaded, not yet checked at a bar
+        # Alerts loaded whose settings (their updated_at) no ingestor has checked at a bar yet.
+        self._arming: dict[str, dict[uuid.UUID, datetime]] = defaultdict(dict)
         self._instruments: set[str] = set()
         self._not_instruments: dict[str, float] = {}
         self._open_bars_written = 0.0
@@ -112,11 +113,12 @@ class Ingestor:
     def _hold(self, alerts: list[Alert]) -> None:
         self.engine.upsert_many(alerts)
         for symbol in {alert.symbol for alert in alerts}:
-            self._warm(symbol, [a for a in alerts if a.symbol == symbol and a.enabled and a.condition.indicator])
+            self._warm(symbol, [(a.alert_id, a.condition.indicator.period) for a in alerts
+                                if a.symbol == symbol and a.enabled and a.condition.indicator])
         for alert in alerts:
             # Settings no ingestor has checked yet: a level condition that holds at the bar fires (once).
             if alert.enabled and alert.armed_at != alert.updated_at:
-                self._arming[alert.symbol][alert.alert_id] = alert
+                self._arming[alert.symbol][alert.alert_id] = alert.updated_at
 
     def load_alerts(self, symbols: Iterable[str]) -> int:
         """Bring the engine in step with the stored alerts of these symbols: new and changed ones are
@@ -130,7 +132,7 @@ class Ingestor:
                 changed = []
                 for alert in self.db.alerts.find_by_symbol(symbol):
                     known = held.pop(alert.alert_id, None)
-                    if alert.enabled and (known is None or known.updated_at != alert.updated_at):
+                    if alert.enabled and known != alert.updated_at:
                         changed.append(alert)
                     elif not alert.enabled and known is not None:
                         self.engine.remove(alert.alert_id)
@@ -141,20 +143,20 @@ class Ingestor:
                     self._arming[symbol].pop(gone, None)
         return loaded
 
-    def _warm(self, symbol: str, alerts: list[Alert]) -> None:
-        """Start indicator alerts from the symbol's recent one-minute bars in price history (3 x the longest
-        period, and at least 2 bars more than it), so an SMA(20) alert works on the first tick after a restart."""
+    def _warm(self, symbol: str, alerts: list[tuple[uuid.UUID, int]]) -> None:
+        """Start indicator alerts, (alert_id, period), from the symbol's recent one-minute bars in price history
+        (3 x the longest period, and 2 bars more), so an SMA(20) alert works on the first tick after a restart."""
         if not alerts:
             return
-        longest = max(alert.condition.indicator.period for alert in alerts)  # type: ignore[union-attr]
+        longest = max(period for _, period in alerts)
         cursor = self.db.alerts.cursor(symbol)
         minute = cursor.minute if cursor is not None else now_ms() // MINUTE_MS
         start = datetime.fromtimestamp((minute - 3 * longest - 2) * MINUTE_MS / 1000, UTC)
         end = datetime.fromtimestamp((minute * MINUTE_MS - 1) / 1000, UTC)
         closes = [point.price for point in self.db.instruments.get_price_history(symbol, start, end)
                   if round(point.at.timestamp() * 1000) % MINUTE_MS == MINUTE_MS - 1]  # bar closes only
-        for alert in alerts:
-            self.engine.warm(alert.alert_id, closes)
+        for alert_id, _ in alerts:
+            self.engine.warm(alert_id, closes)
 
     def ingest(self, records: Iterable[Any], label: Callable[[int], str] = "record {}".format) -> BatchResult:
         """One batch: the good ticks are stored, applied to their symbols' alerts and folded into bars;
@@ -209,16 +211,15 @@ class Ingestor:
                 ticks = [tick for tick in ticks if tick.timestamp > cursor.applied_ms]
             fresh[symbol], late[symbol] = ticks, len(by_symbol[symbol]) - len(ticks)
             found: list[tuple[Trigger, uuid.UUID, datetime | None]] = []
-            for alert in arming[symbol].values():
-                at = round(alert.updated_at.timestamp() * 1000)
-                found += [(t, crossing_id(t.alert_id, "armed", at), alert.updated_at)
-                          for t in self.engine.arm(alert.alert_id, at)]
+            for alert_id, version in arming[symbol].items():
+                at = round(version.timestamp() * 1000)
+                found += [(t, crossing_id(t.alert_id, "armed", at), version) for t in self.engine.arm(alert_id, at)]
             fired = self.engine.process_many((tick.symbol, tick.price, tick.timestamp) for tick in ticks)
             found += [(t, crossing_id(t.alert_id, "tick", t.timestamp), None) for t in fired]
             bar = self.engine.bar(symbol)
             moved = None if not ticks or bar is None else SymbolCursor(symbol, ticks[-1].timestamp, *bar, self.name)
             # Before the symbol's first tick there is no bar to check arriving alerts at: the first tick does.
-            armed = [(a.alert_id, a.updated_at) for a in arming[symbol].values()] if bar is not None else []
+            armed = list(arming[symbol].items()) if bar is not None else []
             return Advance(moved, self._pending(found), armed)
 
         wanted = [symbol for symbol, ticks in by_symbol.items() if ticks or arming[symbol]]
@@ -238,9 +239,7 @@ class Ingestor:
     def _pending(self, found: list[tuple[Trigger, uuid.UUID, datetime | None]]) -> list[Pending]:
         now, made = utcnow(), []
         for trigger, notification_id, arming in found:
-            alert = self.engine.get(trigger.alert_id)
-            cooldown = 0 if alert is None else alert.cooldown_seconds
-            made.append(pending(trigger, notification_id, cooldown, now, arming))
+            made.append(pending(trigger, notification_id, self.engine.cooldown_seconds(trigger.alert_id), now, arming))
         return made
 
     def instrument_changed(self, instrument: Any) -> None:
