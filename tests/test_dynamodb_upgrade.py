@@ -30,6 +30,7 @@ def _as_before_the_ledger(url: str) -> tuple[uuid.UUID, datetime]:
     engine.dynamo.client.create_table(**before.create_request(names["users"]))
     engine.create_tables(pitr=False)  # the other tables, as they were
     db.users.create_user("old")
+    alert = db.alerts.create_alert("old", "SPY", {"operator": ">", "threshold": "1"})  # no armed_at, as before
     db.instruments.create_instrument(instrument("SPY"))
     account = db.accounts.create_account("old", "a")
     for n, (action, quantity, price) in enumerate([("BUY", 3, "10"), ("BUY", 3, "20"), ("SELL", 2, "30")]):
@@ -48,6 +49,7 @@ def _as_before_the_ledger(url: str) -> tuple[uuid.UUID, datetime]:
             dynamo.update(table, key, "REMOVE cash_after, cost_after", {}, {})
     for key in ({"PK": pk, "SK": keys.META}, {"PK": keys.user_pk("old"), "SK": keys.account_sk(account.id)}):
         dynamo.update(table, key, "SET cash_balance = :c", {}, {":c": Decimal("250.00")})
+    assert db.alerts.get_alert(alert.alert_id).armed_at is None
     db.close()
     return account.id, account.created_at
 
@@ -67,8 +69,10 @@ def test_migrate_brings_old_tables_and_data_to_the_ledger(own_endpoint: str) -> 
     db = alexdb.connect(url)
     with pytest.raises(SchemaError, match="HoldersIndex"):
         db.check_schema()
-    assert db.migrate() == "dynamodb-2"
+    assert db.migrate() == "dynamodb-3"
     db.check_schema()
+    [alert] = db.alerts.find_by_user("old")
+    assert alert.armed_at == alert.updated_at  # checked on arrival already: restarted ingestors stay quiet
     assert [(m.kind, m.amount, m.at) for m in db.cash.movements(account_id)] == [
         ("ADJUSTMENT", Decimal("250.00"), created)]
     assert db.accounts.get_account(account_id).cash_balance == Decimal("250.00")  # old trades moved no cash

@@ -112,3 +112,40 @@ def test_the_ledger_migration_keeps_cash_and_costs_what_was_recorded(backend: st
     db.positions.record_trade(account_id, "SPY", "SELL", 1, price="40")  # the migrated holding trades on
     assert db.accounts.get_account(account_id).cash_balance == Decimal("290.00")
     db.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite_file", "postgresql"])
+def test_the_speed_migration_keeps_alerts_and_history_and_marks_alerts_checked(
+        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """0004 -> 0005 with data: existing alerts count as checked on arrival (they do not fire again for it),
+    existing notifications are settled (nothing due for a retry), and nothing is lost."""
+    import uuid
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from alexdb.adapters.sql import schema
+
+    sql_url = prepare(request, backend, tmp_path)
+    engine = create_engine(sql_url)
+    migrate.downgrade(engine, "base")
+    migrate.upgrade(engine, "0004")
+    at, alert_id = datetime(2024, 5, 1, tzinfo=UTC), uuid.uuid4()
+    t = {table.name: table for table in schema.ALL_TABLES}
+    with engine.begin() as conn:
+        conn.execute(t["alert_configurations"].insert().values(
+            alert_id=alert_id, user_id="old", symbol="SPY", condition_type="price",
+            condition={"operator": ">", "threshold": "1", "price_type": "close"}, notification_method="websocket",
+            enabled=True, cooldown_seconds=0, created_at=at, updated_at=at, last_triggered=at, trigger_count=1))
+        conn.execute(t["alert_notifications_history"].insert().values(
+            notification_id=uuid.uuid4(), user_id="old", alert_id=alert_id, symbol="SPY", triggered_at=at,
+            current_price=Decimal("2"), threshold=Decimal("1"), notification_method="websocket",
+            delivery_status="sent", message_id="m-1"))
+    migrate.upgrade(engine)
+    engine.dispose()
+    db = alexdb.connect(sql_url)
+    alert = db.alerts.get_alert(alert_id)
+    assert (alert.armed_at, alert.trigger_count) == (at, 1)
+    [note] = db.notifications.find_by_user("old")
+    assert (note.delivery_status, note.message_id, note.attempts, note.next_attempt_at) == ("sent", "m-1", 0, None)
+    assert db.notifications.due(datetime(2100, 1, 1, tzinfo=UTC)) == []
+    db.close()

@@ -108,6 +108,7 @@ class DynamoBackend:
         for spec in TABLES:
             upgrade.add_indexes(self.dynamo, spec, names[spec.role])
         upgrade.upgrade_data(self.dynamo, self.config.users_table)
+        upgrade.upgrade_alerts(self.dynamo, self.config.users_table, names["alerts"])
         return self.schema_version()
 
     def drop_all(self) -> None:

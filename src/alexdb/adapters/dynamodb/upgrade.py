@@ -1,11 +1,13 @@
-"""Bring existing DynamoDB tables to the ledger's design (administration only: it scans).
+"""Bring existing DynamoDB tables to the current design (administration only: it scans).
 
-Two steps, each safe to run again:
+Three steps, each safe to run again:
 1. indexes: every index the table specs declare and a table lacks is added (UpdateTable), then waited for;
 2. data, once (a SCHEMA item records it): each account's cash_balance becomes its opening ADJUSTMENT,
    dated when the account was created; each CURRENT item gets its HoldersIndex keys, and each holding's
    average cost is replayed from its history's recorded prices (trades recorded before the ledger moved
-   no cash, so their trade cash stays 0).
+   no cash, so their trade cash stays 0);
+3. alerts, once (a second SCHEMA item records it): each alert gets armed_at = updated_at, so restarted
+   ingestors do not fire a level alert that already held when it was loaded before the upgrade.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from alexdb.domain.errors import BackendError
 from alexdb.domain.ledger import PlannedCash
 from alexdb.domain.trading import moved_cost
 
-VERSION = "dynamodb-2"
+VERSION = "dynamodb-3"
 SCHEMA_KEY = {"PK": "SCHEMA", "SK": "VERSION"}
+SPEED_KEY = {"PK": "SCHEMA", "SK": "SPEED"}  # the speed layer's step, done once
 ZERO = Decimal(0)
 
 
@@ -80,6 +83,19 @@ def upgrade_data(dynamo: Dynamo, table: str) -> list[str]:
             holdings += 1
     dynamo.put(table, {**SCHEMA_KEY, "version": VERSION})
     return [f"opened {opened} cash ledgers and indexed {holdings} holdings in {table}"]
+
+
+def upgrade_alerts(dynamo: Dynamo, table: str, alerts: str) -> list[str]:
+    """Mark each existing alert's settings as checked on arrival (armed_at = updated_at), unless this was
+    done already: the ingestors that loaded them fired what held then, so none fires again for it."""
+    if dynamo.get(table, SPEED_KEY) is not None:
+        return []
+    marked = 0
+    for item in dynamo.scan(alerts, FilterExpression="attribute_not_exists(armed_at)"):
+        marked += dynamo.update_if(alerts, {"alert_id": item["alert_id"]}, "SET armed_at = updated_at", {},
+                                   {":v": item["updated_at"]}, "updated_at = :v") is not None
+    dynamo.put(table, {**SPEED_KEY, "version": VERSION})
+    return [f"marked {marked} alerts as checked on arrival in {alerts}"]
 
 
 def _open_ledger(dynamo: Dynamo, table: str, account: dict[str, Any]) -> int:
