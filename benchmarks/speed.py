@@ -29,9 +29,10 @@ from typing import Any
 import alexdb
 from alexdb.domain.alerts import Alert, Condition, Operator
 from alexdb.speed.broadcast import Subscription, WebSocketBroadcaster
-from alexdb.speed.engine import AlertEngine, compile_test
+from alexdb.speed.engine import AlertEngine
 from alexdb.speed.notifiers import Delivery
 from alexdb.speed.pipeline import Ingestor
+from alexdb.speed.thresholds import compile_test
 from benchmarks.results import percentile, write_section
 
 SYMBOLS = [f"S{n:03d}" for n in range(1000)]

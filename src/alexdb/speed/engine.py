@@ -8,8 +8,7 @@ threshold list, so a tick costs O(log n + k): alerts that do not fire are never 
 from __future__ import annotations
 
 import uuid
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -19,42 +18,12 @@ from typing import Any
 from alexdb.domain.alerts import LEVEL_OPERATORS, Alert, Condition, Trigger
 from alexdb.domain.instants import now_ms as current_ms
 from alexdb.speed.indicators import make_indicator
+from alexdb.speed.thresholds import Test, ThresholdIndex, became_true, compile_test
 
 MINUTE_MS = 60_000
 _TESTED = object()  # _fire's "these already passed their test"
 _new_trigger = tuple.__new__
 PRICE_TYPES = ("open", "high", "low", "close")
-
-
-Test = Callable[[Decimal | None, Decimal], bool]
-
-
-def compile_test(operator: str, threshold: Decimal) -> Test:
-    """The one definition of every operator: whether a move from b to a makes the condition true.
-
-    Edge-triggered: a level condition becomes true when it holds after the move and did not before (or
-    nothing was seen before); a crossing needs a value on each side. A closure per alert, so a tick pays
-    no dispatch on the operator.
-    """
-    t = threshold
-    if operator == "crosses_above":
-        return lambda b, a: b is not None and b <= t < a
-    if operator == "crosses_below":
-        return lambda b, a: b is not None and b >= t > a
-    if operator == ">":
-        return lambda b, a: a > t and (b is None or not b > t)
-    if operator == ">=":
-        return lambda b, a: a >= t and (b is None or not b >= t)
-    if operator == "<":
-        return lambda b, a: a < t and (b is None or not b < t)
-    if operator == "<=":
-        return lambda b, a: a <= t and (b is None or not b <= t)
-    return lambda b, a: a == t and b != t
-
-
-def became_true(operator: str, before: Decimal | None, after: Decimal, threshold: Decimal) -> bool:
-    """compile_test, for a single evaluation (bar closes)."""
-    return compile_test(operator, threshold)(before, after)
 
 
 _NO_HEAD: tuple[Any, ...] = ()
@@ -91,78 +60,6 @@ class _Live:
         return self.head[2]
 
 
-_ABOVE_ALL, _BELOW_ALL = Decimal("Infinity"), Decimal("-Infinity")
-
-
-@dataclass
-class _ThresholdIndex:
-    """Alerts of one symbol and price type, sorted by threshold (two parallel lists, bisected in C).
-
-    It also remembers the empty band around the tracked value: the nearest thresholds below and above
-    it, with none at the value itself. A move that stays strictly inside the band cannot cross any
-    threshold, so it costs one chained comparison however many alerts there are. An unknown band is
-    (+inf, -inf), which no value lies inside.
-    """
-
-    thresholds: list[Decimal] = field(default_factory=list)
-    alerts: list[_Live] = field(default_factory=list)
-    band_low: Decimal = _ABOVE_ALL
-    band_high: Decimal = _BELOW_ALL
-
-    def forget_band(self) -> None:
-        self.band_low, self.band_high = _ABOVE_ALL, _BELOW_ALL
-
-    def append(self, live: _Live) -> None:
-        """Add without keeping the order: sort() must follow (a bulk load sorts once, not per alert)."""
-        self.thresholds.append(live.threshold)  # type: ignore[arg-type]
-        self.alerts.append(live)
-
-    def sort(self) -> None:
-        """Order by threshold (stable) after appends."""
-        order = sorted(range(len(self.thresholds)), key=self.thresholds.__getitem__)
-        self.thresholds = [self.thresholds[i] for i in order]
-        self.alerts = [self.alerts[i] for i in order]
-        self.forget_band()
-
-    def add(self, live: _Live) -> None:
-        assert live.threshold is not None
-        position = bisect_right(self.thresholds, live.threshold)
-        self.thresholds.insert(position, live.threshold)
-        self.alerts.insert(position, live)
-        self.forget_band()
-
-    def remove(self, live: _Live) -> None:
-        assert live.threshold is not None
-        low = bisect_left(self.thresholds, live.threshold)
-        high = bisect_right(self.thresholds, live.threshold)
-        position = next(i for i in range(low, high) if self.alerts[i] is live)
-        del self.thresholds[position]
-        del self.alerts[position]
-        self.forget_band()
-
-    def moved(self, before: Decimal | None, price: Decimal) -> list[_Live]:
-        """Alerts whose threshold lies between before and price (inclusive); every alert when before is None."""
-        if self.band_low < price < self.band_high:
-            return []
-        thresholds = self.thresholds
-        first = bisect_left(thresholds, price)
-        last = bisect_right(thresholds, price, first)
-        # The band around the new value, for the next move (none if a threshold sits on the value).
-        if first == last:
-            self.band_low = thresholds[first - 1] if first else _BELOW_ALL
-            self.band_high = thresholds[last] if last < len(thresholds) else _ABOVE_ALL
-        else:
-            self.forget_band()
-        if before is None:
-            return self.alerts
-        # The thresholds in [before, price] (or [price, before]), reusing the bisections at price.
-        if before < price:
-            start, stop = bisect_left(thresholds, before, 0, first), last
-        else:
-            start, stop = first, bisect_right(thresholds, before, last)
-        return self.alerts[start:stop] if start != stop else []
-
-
 @dataclass(slots=True)
 class _Symbol:
     """Per symbol: the current one-minute bar, the alert indexes per price type, indicator alerts."""
@@ -172,8 +69,8 @@ class _Symbol:
     high: Decimal | None = None
     low: Decimal | None = None
     close: Decimal | None = None
-    indexes: dict[str, _ThresholdIndex] = field(default_factory=dict)
-    close_index: _ThresholdIndex | None = None  # the common case, kept out of the dict for speed
+    indexes: dict[str, ThresholdIndex] = field(default_factory=dict)
+    close_index: ThresholdIndex | None = None  # the common case, kept out of the dict for speed
     indicator_alerts: list[_Live] = field(default_factory=list)
     fundamental_alerts: list[_Live] = field(default_factory=list)
     held: dict[uuid.UUID, datetime] = field(default_factory=dict)  # alert id: its updated_at
@@ -193,7 +90,7 @@ class AlertEngine:
         self._symbols: dict[str, _Symbol] = {}
         self._cooldowns = cooldowns
         self._unsorted: set[int] | None = None  # during upsert_many: the indexes appended to, by id
-        self._indexes: dict[int, _ThresholdIndex] = {}
+        self._indexes: dict[int, ThresholdIndex] = {}
 
     def __len__(self) -> int:
         return len(self._live)
@@ -225,7 +122,7 @@ class AlertEngine:
             state.fundamental_alerts.append(live)
             return []
         live.test = compile_test(condition.operator, condition.threshold)  # type: ignore[arg-type]
-        index = state.indexes.setdefault(condition.price_type, _ThresholdIndex())
+        index = state.indexes.setdefault(condition.price_type, ThresholdIndex())
         if self._unsorted is None:
             index.add(live)
         else:
@@ -361,7 +258,7 @@ class AlertEngine:
                 triggers += self._crossed(index, before[kind], price, timestamp)
         return triggers
 
-    def _crossed(self, index: _ThresholdIndex, before: Decimal | None, price: Decimal,
+    def _crossed(self, index: ThresholdIndex, before: Decimal | None, price: Decimal,
                  timestamp: int) -> list[Trigger]:
         """Triggers of the alerts in index whose condition a move from before to price made true."""
         candidates = index.moved(before, price)
