@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,13 +40,24 @@ def updated_alert(current: Alert, fields: dict[str, Any]) -> Alert:
     return build(Alert, {**current.model_dump(), **fields, "updated_at": next_stamp(current.updated_at)})
 
 
-def check_delivery(trigger: Trigger, delivery_status: str, message_id: str | None) -> Notification:
-    """The history record of a trigger's delivery."""
+def check_status(delivery_status: str) -> str:
+    """A delivery's outcome: sent or failed (pending is what the store records before the attempt)."""
     if delivery_status not in DELIVERY:
         raise ValidationError("delivery_status", delivery_status, "must be sent or failed")
+    return delivery_status
+
+
+def notification_of(trigger: Trigger, notification_id: uuid.UUID, delivery_status: str,
+                    **delivery: Any) -> Notification:
+    """The history record of a trigger (the one mapping from a trigger to its record), with the given
+    delivery fields (message_id, attempts, next_attempt_at, ...)."""
     return build(Notification, {
-        "notification_id": new_id(), "user_id": trigger.user_id, "alert_id": trigger.alert_id,
+        "notification_id": notification_id, "user_id": trigger.user_id, "alert_id": trigger.alert_id,
         "symbol": trigger.symbol, "triggered_at": datetime.fromtimestamp(trigger.timestamp / 1000, UTC),
-        "current_price": trigger.price, "threshold": trigger.threshold,
-        "notification_method": trigger.notification_method, "delivery_status": delivery_status,
-        "message_id": message_id})
+        "current_price": trigger.price, "threshold": trigger.threshold, "price_type": trigger.price_type,
+        "notification_method": trigger.notification_method, "delivery_status": delivery_status, **delivery})
+
+
+def check_delivery(trigger: Trigger, delivery_status: str, message_id: str | None) -> Notification:
+    """The history record of a trigger's delivery, as recorded by hand (a new id)."""
+    return notification_of(trigger, new_id(), check_status(delivery_status), message_id=message_id)

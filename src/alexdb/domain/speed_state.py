@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from alexdb.domain.alerts import Notification, Trigger
-from alexdb.domain.errors import ValidationError
-from alexdb.domain.validate import build
+from alexdb.domain.speed_rules import check_status, notification_of
 
 _CROSSINGS = uuid.UUID("3f0b9c62-7f43-4c1e-9d0e-a1e6c3b2d5f4")  # the namespace of notification ids
 DELIVERY_LEASE = timedelta(seconds=60)
@@ -74,14 +73,9 @@ def crossing_id(alert_id: uuid.UUID, kind: str, at: int | str) -> uuid.UUID:
 def pending(trigger: Trigger, notification_id: uuid.UUID, cooldown_seconds: int, now: datetime,
             arming: datetime | None = None) -> Pending:
     """The pending record of a trigger, due for a retry DELIVERY_LEASE from now (see Pending for arming)."""
-    at = datetime.fromtimestamp(trigger.timestamp / 1000, UTC)
-    notification = build(Notification, {
-        "notification_id": notification_id, "user_id": trigger.user_id, "alert_id": trigger.alert_id,
-        "symbol": trigger.symbol, "triggered_at": at, "current_price": trigger.price,
-        "threshold": trigger.threshold, "price_type": trigger.price_type,
-        "notification_method": trigger.notification_method, "delivery_status": "pending", "attempts": 0,
-        "next_attempt_at": now + DELIVERY_LEASE})
-    not_before = at - timedelta(seconds=cooldown_seconds) if cooldown_seconds else None
+    notification = notification_of(trigger, notification_id, "pending", attempts=0,
+                                   next_attempt_at=now + DELIVERY_LEASE)
+    not_before = notification.triggered_at - timedelta(seconds=cooldown_seconds) if cooldown_seconds else None
     return Pending(notification, not_before, arming)
 
 
@@ -104,8 +98,7 @@ def next_attempt(attempts: int, now: datetime) -> datetime | None:
 def after_attempt(notification: Notification, status: str, detail: str | None, now: datetime) -> Notification:
     """The notification after one delivery attempt: sent with its message id; or failed with its error,
     due again on the retry schedule (or settled as failed after MAX_ATTEMPTS)."""
-    if status not in ("sent", "failed"):
-        raise ValidationError("delivery_status", status, "must be sent or failed")
+    check_status(status)
     attempts = notification.attempts + 1
     text = None if detail is None else detail[:255]
     changes: dict[str, object] = {"delivery_status": status, "attempts": attempts}

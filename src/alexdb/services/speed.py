@@ -142,9 +142,7 @@ class NotificationService:
                ) -> Notification:
         """Record one delivery attempt: sent (detail is the message id), or failed (detail is the error),
         to be tried again on the retry schedule until MAX_ATTEMPTS."""
-        settled = after_attempt(notification, status, detail, now or utcnow())
-        self._records.mark([settled])
-        return settled
+        return self.settle_many([(notification, status, detail)], now)[0]
 
     def settle_many(self, attempts: Sequence[tuple[Notification, str, str | None]],
                     now: datetime | None = None) -> list[Notification]:

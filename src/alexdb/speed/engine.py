@@ -26,10 +26,6 @@ _new_trigger = tuple.__new__
 PRICE_TYPES = ("open", "high", "low", "close")
 
 
-_NO_HEAD: tuple[Any, ...] = ()
-_NO_TAIL: tuple[Any, ...] = ()
-
-
 @dataclass(eq=False, slots=True)
 class _Live:
     """What the engine keeps of one alert: not the Alert model (a symbol may have 200,000 alerts), only
@@ -42,12 +38,12 @@ class _Live:
     price_type: str
     version: datetime  # the alert's updated_at
     cooldown_seconds: int
+    head: tuple[uuid.UUID, str, str]  # the trigger's fields before the price...
+    tail: tuple[Decimal | None, str, str]  # ...and after it, but for the timestamp
     condition: Condition | None = None  # indicator and fundamental alerts only
     indicator: Any = None
     previous: tuple[Decimal, Decimal] | None = None  # (close, indicator value) at the previous bar
     test: Test | None = None
-    head: tuple[uuid.UUID, str, str] = field(default=_NO_HEAD)  # the trigger's fields before the price...
-    tail: tuple[Decimal | None, str, str] = field(default=_NO_TAIL)  # ...and after it, but for the timestamp
 
     @property
     def alert_id(self) -> uuid.UUID:
@@ -73,7 +69,6 @@ class _Symbol:
     close_index: ThresholdIndex | None = None  # the common case, kept out of the dict for speed
     indicator_alerts: list[_Live] = field(default_factory=list)
     fundamental_alerts: list[_Live] = field(default_factory=list)
-    held: dict[uuid.UUID, datetime] = field(default_factory=dict)  # alert id: its updated_at
 
     def value(self, price_type: str) -> Decimal | None:
         """The current bar's open, high, low or close."""
@@ -89,8 +84,7 @@ class AlertEngine:
         self._live: dict[uuid.UUID, _Live] = {}
         self._symbols: dict[str, _Symbol] = {}
         self._cooldowns = cooldowns
-        self._unsorted: set[int] | None = None  # during upsert_many: the indexes appended to, by id
-        self._indexes: dict[int, ThresholdIndex] = {}
+        self._unsorted: dict[int, ThresholdIndex] | None = None  # during upsert_many: appended to, by id
 
     def __len__(self) -> int:
         return len(self._live)
@@ -107,12 +101,12 @@ class AlertEngine:
         special = condition.indicator is not None or condition.field is not None
         # Interned: 200,000 alerts of a symbol share a handful of users, operators and methods.
         live = _Live(condition.threshold, cooldown, last, intern(condition.operator), intern(condition.price_type),
-                     alert.updated_at, alert.cooldown_seconds, condition if special else None,
+                     alert.updated_at, alert.cooldown_seconds,
                      head=(alert.alert_id, intern(alert.user_id), intern(alert.symbol)),
-                     tail=(condition.threshold, intern(condition.price_type), intern(alert.notification_method)))
+                     tail=(condition.threshold, intern(condition.price_type), intern(alert.notification_method)),
+                     condition=condition if special else None)
         state = self._symbols.setdefault(alert.symbol, _Symbol())
         self._live[alert.alert_id] = live
-        state.held[alert.alert_id] = alert.updated_at
         if condition.indicator is not None:
             live.indicator = make_indicator(condition.indicator.kind, condition.indicator.period)
             state.indicator_alerts.append(live)
@@ -127,8 +121,7 @@ class AlertEngine:
             index.add(live)
         else:
             index.append(live)
-            self._unsorted.add(id(index))
-            self._indexes[id(index)] = index
+            self._unsorted[id(index)] = index
         if condition.price_type == "close":
             state.close_index = index
         return self.arm(alert.alert_id, now_ms if now_ms is not None else current_ms()) if fire else []
@@ -136,14 +129,14 @@ class AlertEngine:
     def upsert_many(self, alerts: list[Alert]) -> None:
         """upsert(alert, fire=False) for many: each index is sorted once at the end (loading 200,000 alerts
         of a symbol one sorted insert at a time would move the lists quadratically)."""
-        self._unsorted = set()
+        unsorted = self._unsorted = {}
         try:
             for alert in alerts:
                 self.upsert(alert, fire=False)
         finally:
-            for key in self._unsorted:
-                self._indexes[key].sort()
-            self._unsorted, self._indexes = None, {}
+            self._unsorted = None
+            for index in unsorted.values():
+                index.sort()
 
     def arm(self, alert_id: uuid.UUID, timestamp: int) -> list[Trigger]:
         """The alert's trigger if it is a level condition that holds at its symbol's current bar (nothing
@@ -201,7 +194,6 @@ class AlertEngine:
         if live is None:
             return False
         state = self._symbols[live.symbol]
-        del state.held[alert_id]
         if live.indicator is not None:
             state.indicator_alerts.remove(live)
         elif live.condition is not None:
@@ -213,7 +205,11 @@ class AlertEngine:
     def held(self, symbol: str) -> dict[uuid.UUID, datetime]:
         """The alerts of symbol the engine holds: id to updated_at."""
         state = self._symbols.get(symbol)
-        return dict(state.held) if state is not None else {}
+        if state is None:
+            return {}
+        lives = [*state.indicator_alerts, *state.fundamental_alerts]
+        lives += [live for index in state.indexes.values() for live in index.alerts]
+        return {live.alert_id: live.version for live in lives}
 
     def watches_fundamentals(self, symbol: str) -> bool:
         """Whether any alert of symbol compares an instrument field."""

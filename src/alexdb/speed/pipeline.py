@@ -109,12 +109,17 @@ class Ingestor:
         """Keep the engine in step with a deleted alert."""
         with self._engine_lock:
             self.engine.remove(alert_id)
+            for arming in self._arming.values():
+                arming.pop(alert_id, None)
 
     def _hold(self, alerts: list[Alert]) -> None:
         self.engine.upsert_many(alerts)
-        for symbol in {alert.symbol for alert in alerts}:
-            self._warm(symbol, [(a.alert_id, a.condition.indicator.period) for a in alerts
-                                if a.symbol == symbol and a.enabled and a.condition.indicator])
+        indicators: dict[str, list[tuple[uuid.UUID, int]]] = defaultdict(list)
+        for a in alerts:
+            if a.enabled and a.condition.indicator is not None:
+                indicators[a.symbol].append((a.alert_id, a.condition.indicator.period))
+        for symbol, held in indicators.items():
+            self._warm(symbol, held)
         for alert in alerts:
             # Settings no ingestor has checked yet: a level condition that holds at the bar fires (once).
             if alert.enabled and alert.armed_at != alert.updated_at:
@@ -136,6 +141,7 @@ class Ingestor:
                         changed.append(alert)
                     elif not alert.enabled and known is not None:
                         self.engine.remove(alert.alert_id)
+                        self._arming[symbol].pop(alert.alert_id, None)
                     loaded += alert.enabled
                 self._hold(changed)
                 for gone in held:
@@ -143,13 +149,14 @@ class Ingestor:
                     self._arming[symbol].pop(gone, None)
         return loaded
 
-    def _warm(self, symbol: str, alerts: list[tuple[uuid.UUID, int]]) -> None:
+    def _warm(self, symbol: str, alerts: list[tuple[uuid.UUID, int]], cursor: SymbolCursor | None = None) -> None:
         """Start indicator alerts, (alert_id, period), from the symbol's recent one-minute bars in price history
-        (3 x the longest period, and 2 bars more), so an SMA(20) alert works on the first tick after a restart."""
+        (3 x the longest period, and 2 bars more), so an SMA(20) alert works on the first tick after a restart.
+        The bars are those before the cursor's minute (read here unless the caller has just read it)."""
         if not alerts:
             return
         longest = max(period for _, period in alerts)
-        cursor = self.db.alerts.cursor(symbol)
+        cursor = cursor or self.db.alerts.cursor(symbol)
         minute = cursor.minute if cursor is not None else now_ms() // MINUTE_MS
         start = datetime.fromtimestamp((minute - 3 * longest - 2) * MINUTE_MS / 1000, UTC)
         end = datetime.fromtimestamp((minute * MINUTE_MS - 1) / 1000, UTC)
@@ -200,7 +207,7 @@ class Ingestor:
                 cursor = self.db.alerts.cursor(symbol)
                 if cursor is not None and cursor.writer != self.name:
                     # Another ingestor closed bars since: take its closes up from price history.
-                    self._warm(symbol, self.engine.indicator_alerts(symbol))
+                    self._warm(symbol, self.engine.indicator_alerts(symbol), cursor)
 
         def step(symbol: str, cursor: SymbolCursor | None) -> Advance:
             ticks = by_symbol[symbol]
@@ -237,10 +244,9 @@ class Ingestor:
         return recorded, [tick for ticks in fresh.values() for tick in ticks]
 
     def _pending(self, found: list[tuple[Trigger, uuid.UUID, datetime | None]]) -> list[Pending]:
-        now, made = utcnow(), []
-        for trigger, notification_id, arming in found:
-            made.append(pending(trigger, notification_id, self.engine.cooldown_seconds(trigger.alert_id), now, arming))
-        return made
+        now = utcnow()
+        return [pending(trigger, notification_id, self.engine.cooldown_seconds(trigger.alert_id), now, arming)
+                for trigger, notification_id, arming in found]
 
     def instrument_changed(self, instrument: Any) -> None:
         """Evaluate the fundamental alerts of an instrument just written (say, new allocations)."""

@@ -80,10 +80,9 @@ class DynamoCursors:
             recorded = self._recorder.record(pending, lambda: self._each(self._renew, leases))
             self._recorder.arm(armed)
         except BaseException:
-            moved = {}
+            self._each(lambda key, token: self._release(key, token, {}), leases)  # the cursors stay where they were
             raise
-        finally:
-            self._each(lambda key, token: self._release(key, token, moved.get(key["PK"], {})), leases)
+        self._each(lambda key, token: self._release(key, token, moved.get(key["PK"], {})), leases)
         return recorded
 
     def _each(self, action: Any, leases: list[_Lease]) -> None:

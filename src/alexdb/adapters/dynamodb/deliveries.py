@@ -78,10 +78,19 @@ class DynamoRecorder:
         return kept
 
     def arm(self, armed: Sequence[tuple[uuid.UUID, datetime]]) -> None:
-        """Set each alert's armed_at to the settings version it was checked at, unless they changed since."""
-        for alert_id, version in armed:
+        """Set each alert's armed_at to the settings version it was checked at, unless they changed since
+        (an UpdateItem each, PARALLEL at a time: new alerts of a symbol may be many)."""
+        def one(entry: tuple[uuid.UUID, datetime]) -> None:
+            alert_id, version = entry
             self._dynamo.update_if(self._alerts, {"alert_id": str(alert_id)}, "SET armed_at = :v", {},
                                    {":v": instant_text(version)}, "updated_at = :v")
+
+        if len(armed) < 2:
+            for entry in armed:
+                one(entry)
+            return
+        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(armed))) as pool:
+            list(pool.map(one, armed))
 
     def _chunk(self, chunk: list[Pending]) -> list[Notification]:
         while chunk:

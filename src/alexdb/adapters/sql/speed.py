@@ -121,8 +121,9 @@ def record_pending(conn: Connection, pending: Sequence[Pending]) -> list[Notific
             last_triggered=bindparam("at"), trigger_count=a.c.trigger_count + 1),
             [{"key": n.alert_id, "at": last[n.alert_id]} for n in kept])
         conn.execute(insert(h), [n.model_dump() for n in kept])
+        recorded = {n.notification_id for n in kept}
         armed = [{"key": p.notification.alert_id, "version": p.arming} for p in pending
-                 if p.arming is not None and p.notification in kept]
+                 if p.arming is not None and p.notification.notification_id in recorded]
         if armed:
             conn.execute(update(a).where(a.c.alert_id == bindparam("key")).values(armed_at=bindparam("version")),
                          armed)
@@ -165,10 +166,11 @@ class SqlNotifications:
     def claim(self, notification: Notification, until: datetime) -> bool:
         """Move a due delivery's next attempt to until, if no one else has moved it since it was read."""
         h = alert_notifications_history
-        expected = notification.next_attempt_at
+        if notification.next_attempt_at is None:
+            return False  # settled: nothing to claim
         with self._uow.begin(write=True) as conn:
-            same = h.c.next_attempt_at.is_(None) if expected is None else h.c.next_attempt_at == expected
-            return bool(conn.execute(update(h).where(h.c.notification_id == notification.notification_id, same)
+            return bool(conn.execute(update(h).where(h.c.notification_id == notification.notification_id,
+                                                     h.c.next_attempt_at == notification.next_attempt_at)
                                      .values(next_attempt_at=until)).rowcount)
 
 
