@@ -192,3 +192,58 @@ def test_an_indicator_alert_works_on_the_first_bar_after_a_restart(db: Database)
     assert fresh.close().fired == 1
     [note] = db.notifications.find_by_user("eve")
     assert (note.alert_id, note.current_price) == (alert.alert_id, Decimal("90"))
+
+
+def _due_failed_delivery(db: Database, user: str) -> None:
+    """A notification whose delivery failed once and is due again now."""
+    db.alerts.create_alert(user, "SPY", {"operator": ">", "threshold": "100"})
+    failing = Ingestor(db, {})  # no websocket notifier: the delivery fails
+    failing.ingest([{"symbol": "SPY", "price": "101", "timestamp": now_ms() - 1000}])
+    failing.close()
+    [note] = db.notifications.find_by_user(user)
+    db.notifications.settle(note, "failed", "down", now=utcnow() - timedelta(hours=1))  # due since then
+
+
+def test_the_background_retry_worker_sends_what_is_due(db: Database) -> None:
+    import time
+
+    _due_failed_delivery(db, "fay")
+    receiver = Receiver()
+    worker = Ingestor(db, {"websocket": receiver})
+    worker.retry_in_background(every_s=0.05)  # as `alexdb serve` runs it
+    deadline = time.monotonic() + 30
+    while not receiver.keys and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.close()
+    [note] = db.notifications.find_by_user("fay")
+    assert (note.delivery_status, receiver.keys) == ("sent", [str(note.notification_id)])
+
+
+def test_the_lambda_handler_resends_what_is_due_after_its_batch(db: Database) -> None:
+    import base64
+    import json
+
+    from alexdb.speed.kinesis import handle
+
+    _due_failed_delivery(db, "gus")
+    receiver = Receiver()
+    event = {"Records": [{"kinesis": {"sequenceNumber": "1", "data": base64.b64encode(json.dumps(
+        {"symbol": "QQQ", "price": "1", "timestamp": now_ms()}).encode()).decode()}}]}
+    assert handle(event, Ingestor(db, {"websocket": receiver})) == {"batchItemFailures": []}
+    [note] = db.notifications.find_by_user("gus")
+    assert (note.delivery_status, receiver.keys) == ("sent", [str(note.notification_id)])
+
+
+def test_a_redelivered_part_of_a_minute_does_not_rewrite_its_bar(db: Database) -> None:
+    db.instruments.create_instrument(instrument("QQQ"))
+    minute = now_ms() // 60_000 - 3
+    first = [{"symbol": "QQQ", "price": "100", "timestamp": minute * 60_000 + 1},
+             {"symbol": "QQQ", "price": "101", "timestamp": minute * 60_000 + 2}]
+    ingestor = Ingestor(db, {})
+    ingestor.ingest(first)
+    ingestor.close()  # the minute's bar so far: close 101
+    again = Ingestor(db, {})  # another container handed the first tick again: late, so no bar of its own
+    again.ingest(first[:1])
+    assert again.close().late == 1
+    closes_at = datetime.fromtimestamp(((minute + 1) * 60_000 - 1) / 1000, UTC)
+    assert db.instruments.get_price_at("QQQ", closes_at).price == Decimal("101")  # type: ignore[union-attr]

@@ -132,3 +132,18 @@ def test_cursors_of_another_secret_are_refused() -> None:
     with pytest.raises(ValidationError):
         mine.decode(scope("users"), cursor)
     assert mine.decode(scope("users"), mine.encode(scope("users"), ["user_1"])) == ["user_1"]
+
+
+def test_a_complete_list_counted_first_is_read_once() -> None:
+    reads: list[Bookmark | None] = []
+
+    def read(after: Bookmark | None, size: int) -> tuple[list[int], Bookmark | None]:
+        reads.append(after)
+        start = 0 if after is None else int(after)
+        end = min(start + size, 25)
+        return list(range(start, end)), (end if end < 25 else None)
+
+    results = Results(read, scope("numbers"), Cursors(b"k"), page_size=10)
+    assert list(results) == list(range(25))  # list() asks len() first, then iterates
+    assert len(results) == 25
+    assert reads == [None, 10, 20]  # each page once
