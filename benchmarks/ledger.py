@@ -142,7 +142,7 @@ def measure(db: alexdb.Database, account_id: uuid.UUID, data: Data, queries: int
     reads = []
     for _ in range(3):  # what the series spends reading its inputs from storage, before any arithmetic
         began = time.perf_counter()
-        db.positions.series_inputs(account_id, START, data.end)
+        db.positions.series_inputs(account_id, [p.at for p in points])
         reads.append(time.perf_counter() - began)
     result |= {"series": median(series), "points": len(points), "series_read": median(reads)}
     for name, run in (("pandas", peer.pandas_series), ("duckdb", peer.duckdb_series)):

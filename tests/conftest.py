@@ -18,7 +18,7 @@ import pytest
 import alexdb
 from alexdb import Database
 from alexdb.adapters.dynamodb.backend import DynamoBackend
-from tests.dynamodb_local import dynamodb_local
+from tests.dynamodb_local import dynamodb_local, kinesis_local
 
 OPENED = datetime(2020, 1, 1, tzinfo=UTC)
 """When the `account` fixture's cash was deposited: before every instant the tests value it at."""
@@ -63,6 +63,18 @@ def dynamodb_endpoint() -> Iterator[str]:
             yield endpoint
     except RuntimeError as exc:
         unavailable("dynamodb", str(exc))
+
+
+@pytest.fixture(scope="session")
+def kinesis_endpoint() -> Iterator[str]:
+    """kinesalite, a local Amazon Kinesis, for the whole session (the tick producer's tests)."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    try:
+        with kinesis_local() as endpoint:
+            yield endpoint
+    except RuntimeError as exc:
+        unavailable("kinesis", str(exc))
 
 
 @pytest.fixture(scope="session")

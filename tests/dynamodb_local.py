@@ -59,3 +59,33 @@ def dynamodb_local() -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def kinesis_local() -> Iterator[str]:
+    """Run kinesalite (a local Amazon Kinesis, npm) in memory; yields its endpoint URL, or raises RuntimeError."""
+    binary, node = ROOT / "node_modules" / ".bin" / "kinesalite", shutil.which("node")
+    if not binary.exists() or node is None:
+        raise RuntimeError("node_modules/.bin/kinesalite or node is missing (run `npm install`)")
+    port = free_port()
+    process = subprocess.Popen([str(binary), "--port", str(port), "--createStreamMs", "0", "--deleteStreamMs", "0"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"kinesalite exited: {process.stderr.read().decode()[-500:] if process.stderr else ''}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("kinesalite did not open its port within 30 s") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -34,13 +34,13 @@ def test_create_is_idempotent_and_tables_work(dynamodb_endpoint: str) -> None:
 
     described = run("describe", *options)
     assert described.returncode == 0
-    assert "ACTIVE" in described.stdout and "GSI1, GSI2, HoldersIndex, LSI1" in described.stdout and "ttl ENABLED" in described.stdout
+    assert "ACTIVE" in described.stdout and "Directory, HoldersIndex, JobQueue, LSI1, UserJobs" in described.stdout and "ttl ENABLED" in described.stdout
 
     db = alexdb.connect(f"dynamodb://{dynamodb_endpoint}?region=us-east-1&prefix={prefix}")
     db.users.create_user("cli_user")
     assert db.users.get_user("cli_user").clerk_user_id == "cli_user"
     table = dynamo_engine(db).dynamo.client.describe_table(TableName=f"{prefix}{USERS.default_name}")["Table"]
-    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2", "HoldersIndex"}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"Directory", "JobQueue", "UserJobs", "HoldersIndex"}
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert dynamo_engine(db).dynamo.client.describe_table(TableName=f"{prefix}{INSTRUMENTS.default_name}")["Table"]["TableStatus"] == "ACTIVE"
 

@@ -35,11 +35,11 @@ def test_unprocessed_items_are_resent_until_written(stubbed: Any) -> None:
     dynamo, stub = stubbed
     items = [{"PK": f"P{n}", "SK": "S"} for n in range(3)]
     stub.add_response("batch_write_item", {"UnprocessedItems": {"t": [_put(1), _put(2)]}},
-                      {"RequestItems": {"t": [_put(0), _put(1), _put(2)]}, "ReturnConsumedCapacity": "TOTAL"})
+                      {"RequestItems": {"t": [_put(0), _put(1), _put(2)]}, "ReturnConsumedCapacity": "INDEXES"})
     stub.add_response("batch_write_item", {"UnprocessedItems": {"t": [_put(2)]}},
-                      {"RequestItems": {"t": [_put(1), _put(2)]}, "ReturnConsumedCapacity": "TOTAL"})
+                      {"RequestItems": {"t": [_put(1), _put(2)]}, "ReturnConsumedCapacity": "INDEXES"})
     stub.add_response("batch_write_item", {"UnprocessedItems": {}},
-                      {"RequestItems": {"t": [_put(2)]}, "ReturnConsumedCapacity": "TOTAL"})
+                      {"RequestItems": {"t": [_put(2)]}, "ReturnConsumedCapacity": "INDEXES"})
     dynamo.batch_write("t", puts=items)
     assert dynamo.meter.requests["BatchWriteItem"] == 3
 

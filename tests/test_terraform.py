@@ -66,9 +66,11 @@ def test_tables_match_the_package(resource: str, spec: TableSpec) -> None:
     assert table["billing_mode"] == request["BillingMode"]
     assert {(a["name"], a["type"]) for a in table["attribute"]} == {
         (a["AttributeName"], a["AttributeType"]) for a in request["AttributeDefinitions"]}
-    declared_gsis = {(i["name"], i["hash_key"], i["range_key"], i["projection_type"])
-                     for i in table.get("global_secondary_index", [])}
-    assert declared_gsis == {(i.name, i.hash_key, i.range_key, "ALL") for i in spec.indexes if not i.local}
+    declared_gsis = {(i["name"], i["hash_key"], i["range_key"], i["projection_type"],
+                      tuple(i.get("non_key_attributes", ()))) for i in table.get("global_secondary_index", [])}
+    assert declared_gsis == {(i.name, i.hash_key, i.range_key, i.projection_request()["ProjectionType"],
+                              tuple(i.projection_request().get("NonKeyAttributes", ())))
+                             for i in spec.indexes if not i.local}
     declared_lsis = {(i["name"], i["range_key"]) for i in table.get("local_secondary_index", [])}
     assert declared_lsis == {(i.name, i.range_key) for i in spec.indexes if i.local}
     assert table["ttl"][0] == {"attribute_name": TTL_ATTRIBUTE, "enabled": True}

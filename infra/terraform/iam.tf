@@ -43,14 +43,15 @@ data "aws_iam_policy_document" "tables" {
     sid     = "AlexdbIndexes"
     actions = ["dynamodb:Query"]
     resources = [
-      "${aws_dynamodb_table.users.arn}/index/GSI1",
-      "${aws_dynamodb_table.users.arn}/index/GSI2",
+      "${aws_dynamodb_table.users.arn}/index/Directory",
+      "${aws_dynamodb_table.users.arn}/index/JobQueue",
+      "${aws_dynamodb_table.users.arn}/index/UserJobs",
       "${aws_dynamodb_table.users.arn}/index/HoldersIndex",
       "${aws_dynamodb_table.users.arn}/index/LSI1",
       "${aws_dynamodb_table.instruments.arn}/index/GSI1",
       "${aws_dynamodb_table.instruments.arn}/index/GSI2",
       "${aws_dynamodb_table.chat.arn}/index/UserSessionsIndex",
-      "${aws_dynamodb_table.alerts.arn}/index/SymbolIndex",
+      "${aws_dynamodb_table.alerts.arn}/index/AlertsBySymbol",
       "${aws_dynamodb_table.alerts.arn}/index/UserIndex",
     ]
   }

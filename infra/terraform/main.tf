@@ -44,19 +44,27 @@ resource "aws_dynamodb_table" "users" {
     type = "S"
   }
   attribute {
-    name = "GSI1PK"
+    name = "DIRPK"
     type = "S"
   }
   attribute {
-    name = "GSI1SK"
+    name = "DIRSK"
     type = "S"
   }
   attribute {
-    name = "GSI2PK"
+    name = "QPK"
     type = "S"
   }
   attribute {
-    name = "GSI2SK"
+    name = "QSK"
+    type = "S"
+  }
+  attribute {
+    name = "UJPK"
+    type = "S"
+  }
+  attribute {
+    name = "UJSK"
     type = "S"
   }
   attribute {
@@ -72,20 +80,30 @@ resource "aws_dynamodb_table" "users" {
     type = "S"
   }
 
-  # Jobs of a status, then by user and time (seed 001).
+  # The user directory in 16 shards (USERS#<nn>): no key holds every user.
   global_secondary_index {
-    name            = "GSI1"
-    hash_key        = "GSI1PK"
-    range_key       = "GSI1SK"
+    name            = "Directory"
+    hash_key        = "DIRPK"
+    range_key       = "DIRSK"
     projection_type = "ALL"
   }
 
-  # Jobs of a status in creation order (the work queue), and the user directory.
+  # The work queue: jobs of a status in creation order, in 16 shards, without the agents' result payloads.
   global_secondary_index {
-    name            = "GSI2"
-    hash_key        = "GSI2PK"
-    range_key       = "GSI2SK"
-    projection_type = "ALL"
+    name               = "JobQueue"
+    hash_key           = "QPK"
+    range_key          = "QSK"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["id", "clerk_user_id", "job_type", "status", "request_payload", "error_message", "created_at", "started_at", "completed_at", "updated_at", "has_results"]
+  }
+
+  # A user's jobs of one status, newest first, without the agents' result payloads.
+  global_secondary_index {
+    name               = "UserJobs"
+    hash_key           = "UJPK"
+    range_key          = "UJSK"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["id", "clerk_user_id", "job_type", "status", "request_payload", "error_message", "created_at", "started_at", "completed_at", "updated_at", "has_results"]
   }
 
   # Who holds a symbol, by last change (CURRENT items): a split checks that no change is after it.

@@ -23,12 +23,13 @@ resource "aws_dynamodb_table" "alerts" {
     type = "S"
   }
 
-  # The alerts to evaluate for a symbol.
+  # The alerts to evaluate for a symbol: their settings only, so recording a trigger writes no copy here.
   global_secondary_index {
-    name            = "SymbolIndex"
-    hash_key        = "symbol"
-    range_key       = "user_id"
-    projection_type = "ALL"
+    name               = "AlertsBySymbol"
+    hash_key           = "symbol"
+    range_key          = "user_id"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["condition_type", "condition", "notification_method", "enabled", "cooldown_seconds", "created_at", "updated_at", "armed_at"]
   }
 
   # A user's alerts, newest first.

@@ -138,8 +138,12 @@ class InstrumentStore(Protocol):
     ) -> Rows:
         """Up to size prices of a symbol between start and end inclusive, oldest first, after a position."""
         ...
-    def price_points_until(self, symbols: Sequence[str], end: datetime) -> Columns:
-        """Every price of these symbols up to end, in time order, as columns (symbol, instant text, price)."""
+    def price_points_at(self, symbols: Sequence[str], instants: Sequence[datetime]) -> Columns:
+        """Each symbol's last price at or before each of these instants (in time order), as time-ordered columns.
+
+        Columns are (symbol, instant text, price). A store may return more of the points in between, never
+        fewer: a sweep that takes the last point at or before an instant is exact on what comes back.
+        """
         ...
 
 
@@ -149,8 +153,12 @@ class PriceReader(Protocol):
     def prices_at(self, symbols: Sequence[str], at: datetime) -> dict[str, PricePoint]:
         """Each symbol's last price at or before an instant."""
         ...
-    def price_points_until(self, symbols: Sequence[str], end: datetime) -> Columns:
-        """Every price of these symbols up to end, in time order, as columns (symbol, instant text, price)."""
+    def price_points_at(self, symbols: Sequence[str], instants: Sequence[datetime]) -> Columns:
+        """Each symbol's last price at or before each of these instants (in time order), as time-ordered columns.
+
+        Columns are (symbol, instant text, price). A store may return more of the points in between, never
+        fewer: a sweep that takes the last point at or before an instant is exact on what comes back.
+        """
         ...
 
 
@@ -290,6 +298,9 @@ class AlertRecords(Protocol):
         ...
     def symbol_page(self, symbol: str, after: Bookmark | None, size: int) -> Rows:
         """Up to size alerts on a symbol, by user."""
+        ...
+    def settings_page(self, symbol: str, after: Bookmark | None, size: int) -> Rows:
+        """Up to size alerts' settings (AlertSettings: no trigger bookkeeping) on a symbol, by user."""
         ...
     def record_notifications(self, pending: Sequence[Pending]) -> list[Notification]:
         """Store notifications not stored yet, with their alerts' last_triggered and trigger_count, all or

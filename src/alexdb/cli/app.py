@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from alexdb.cli import capacity as capacity_cli
 from alexdb.cli import common, render
 from alexdb.cli import cost as cost_cli
 from alexdb.cli import dynamodb as dynamodb_cli
@@ -27,6 +28,7 @@ app = typer.Typer(help="alexdb: the Alex portfolio store.", no_args_is_help=True
 app.add_typer(dynamodb_cli.app, name="dynamodb")
 app.add_typer(ticks_cli.app, name="ticks")
 app.command("cost")(cost_cli.cost)
+app.command("capacity")(capacity_cli.capacity)
 out = Console()
 err = Console(stderr=True)
 

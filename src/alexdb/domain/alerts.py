@@ -108,17 +108,22 @@ class NewAlert(Record):
         return self
 
 
-class Alert(NewAlert):
-    """A user's alert on one symbol, with its trigger bookkeeping."""
+class AlertSettings(NewAlert):
+    """A stored alert's settings, without its trigger bookkeeping: what an ingestor evaluates."""
 
     alert_id: uuid.UUID
     created_at: AwareDatetime
     updated_at: AwareDatetime
-    last_triggered: AwareDatetime | None = None
-    trigger_count: Annotated[WholeNumber, Field(ge=0)] = 0
     # The updated_at of the settings an ingestor last checked at the symbol's bar (a level condition that
     # already held then fired): equal to updated_at once checked, so no restart checks them again.
     armed_at: AwareDatetime | None = None
+
+
+class Alert(AlertSettings):
+    """A user's alert on one symbol, with its trigger bookkeeping."""
+
+    last_triggered: AwareDatetime | None = None
+    trigger_count: Annotated[WholeNumber, Field(ge=0)] = 0
 
 
 EARLIEST_TICK_MS = 946_684_800_000  # 2000-01-01T00:00Z: an epoch in seconds reads as 1970 and is refused

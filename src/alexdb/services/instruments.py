@@ -189,6 +189,6 @@ class InstrumentService:
         """Each symbol's last price at or before an instant."""
         return self._store.prices_at(symbols, at) if symbols else {}
 
-    def price_points_until(self, symbols: Sequence[str], end: datetime) -> Columns:
-        """Every price of these symbols up to end, in time order, as columns (symbol, instant text, price)."""
-        return self._store.price_points_until(symbols, end) if symbols else ([], [], [])
+    def price_points_at(self, symbols: Sequence[str], instants: Sequence[datetime]) -> Columns:
+        """Each symbol's last price at or before each instant (time-ordered), as columns: what a sweep reads."""
+        return self._store.price_points_at(symbols, instants) if symbols and instants else ([], [], [])

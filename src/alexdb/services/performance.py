@@ -11,7 +11,7 @@ from typing import Any
 
 from alexdb.domain.instants import instant_text, to_instant
 from alexdb.domain.ledger import COSTS, EXTERNAL, INCOME, CashMovement
-from alexdb.domain.models import Record, ValuePoint
+from alexdb.domain.models import PositionChange, Record, ValuePoint
 from alexdb.domain.returns import Figure, SubPeriod, annualised, link, unavailable, xirr
 from alexdb.ports import AccountStore, Columns, PositionStore
 from alexdb.services.positions import PositionService, ledger_columns, series_steps
@@ -112,11 +112,14 @@ class PerformanceService:
         for key in keys:
             symbols = sorted(self._store.states(key))
             movements = self._positions.movements_until(key, finish)
-            changes, prices = self._positions.position_inputs(key, symbols, finish)
+            moved = self._store.transfers(key, begin + timedelta(microseconds=1), finish)
+            # Securities moved in or out are valued at their own instants: the prices are read for those too.
+            wanted = sorted({*instants, *(change.at for change in moved)})
+            changes, prices = self._positions.position_inputs(key, symbols, wanted)
             points = value_series(ledger_columns(movements), changes, prices, instants)
             self._add_values(period, points)
             self._add_cash_flows(period, [m for m in movements if m.at > begin])
-            self._add_security_flows(period, key, begin, finish, prices)
+            self._add_security_flows(period, moved, prices)
         period.flows.sort(key=lambda flow: flow.at)
         return period
 
@@ -143,10 +146,8 @@ class PerformanceService:
             elif movement.kind in COSTS:
                 period.taxes -= movement.amount
 
-    def _add_security_flows(self, period: _Period, key: uuid.UUID, begin: datetime, finish: datetime,
-                            prices: Columns) -> None:
-        after = begin + timedelta(microseconds=1)
-        moved = self._store.transfers(key, after, finish)
+    @staticmethod
+    def _add_security_flows(period: _Period, moved: Sequence[PositionChange], prices: Columns) -> None:
         wanted = {change.symbol for change in moved}
         by_symbol: dict[str, tuple[list[str], list[Decimal]]] = {}
         for symbol, at, value in zip(*prices, strict=True) if wanted else ():

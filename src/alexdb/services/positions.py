@@ -240,21 +240,22 @@ class PositionService:
     ) -> list[ValuePoint]:
         """The account's value, cash and net contributions at start, start+step, ... up to end, in one sweep."""
         key = self._accounts.account_record(account_id).id
-        begin, finish = to_instant(start, "start"), to_instant(end, "end")
-        return value_series(*self.series_inputs(key, begin, finish), series_steps(begin, finish, step))
+        instants = series_steps(to_instant(start, "start"), to_instant(end, "end"), step)
+        return value_series(*self.series_inputs(key, instants), instants)
 
-    def series_inputs(self, key: uuid.UUID, begin: datetime, finish: datetime) -> tuple[
+    def series_inputs(self, key: uuid.UUID, instants: Sequence[datetime]) -> tuple[
             LedgerColumns, ChangeColumns, Columns]:
-        """What a value sweep up to finish reads: the cash ledger, the changes with splits, the prices."""
-        changes, prices = self.position_inputs(key, sorted(self._store.states(key)), finish)
-        return ledger_columns(self.movements_until(key, finish)), changes, prices
+        """What a value sweep at these instants reads: the cash ledger, the changes with splits, the prices."""
+        changes, prices = self.position_inputs(key, sorted(self._store.states(key)), instants)
+        return ledger_columns(self.movements_until(key, instants[-1])), changes, prices
 
-    def position_inputs(self, key: uuid.UUID, symbols: Sequence[str], finish: datetime) -> tuple[
+    def position_inputs(self, key: uuid.UUID, symbols: Sequence[str], instants: Sequence[datetime]) -> tuple[
             ChangeColumns, Columns]:
-        """The account's changes up to finish with its symbols' splits as events, and those symbols' prices."""
+        """The account's changes up to the last instant with its symbols' splits as events, and the prices
+        those symbols had at the instants (only the range the instants span is read)."""
         splits = self._splits.splits_of(symbols) if symbols else {}
-        changes = with_splits(self._store.changes_until(key, finish), splits)
-        return changes, self._instruments.price_points_until(symbols, finish)
+        changes = with_splits(self._store.changes_until(key, instants[-1]), splits)
+        return changes, self._instruments.price_points_at(symbols, instants)
 
     def movements_until(self, key: uuid.UUID, finish: datetime) -> list[CashMovement]:
         """Every movement of the account's cash ledger up to finish, in time order."""

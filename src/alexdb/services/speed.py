@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from alexdb.domain.alerts import Alert, Notification, Tick, Trigger
+from alexdb.domain.alerts import Alert, AlertSettings, Notification, Tick, Trigger
 from alexdb.domain.errors import NotFoundError, ValidationError
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import normalise_symbol, user_key
@@ -83,6 +83,16 @@ class AlertService:
             return self._records.symbol_page(key, after, size)
 
         return Results(read, scope("alerts.symbol", key), self._cursors, limit, cursor, page_size=MAX_LIMIT)
+
+    def settings_for_symbol(self, symbol: str) -> Results[AlertSettings]:
+        """The settings of every alert on a symbol, by user, without trigger bookkeeping: what an ingestor
+        loads (on DynamoDB an index that triggers never rewrite serves it)."""
+        key = normalise_symbol(symbol)
+
+        def read(after: Bookmark | None, size: int) -> Rows:
+            return self._records.settings_page(key, after, size)
+
+        return Results(read, scope("alerts.settings", key), self._cursors, page_size=MAX_LIMIT)
 
     def record_trigger(self, trigger: Trigger, delivery_status: str, message_id: str | None = None) -> Notification:
         """The history record and the alert's last_triggered / trigger_count, together."""

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sys import intern
 from typing import Any
 
-from alexdb.domain.alerts import LEVEL_OPERATORS, Alert, Condition, Trigger
+from alexdb.domain.alerts import LEVEL_OPERATORS, Alert, AlertSettings, Condition, Trigger
 from alexdb.domain.instants import now_ms as current_ms
 from alexdb.speed.indicators import make_indicator
 from alexdb.speed.thresholds import Test, ThresholdIndex, became_true, compile_test
@@ -89,14 +89,16 @@ class AlertEngine:
     def __len__(self) -> int:
         return len(self._live)
 
-    def upsert(self, alert: Alert, now_ms: int | None = None, fire: bool = True) -> list[Trigger]:
+    def upsert(self, alert: AlertSettings, now_ms: int | None = None, fire: bool = True) -> list[Trigger]:
         """Add or replace an alert (disabled alerts are removed). A level condition that already holds
         fires now, unless fire is False (then arm() decides later): it has just become true for this alert."""
         self.remove(alert.alert_id)
         if not alert.enabled:
             return []
         cooldown = alert.cooldown_seconds * 1000 if self._cooldowns else 0
-        last = None if alert.last_triggered is None else int(alert.last_triggered.timestamp() * 1000)
+        # Settings alone carry no last trigger: the store checks cooldowns then (an ingestor's engine has none).
+        last_triggered = alert.last_triggered if isinstance(alert, Alert) else None
+        last = None if last_triggered is None else int(last_triggered.timestamp() * 1000)
         condition = alert.condition
         special = condition.indicator is not None or condition.field is not None
         # Interned: 200,000 alerts of a symbol share a handful of users, operators and methods.
@@ -126,7 +128,7 @@ class AlertEngine:
             state.close_index = index
         return self.arm(alert.alert_id, now_ms if now_ms is not None else current_ms()) if fire else []
 
-    def upsert_many(self, alerts: list[Alert]) -> None:
+    def upsert_many(self, alerts: list[AlertSettings]) -> None:
         """upsert(alert, fire=False) for many: each index is sorted once at the end (loading 200,000 alerts
         of a symbol one sorted insert at a time would move the lists quadratically)."""
         unsorted = self._unsorted = {}

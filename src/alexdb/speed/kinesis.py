@@ -1,4 +1,5 @@
-"""The AWS Lambda handler for Kinesis: each record one tick, base64 JSON; bad records reported alone.
+"""The AWS Lambda handler for Kinesis: each record one tick, or a producer's batch of a symbol's trades
+(producer.py), base64 JSON; bad records reported alone.
 
 Wire the event source mapping with FunctionResponseTypes ["ReportBatchItemFailures"]. A malformed
 record is returned in batchItemFailures and never fails its batch; give the mapping a retry limit and an
@@ -12,29 +13,44 @@ import binascii
 import os
 from typing import Any
 
-from alexdb.domain.errors import AlexdbError
+from alexdb.domain.errors import AlexdbError, ValidationError
 from alexdb.domain.ticks import Unreadable
 from alexdb.speed.feeds import json_record
 from alexdb.speed.pipeline import RETRY_EVERY_S, Ingestor
+from alexdb.speed.producer import ticks_of
 
 
-def decode(data: str) -> Any:
-    """A Kinesis record's data as a tick record (or Unreadable, with the reason)."""
+def decode(data: str) -> list[Any]:
+    """A Kinesis record's data as its tick records: one, or a batch's trades (or Unreadable, with the reason)."""
     try:
         text = base64.b64decode(data, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
-        return Unreadable(data[:200], f"not base64 UTF-8: {exc}")
-    return json_record(text)
+        return [Unreadable(data[:200], f"not base64 UTF-8: {exc}")]
+    record = json_record(text)
+    if isinstance(record, dict) and "t" in record:
+        try:
+            return ticks_of(record)
+        except ValidationError as exc:
+            return [Unreadable(text[:200], str(exc))]
+    return [record]
 
 
 def handle(event: dict[str, Any], ingestor: Ingestor) -> dict[str, list[dict[str, str]]]:
-    """Ingest a Kinesis event; the answer names each record that was not taken by sequence number."""
+    """Ingest a Kinesis event; the answer names each record that was not taken by sequence number (a
+    batch record with a trade that could not be taken is named whole: retried, then sent to the
+    mapping's on-failure destination; its other trades are stored once, however often it comes)."""
     records = event.get("Records", [])
+    ticks: list[Any] = []
+    owner: list[str] = []  # the sequence number of each tick's record
+    for record in records:
+        number = record["kinesis"]["sequenceNumber"]
+        decoded = decode(record["kinesis"]["data"])
+        ticks += decoded
+        owner += [number] * len(decoded)
     numbers = [record["kinesis"]["sequenceNumber"] for record in records]
     try:
-        result = ingestor.ingest([decode(record["kinesis"]["data"]) for record in records],
-                                 label=lambda i: f"kinesis record {numbers[i]}")
-        failed = {numbers[rejection.index] for rejection in result.rejections}
+        result = ingestor.ingest(ticks, label=lambda i: f"kinesis record {owner[i]}")
+        failed = {owner[rejection.index] for rejection in result.rejections}
     except AlexdbError:
         failed = set(numbers)  # the store refused the batch: every record is retried, none is lost
     ingestor.settle()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from alexdb.domain.alerts import Alert, Notification, Trigger
+from alexdb.domain.alerts import AlertSettings, Notification, Trigger
 from alexdb.domain.errors import AlexdbError
 from alexdb.domain.instants import now_ms, utcnow
 from alexdb.domain.speed_state import Advance, Pending, SymbolCursor, as_trigger, crossing_id, pending
@@ -98,7 +98,7 @@ class Ingestor:
         self._stopping = threading.Event()
         self._retrier: threading.Thread | None = None
 
-    def track(self, alert: Alert) -> None:
+    def track(self, alert: AlertSettings) -> None:
         """Keep the engine in step with a created or changed alert (one already true fires now)."""
         with self._engine_lock:
             if alert.symbol in self._loaded:
@@ -112,7 +112,7 @@ class Ingestor:
             for arming in self._arming.values():
                 arming.pop(alert_id, None)
 
-    def _hold(self, alerts: list[Alert]) -> None:
+    def _hold(self, alerts: list[AlertSettings]) -> None:
         self.engine.upsert_many(alerts)
         indicators: dict[str, list[tuple[uuid.UUID, int]]] = defaultdict(list)
         for a in alerts:
@@ -135,7 +135,7 @@ class Ingestor:
                 self._loaded[symbol] = time.monotonic()
                 held = self.engine.held(symbol)
                 changed = []
-                for alert in self.db.alerts.find_by_symbol(symbol):
+                for alert in self.db.alerts.settings_for_symbol(symbol):
                     known = held.pop(alert.alert_id, None)
                     if alert.enabled and known != alert.updated_at:
                         changed.append(alert)

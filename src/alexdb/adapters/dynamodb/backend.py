@@ -11,12 +11,14 @@ from alexdb.adapters.dynamodb.client import Dynamo, Meter, RetryPolicy
 from alexdb.adapters.dynamodb.config import DynamoConfig
 from alexdb.adapters.dynamodb.cursors import DynamoCursors
 from alexdb.adapters.dynamodb.deliveries import DynamoRecorder
-from alexdb.adapters.dynamodb.instruments import CURRENT_PRICE, DynamoInstruments
+from alexdb.adapters.dynamodb.hot import HotInstruments
+from alexdb.adapters.dynamodb.instruments import DynamoInstruments
 from alexdb.adapters.dynamodb.jobs import DynamoJobs
 from alexdb.adapters.dynamodb.ledger import CASH_HEAD, SPLITS, DynamoCash, DynamoSplits
 from alexdb.adapters.dynamodb.positions import DynamoPositionStore
-from alexdb.adapters.dynamodb.speed import DynamoAlerts, DynamoNotifications, DynamoTicks
-from alexdb.adapters.dynamodb.tables import TABLES
+from alexdb.adapters.dynamodb.speed import DynamoAlerts, DynamoNotifications
+from alexdb.adapters.dynamodb.tables import RETIRED_INDEXES, TABLES
+from alexdb.adapters.dynamodb.ticks import DynamoTicks
 from alexdb.adapters.dynamodb.users import DynamoUsers
 from alexdb.domain.errors import SchemaError
 
@@ -38,11 +40,13 @@ class DynamoBackend:
             self.create_tables()
         self.accounts = DynamoAccounts(self.dynamo, users)
         self.users = DynamoUsers(self.dynamo, users, self.accounts)
-        self.instruments = DynamoInstruments(self.dynamo, instruments)
+        hot = HotInstruments(self.dynamo, instruments, self.config.price_cache_seconds,
+                             self.config.meta_cache_seconds)
+        self.instruments = DynamoInstruments(self.dynamo, instruments, hot)
         self.jobs = DynamoJobs(self.dynamo, users)
-        self.splits = DynamoSplits(self.dynamo, instruments, users)
+        self.splits = DynamoSplits(self.dynamo, instruments, users, hot)
         self.cash = DynamoCash(self.dynamo, users)
-        self.positions = DynamoPositionStore(self.dynamo, users, instruments, self.splits)
+        self.positions = DynamoPositionStore(self.dynamo, users, instruments, self.splits, hot)
         self.chat = DynamoChat(self.dynamo, self.config.chat_table)
         tables = self.config.table_names()
         recorder = DynamoRecorder(self.dynamo, tables["alerts"], tables["notifications"], users)
@@ -82,7 +86,7 @@ class DynamoBackend:
                 counts["instruments"] += 1
             elif item["SK"] == SPLITS:
                 counts["splits"] += len(item["splits"])
-            elif item["SK"] != CURRENT_PRICE:
+            elif "#" not in item["PK"] and item["SK"][:1].isdigit():  # a point, not a close, cursor or PRICE
                 counts["price_history"] += 1
         counts["chat_sessions"] = counts["chat_messages"] = 0
         for item in self.dynamo.scan(self.config.chat_table, ProjectionExpression="PK, SK"):
@@ -109,6 +113,10 @@ class DynamoBackend:
             upgrade.add_indexes(self.dynamo, spec, names[spec.role])
         upgrade.upgrade_data(self.dynamo, self.config.users_table)
         upgrade.upgrade_alerts(self.dynamo, self.config.users_table, names["alerts"])
+        upgrade.upgrade_closes(self.dynamo, self.config.users_table, self.config.instruments_table)
+        upgrade.upgrade_index_keys(self.dynamo, self.config.users_table)
+        for role, retired in RETIRED_INDEXES.items():
+            upgrade.retire_indexes(self.dynamo, names[role], retired)
         return self.schema_version()
 
     def drop_all(self) -> None:

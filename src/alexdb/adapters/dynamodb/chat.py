@@ -4,6 +4,11 @@ SESSION#<id> / METADATA holds the session (with UserSessionsIndex keys GSI1PK US
 last_accessed); SESSION#<id> / MESSAGE#<seq>#<part> holds a message, split into parts when its content
 exceeds one item. A message and the session's counters change in one transaction conditioned on the
 sequence number read, so concurrent writers never overwrite each other and order is total.
+
+Recency is coalesced: an append moves the session's UserSessionsIndex key (GSI1SK) when it is more than
+RECENCY_STEP old, or when another session of the user is ahead of it in the index (one Query of one key,
+eventually consistent); so a conversation moves its key about once a minute, not on every message, and
+sessions still list most recently active first (to within the index's propagation delay).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from alexdb.ports import Rows
 META = "METADATA"
 PART_BYTES = 300_000  # under the 400 KB item limit with room for the other attributes
 HIGH = "~"
+RECENCY_STEP = timedelta(seconds=60)
 
 
 def _epoch(at: datetime) -> int:
@@ -72,9 +78,20 @@ class DynamoChat:
         item = self._live(session_id, user_id, now)
         return None if item is None else _session(item)
 
-    def _activity(self, now: datetime, ttl: timedelta) -> tuple[str, dict[str, Any]]:
-        """The SET clause and values that record activity (and move the expiry) at now."""
-        return ("#la = :now, GSI1SK = :now, expires_at = :exp, #ttl = :ttl",
+    def _moves(self, meta: dict[str, Any], now: datetime) -> bool:
+        """Whether an append at now moves the session's index key (see the module)."""
+        if meta.get("GSI1SK", "") < instant_text(now - RECENCY_STEP):
+            return True
+        newest, _ = self._dynamo.query_page(
+            self._table, 1, None, IndexName="UserSessionsIndex", ScanIndexForward=False,
+            KeyConditionExpression="GSI1PK = :pk", ExpressionAttributeValues={":pk": meta["GSI1PK"]},
+            ProjectionExpression="PK")
+        return not newest or newest[0]["PK"] != meta["PK"]
+
+    def _activity(self, now: datetime, ttl: timedelta, move: bool = True) -> tuple[str, dict[str, Any]]:
+        """The SET clause and values that record activity (and move the expiry) at now, and the index key
+        unless move is False."""
+        return ("#la = :now, expires_at = :exp, #ttl = :ttl" + (", GSI1SK = :now" if move else ""),
                 {":now": instant_text(now), ":exp": instant_text(now + ttl), ":ttl": _epoch(now + ttl)})
 
     def append(self, session_id: uuid.UUID, user_id: str, message: NewMessage, now: datetime,
@@ -90,7 +107,7 @@ class DynamoChat:
             if refresh:
                 messages_ttl = _epoch(now + 2 * ttl)
             stored = ChatMessage(session_id=session_id, seq=seq, created_at=now, **message.model_dump())
-            activity, values = self._activity(now, ttl)
+            activity, values = self._activity(now, ttl, self._moves(meta, now))
             update = {"Update": {
                 "TableName": self._table, "Key": {"PK": meta["PK"], "SK": META},
                 "UpdateExpression": f"SET {activity}, last_seq = :seq, messages_ttl = :mttl "
@@ -165,13 +182,17 @@ class DynamoChat:
         return self._messages(meta["PK"], "MESSAGE#", high, newest_first=True, limit=limit)
 
     def session_page(self, user_id: str, now: datetime, ttl: timedelta, after: Bookmark | None, size: int) -> Rows:
-        """The user's live sessions, most recently active first: one Query of UserSessionsIndex per page.
+        """The user's live sessions, most recently active first (to within RECENCY_STEP): one Query of
+        UserSessionsIndex per page.
 
-        The key condition (last_accessed after now - ttl) leaves expired sessions out before any limit.
+        The key condition (index key after now - ttl - RECENCY_STEP) leaves all but the last step's expired
+        sessions out before any limit; those few are dropped here (so a page may hold fewer than size).
         """
-        return query_rows(self._dynamo, self._table, _session, size, after, IndexName="UserSessionsIndex",
-                          ScanIndexForward=False, KeyConditionExpression="GSI1PK = :pk AND GSI1SK > :cutoff",
-                          ExpressionAttributeValues={":pk": f"USER#{user_id}", ":cutoff": instant_text(now - ttl)})
+        sessions, position = query_rows(
+            self._dynamo, self._table, _session, size, after, IndexName="UserSessionsIndex", ScanIndexForward=False,
+            KeyConditionExpression="GSI1PK = :pk AND GSI1SK > :cutoff",
+            ExpressionAttributeValues={":pk": f"USER#{user_id}", ":cutoff": instant_text(now - ttl - RECENCY_STEP)})
+        return [session for session in sessions if session.expires_at > now], position
 
     def touch(self, session_id: uuid.UUID, user_id: str, now: datetime, ttl: timedelta,
               changes: Mapping[str, Any]) -> ChatSession | None:

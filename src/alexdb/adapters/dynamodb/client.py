@@ -32,31 +32,46 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserialize(value) for name, value in item.items()}
 
 
+READS = frozenset({"GetItem", "Query", "BatchGetItem", "Scan", "TransactGetItems"})
+
+
+def _units(entry: dict[str, Any], reading: bool) -> tuple[float, float]:
+    """(read, write) units of one ConsumedCapacity entry (or one of its Table / index parts)."""
+    read, write = float(entry.get("ReadCapacityUnits", 0)), float(entry.get("WriteCapacityUnits", 0))
+    if read or write:
+        return read, write
+    units = float(entry.get("CapacityUnits", 0))
+    return (units, 0.0) if reading else (0.0, units)
+
+
 @dataclass
 class Meter:
-    """Requests and consumed capacity units, per operation name."""
+    """Requests and consumed capacity units, per operation name, and per table and index ("table/index")."""
 
     requests: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     read_units: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     write_units: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    by_resource: dict[str, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0.0]))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, operation: str, consumed: Any) -> None:
-        """Add one request and its ConsumedCapacity (a dict or a list of them)."""
+        """Add one request and its ConsumedCapacity (a dict or a list of them, with index parts or not)."""
         entries = consumed if isinstance(consumed, list) else [consumed] if consumed else []
+        reading = operation in READS
         with self._lock:
             self.requests[operation] += 1
             for entry in entries:
-                units = float(entry.get("CapacityUnits", 0))
-                read = float(entry.get("ReadCapacityUnits", 0))
-                write = float(entry.get("WriteCapacityUnits", 0))
-                if read or write:
-                    self.read_units[operation] += read
-                    self.write_units[operation] += write
-                elif operation in ("GetItem", "Query", "BatchGetItem", "Scan"):
-                    self.read_units[operation] += units
-                else:
-                    self.write_units[operation] += units
+                read, write = _units(entry, reading)
+                self.read_units[operation] += read
+                self.write_units[operation] += write
+                table = entry.get("TableName", "?")
+                parts = [(table, entry["Table"])] if "Table" in entry else [(table, entry)]
+                for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+                    parts += [(f"{table}/{name}", units) for name, units in entry.get(kind, {}).items()]
+                for resource, units in parts:
+                    part_read, part_write = _units(units, reading)
+                    self.by_resource[resource][0] += part_read
+                    self.by_resource[resource][1] += part_write
 
     def reset(self) -> None:
         """Forget everything recorded."""
@@ -64,6 +79,7 @@ class Meter:
             self.requests.clear()
             self.read_units.clear()
             self.write_units.clear()
+            self.by_resource.clear()
 
 
 class TransactionCanceledError(Exception):
@@ -135,7 +151,8 @@ class Dynamo:
         """One request (botocore retries throttling and server errors under the policy); failures translated."""
         method = getattr(self.client, _snake(operation))
         try:
-            response: dict[str, Any] = method(ReturnConsumedCapacity="TOTAL", **request)
+            # INDEXES: the units come back per table and per index, which the capacity model is built from.
+            response: dict[str, Any] = method(ReturnConsumedCapacity="INDEXES", **request)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in RETRYABLE:
@@ -284,11 +301,12 @@ class Dynamo:
             if pending:
                 raise BackendError(f"BatchWriteItem left {len(pending)} items unprocessed: {pending}")
 
-    def batch_get(self, table: str, keys: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
+    def batch_get(self, table: str, keys: Sequence[dict[str, str]], consistent: bool = True) -> list[dict[str, Any]]:
         """BatchGetItem in chunks of 100, resending UnprocessedKeys with backoff; raises with what failed."""
         found: list[dict[str, Any]] = []
         for offset in range(0, len(keys), 100):
-            pending: dict[str, Any] = {"Keys": [to_item(k) for k in keys[offset:offset + 100]], "ConsistentRead": True}
+            pending: dict[str, Any] = {"Keys": [to_item(k) for k in keys[offset:offset + 100]],
+                                       "ConsistentRead": consistent}
             for attempt in self.retry.tries():
                 if attempt:
                     self.retry.sleep(attempt)

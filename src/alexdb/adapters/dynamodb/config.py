@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from alexdb.adapters.dynamodb.client import RetryPolicy
+from alexdb.adapters.dynamodb.hot import DEFAULT_META_SECONDS, DEFAULT_PRICE_SECONDS
 from alexdb.adapters.dynamodb.tables import CHAT, INSTRUMENTS, TABLES, USERS
 from alexdb.domain.errors import ValidationError
 
@@ -22,6 +23,8 @@ class DynamoConfig:
     endpoint_url: str | None = None
     chat_table: str = CHAT.default_name
     prefix: str = ""
+    price_cache_seconds: float = DEFAULT_PRICE_SECONDS
+    meta_cache_seconds: float = DEFAULT_META_SECONDS
 
     def table_names(self) -> dict[str, str]:
         """Every table's name by role (the speed-layer tables take the prefix and their seed names)."""
@@ -30,11 +33,13 @@ class DynamoConfig:
 
     @classmethod
     def from_url(cls, url: str) -> DynamoConfig:
-        """dynamodb://[host:port][?region=..&prefix=..&users_table=..&instruments_table=..&tls=1].
+        """dynamodb://[host:port][?region=..&prefix=..&users_table=..&instruments_table=..&tls=1&price_cache=5].
 
         A host means an endpoint such as DynamoDB Local (http unless tls=1); no host means AWS itself.
         Table names come from the URL, else DYNAMODB_USERS_TABLE / DYNAMODB_INSTRUMENTS_TABLE, else the
         seed names, each behind the optional prefix; the region from the URL, AWS_REGION or DYNAMODB_REGION.
+        price_cache and meta_cache bound in seconds how old a holdings view's current price and instrument
+        name may be (hot.py; 0 reads them every time).
         """
         parts = urlsplit(url)
         if parts.scheme != "dynamodb":
@@ -49,7 +54,10 @@ class DynamoConfig:
         if parts.netloc:
             endpoint = f"{'https' if query.get('tls') in ('1', 'true') else 'http'}://{parts.netloc}"
         chat = query.get("chat_table") or os.environ.get("DYNAMODB_CHAT_TABLE") or CHAT.default_name
-        return cls(prefix + users, prefix + instruments, region, endpoint, prefix + chat, prefix)
+        caches = {name: _seconds(query, name, default) for name, default in
+                  (("price_cache", DEFAULT_PRICE_SECONDS), ("meta_cache", DEFAULT_META_SECONDS))}
+        return cls(prefix + users, prefix + instruments, region, endpoint, prefix + chat, prefix,
+                   caches["price_cache"], caches["meta_cache"])
 
     def client(self, retry: RetryPolicy | None = None) -> Any:
         """A boto3 DynamoDB client for this configuration, retrying as the policy says."""
@@ -61,3 +69,16 @@ class DynamoConfig:
         if self.endpoint_url:
             options["endpoint_url"] = self.endpoint_url
         return boto3.client("dynamodb", **options)
+
+
+def _seconds(query: dict[str, str], name: str, default: float) -> float:
+    text = query.get(name)
+    if text is None:
+        return default
+    try:
+        seconds = float(text) if len(text) <= 12 else -1.0
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ValidationError(name, text, "must be a number of seconds from 0 to 3600")
+    return seconds

@@ -13,18 +13,22 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
 from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.domain.alerts import Notification
-from alexdb.domain.instants import instant_text
+from alexdb.domain.capacity import OUTBOX_SHARDS  # a burst of 20,000 triggers spreads over these
+from alexdb.domain.instants import instant_text, utcnow
 from alexdb.domain.speed_state import Pending
 
-OUTBOX_SHARDS = 16  # spreads the outbox's writes over partitions; the worker reads every shard
 PARALLEL = 8
 PER_TRANSACTION = 33  # up to three actions per notification, within TransactWriteItems' 100
+# How long a notification's history item lives: DynamoDB's TTL deletes it this long after it was recorded
+# (within the day or two TTL takes), so a user's history does not grow without end; the alert's
+# trigger_count keeps the total.
+NOTIFICATION_RETENTION = timedelta(days=400)
 
 
 def outbox_key(notification: Notification) -> dict[str, str]:
@@ -122,7 +126,8 @@ class DynamoRecorder:
             values[":version"] = instant_text(p.arming)
             expression = "SET last_triggered = :t, armed_at = :version ADD trigger_count :one"
         history = {"Put": {"TableName": self._history, "ConditionExpression": "attribute_not_exists(user_id)",
-                           "Item": dump(n, **history_key(n))}}
+                           "Item": dump(n, **history_key(n),
+                                        ttl=int((utcnow() + NOTIFICATION_RETENTION).timestamp()))}}
         alert = {"Update": {"TableName": self._alerts, "Key": {"alert_id": str(n.alert_id)},
                             "UpdateExpression": expression, "ConditionExpression": condition,
                             "ExpressionAttributeValues": values}}
@@ -159,10 +164,15 @@ class DynamoRecorder:
         """Up to size due deliveries, the most overdue first: every outbox shard is read (it holds only
         deliveries not yet settled), then their history items."""
         cutoff = instant_text(now)
-        waiting = [item for shard in range(OUTBOX_SHARDS) for item in self._dynamo.query(
-            self._outbox, KeyConditionExpression="#pk = :pk", ExpressionAttributeNames={"#pk": "PK"},
-            ConsistentRead=True,
-            ExpressionAttributeValues={":pk": f"OUTBOX#{shard:02d}"}) if item["next_attempt_at"] <= cutoff]
+
+        def shard(number: int) -> list[dict[str, Any]]:
+            return [item for item in self._dynamo.query(
+                self._outbox, KeyConditionExpression="#pk = :pk", ExpressionAttributeNames={"#pk": "PK"},
+                ConsistentRead=True, ExpressionAttributeValues={":pk": f"OUTBOX#{number:02d}"})
+                if item["next_attempt_at"] <= cutoff]
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            waiting = [item for items in pool.map(shard, range(OUTBOX_SHARDS)) for item in items]
         waiting.sort(key=lambda item: (item["next_attempt_at"], item["SK"]))
         keys = [{"user_id": item["user_id"], "triggered_at_id": item["triggered_at_id"]} for item in waiting[:size]]
         found = [load(Notification, item) for item in self._dynamo.batch_get(self._history, keys)]

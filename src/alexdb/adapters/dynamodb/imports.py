@@ -29,10 +29,10 @@ from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
+from alexdb.adapters.dynamodb.ledger import DynamoSplits
 from alexdb.domain.errors import BackendError, ConflictError, NotFoundError, ValidationError
 from alexdb.domain.instants import instant_text, utcnow
 from alexdb.domain.trading import NEVER_HELD, HeldState, Plan, Planned, final_holdings
-from alexdb.ports import SplitRecords
 
 TRANSACTION_LIMIT = 100
 MARK, MARKED_AT = "import_id", "import_at"
@@ -76,7 +76,7 @@ class Importer:
     """change_many for the DynamoDB position store: one transaction when it fits, else claim/write/commit."""
 
     def __init__(self, dynamo: Dynamo, table: str, checks: Callable[[uuid.UUID, list[str]], list[dict[str, Any]]],
-                 history_item: HistoryItem, splits: SplitRecords, instruments: str, stale_after: float = 300.0,
+                 history_item: HistoryItem, splits: DynamoSplits, instruments: str, stale_after: float = 300.0,
                  wait_for: float = 30.0) -> None:
         self._dynamo, self._table, self._checks, self._history_item = dynamo, table, checks, history_item
         self._splits, self._instruments = splits, instruments
@@ -97,7 +97,7 @@ class Importer:
         deadline, foreign = time.monotonic() + self.wait_for, []
         for attempt in self._dynamo.retry.rounds():
             current = self._current(account_id)
-            planned = plan({s: held_state(current.get(s)) for s in symbols}, self._splits.splits_of(symbols))
+            planned = plan({s: held_state(current.get(s)) for s in symbols}, self._splits.splits_now(symbols))
             import_id = _digest(account_id, planned)
             foreign = [s for s in symbols if marked(current.get(s)) and current[s][MARK] != import_id]
             if foreign:

@@ -1,4 +1,4 @@
-"""Instruments on DynamoDB: <symbol> / META and <symbol> / <instant> price points (alex-instruments)."""
+"""Instruments on DynamoDB: <symbol> / META, <symbol> / <instant> price points, <symbol>#D daily closes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
+from alexdb.adapters.dynamodb.closes import DailyCloses, at_midnight, close_items, closes_key
 from alexdb.adapters.dynamodb.codec import dump, load
+from alexdb.adapters.dynamodb.hot import CURRENT_PRICE, HotInstruments
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.errors import ValidationError
 from alexdb.domain.instants import instant_text
@@ -19,9 +21,8 @@ from alexdb.domain.models import Instrument, PricePoint
 from alexdb.domain.paging import Bookmark
 from alexdb.ports import Columns, Rows
 
-# The current price lives in its own item, which no index projects: a price tick then writes the point
-# and this small item only, instead of also rewriting the META copies held by both GSIs.
-CURRENT_PRICE = "PRICE"
+# The current price lives in its own item (CURRENT_PRICE), which no index projects: a price tick then writes
+# the point and this small item only, instead of also rewriting the META copies held by both GSIs.
 FIRST_INSTANT, LAST_INSTANT = "0", "9"  # price sort keys are ISO instants: "0" < all of them < "9" < "META" < "PRICE"
 PARALLEL = 16
 
@@ -37,8 +38,9 @@ def _point(item: dict[str, Any]) -> PricePoint:
 class DynamoInstruments:
     """InstrumentStore on DynamoDB."""
 
-    def __init__(self, dynamo: Dynamo, table: str) -> None:
-        self._dynamo, self._table = dynamo, table
+    def __init__(self, dynamo: Dynamo, table: str, hot: HotInstruments) -> None:
+        self._dynamo, self._table, self._hot = dynamo, table, hot
+        self._closes = DailyCloses(dynamo, table)
 
     def _meta(self, instrument: Instrument) -> dict[str, Any]:
         item = dump(instrument, PK=instrument.symbol, SK=keys.INSTRUMENT_META,
@@ -71,20 +73,28 @@ class DynamoInstruments:
         actions: list[dict[str, Any]] = [{"Put": {"TableName": self._table, "Item": self._meta(instrument),
                                                   "ConditionExpression": "attribute_not_exists(PK)"}}]
         if first is not None:
+            ((symbol, day, offset, price),) = close_items([first])
             actions += [{"Put": {"TableName": self._table, "Item": self._price_item(first)}},
-                        {"Put": {"TableName": self._table, "Item": self._current_item(first)}}]
-        return self._dynamo.transact_if(actions)
+                        {"Put": {"TableName": self._table, "Item": self._current_item(first)}},
+                        {"Put": {"TableName": self._table, "Item": {"PK": closes_key(symbol), "SK": day.isoformat(),
+                                                                    "p": price, "u": offset}}}]
+        inserted = self._dynamo.transact_if(actions)
+        self._hot.forget([instrument.symbol])  # after the write: a read in between cannot cache the old state
+        return inserted
 
     def replace_description(self, instrument: Instrument, expected: datetime) -> bool:
         """Update META's description only while its updated_at is still expected (PRICE is untouched)."""
         names = {f"#{n}": n for n in ("name", "instrument_type", "allocation_regions", "allocation_sectors",
                                       "allocation_asset_class", "updated_at", "GSI2PK")}
         item = self._meta(instrument)
-        return self._dynamo.update_if(
-            self._table, {"PK": instrument.symbol, "SK": keys.INSTRUMENT_META},
-            "SET " + ", ".join(f"{n} = :{n[1:]}" for n in names), names,
-            {**{f":{n[1:]}": item[n[1:]] for n in names}, ":expected": instant_text(expected)},
-            "attribute_exists(PK) AND #updated_at = :expected") is not None
+        try:
+            return self._dynamo.update_if(
+                self._table, {"PK": instrument.symbol, "SK": keys.INSTRUMENT_META},
+                "SET " + ", ".join(f"{n} = :{n[1:]}" for n in names), names,
+                {**{f":{n[1:]}": item[n[1:]] for n in names}, ":expected": instant_text(expected)},
+                "attribute_exists(PK) AND #updated_at = :expected") is not None
+        finally:
+            self._hot.forget([instrument.symbol])
 
     def instrument_page(self, instrument_type: str | None, after: Bookmark | None, size: int) -> Rows:
         """Instruments by symbol: one Query of the sparse GSI1 (all) or GSI2 (one type) per page."""
@@ -142,8 +152,10 @@ class DynamoInstruments:
             return missing
         unique = {(p.symbol, instant_text(p.at)): p for p in points}  # a batch may not name one key twice
         self._dynamo.batch_write(self._table, puts=[self._price_item(p) for p in unique.values()])
+        self._closes.advance(unique.values())
         for point in newest.values():
             self._advance_current(point)
+        self._hot.forget(symbols)
         return []
 
     def price_at(self, symbol: str, at: datetime) -> PricePoint | None:
@@ -174,15 +186,26 @@ class DynamoInstruments:
             found = pool.map(lambda symbol: self.price_at(symbol, at), symbols)
             return {point.symbol: point for point in found if point is not None}
 
-    def price_points_until(self, symbols: Sequence[str], end: datetime) -> Columns:
-        """Every price of these symbols up to end, in time order: one paginated Query per symbol, concurrently."""
-        high = instant_text(end)
+    def price_points_at(self, symbols: Sequence[str], instants: Sequence[datetime]) -> Columns:
+        """Each symbol's prices at these instants, per symbol concurrently, then merged in time order.
+
+        Midnights (UTC) are answered by the daily closes alone (one small item per day). Other instants read
+        the symbol's points from its last one at or before the first instant up to the last instant.
+        """
+        midnights = at_midnight(instants)
 
         def points(symbol: str) -> list[tuple[str, str, Any]]:
-            return [(item["SK"], symbol, item["price"]) for item in self._dynamo.query(
-                self._table, KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
-                ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"}, ConsistentRead=True,
-                ExpressionAttributeValues={":pk": symbol, ":low": FIRST_INSTANT, ":high": high})]
+            if midnights:
+                return self._closes.points_at_midnights(symbol, instants)
+            opening = self.price_at(symbol, instants[0])
+            if instants[-1] == instants[0]:
+                return [] if opening is None else [(instant_text(opening.at), symbol, opening.price)]
+            return [*([] if opening is None else [(instant_text(opening.at), symbol, opening.price)]),
+                    *((item["SK"], symbol, item["price"]) for item in self._dynamo.query(
+                        self._table, KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
+                        ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"}, ConsistentRead=True,
+                        ExpressionAttributeValues={":pk": symbol, ":low": instant_text(instants[0]) + "~",
+                                                   ":high": instant_text(instants[-1])}))]
 
         with ThreadPoolExecutor(max_workers=min(PARALLEL, len(symbols))) as pool:
             ordered = list(merge(*pool.map(points, symbols)))

@@ -1,5 +1,6 @@
 """Jobs on DynamoDB: USER#<id> / JOB#<created>#<uuid>, a JOB#<uuid> / POINTER for lookup by id,
-GSI1 (JOB#<status>, USER#<id>#<created>) per user and status, GSI2 (JOBS#<status>, <created>#<uuid>) the queue."""
+UserJobs (USER#<id>#<status>, <created>#<uuid>) per user and status, JobQueue (JOBS#<status>#<nn>,
+<created>#<uuid>) the work queue in 16 shards. Both indexes copy a job without its result payloads."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.accounts import user_live
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.adapters.dynamodb.codec import dump, load
-from alexdb.adapters.dynamodb.paging import query_rows
+from alexdb.adapters.dynamodb.paging import query_rows, sharded_rows
 from alexdb.domain.instants import instant_text
 from alexdb.domain.models import Job
 from alexdb.domain.paging import Bookmark
@@ -25,9 +26,13 @@ def _job(item: dict[str, Any]) -> Job:
     return load(Job, item)
 
 
-def _index_keys(clerk_user_id: str, status: str, created: str, job_id: str) -> dict[str, str]:
-    return {"GSI1PK": f"JOB#{status}", "GSI1SK": f"USER#{clerk_user_id}#{created}",
-            "GSI2PK": f"JOBS#{status}", "GSI2SK": f"{created}#{job_id}"}
+RESULTS = ("report_payload", "charts_payload", "retirement_payload", "summary_payload")
+
+
+def index_keys(clerk_user_id: str, status: str, created: str, job_id: str) -> dict[str, str]:
+    """The job's keys in UserJobs and JobQueue (they move with its status)."""
+    return {"UJPK": f"{keys.user_pk(clerk_user_id)}#{status}", "UJSK": f"{created}#{job_id}",
+            "QPK": keys.queue_pk(status, job_id), "QSK": f"{created}#{job_id}"}
 
 
 class DynamoJobs:
@@ -40,8 +45,8 @@ class DynamoJobs:
         """One transaction: the user check, the job and its pointer."""
         created = instant_text(job.created_at)
         sk = keys.job_sk(created, job.id)
-        item = dump(job, PK=keys.user_pk(job.clerk_user_id), SK=sk,
-                    **_index_keys(job.clerk_user_id, job.status, created, str(job.id)))
+        item = dump(job, PK=keys.user_pk(job.clerk_user_id), SK=sk, has_results=any(getattr(job, f) for f in RESULTS),
+                    **index_keys(job.clerk_user_id, job.status, created, str(job.id)))
         return self._dynamo.transact_if([
             user_live(self._table, job.clerk_user_id),
             {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
@@ -68,7 +73,7 @@ class DynamoJobs:
     def move_job(self, job: Job, values: Mapping[str, Any]) -> Job | None:
         """A conditional UpdateItem on the status read; the index keys move with the status."""
         key = {"PK": keys.user_pk(job.clerk_user_id), "SK": keys.job_sk(instant_text(job.created_at), job.id)}
-        changes = {**values, **_index_keys(job.clerk_user_id, values["status"], instant_text(job.created_at),
+        changes = {**values, **index_keys(job.clerk_user_id, values["status"], instant_text(job.created_at),
                                           str(job.id))}
         names = {f"#{name}": name for name in changes}
         expression = "SET " + ", ".join(f"#{name} = :{name}" for name in changes)
@@ -82,24 +87,33 @@ class DynamoJobs:
         key = self._key(job_id)
         if key is None:
             return None
-        item = self._dynamo.update_if(self._table, key, "SET #f = :p, #u = :u", {"#f": field, "#u": "updated_at"},
-                                      {":p": payload, ":u": instant_text(now)}, "attribute_exists(PK)")
+        item = self._dynamo.update_if(self._table, key, "SET #f = :p, #u = :u, #r = :r",
+                                      {"#f": field, "#u": "updated_at", "#r": "has_results"},
+                                      {":p": payload, ":u": instant_text(now), ":r": True}, "attribute_exists(PK)")
         return None if item is None else _job(item)
 
     def job_page(self, clerk_user_id: str, status: str | None, after: Bookmark | None, size: int) -> Rows:
-        """A user's jobs, newest first: the user's JOB# range, or GSI1 for one status."""
+        """A user's jobs, newest first: the user's JOB# range, or UserJobs for one status."""
         if status is None:
             return query_rows(self._dynamo, self._table, _job, size, after, ScanIndexForward=False,
                               KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
                               ExpressionAttributeNames={"#pk": "PK", "#sk": "SK"},
                               ExpressionAttributeValues={":pk": keys.user_pk(clerk_user_id), ":prefix": "JOB#"})
-        return query_rows(self._dynamo, self._table, _job, size, after, IndexName="GSI1", ScanIndexForward=False,
-                          KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
-                          ExpressionAttributeNames={"#pk": "GSI1PK", "#sk": "GSI1SK"},
-                          ExpressionAttributeValues={":pk": f"JOB#{status}", ":prefix": f"USER#{clerk_user_id}#"})
+        items, position = query_rows(self._dynamo, self._table, lambda item: item, size, after, IndexName="UserJobs",
+                                     ScanIndexForward=False, KeyConditionExpression="#pk = :pk",
+                                     ExpressionAttributeNames={"#pk": "UJPK"},
+                                     ExpressionAttributeValues={":pk": f"{keys.user_pk(clerk_user_id)}#{status}"})
+        return self._whole(items), position
 
     def queue_page(self, status: str, after: Bookmark | None, size: int) -> Rows:
-        """Jobs of one status, oldest first: one Query of the GSI2 queue per page (eventually consistent)."""
-        return query_rows(self._dynamo, self._table, _job, size, after, IndexName="GSI2",
-                          KeyConditionExpression="#pk = :pk", ExpressionAttributeNames={"#pk": "GSI2PK"},
-                          ExpressionAttributeValues={":pk": f"JOBS#{status}"})
+        """Jobs of one status, oldest first: the JobQueue's 16 shards merged (eventually consistent)."""
+        items, position = sharded_rows(self._dynamo, self._table, lambda item: item, size, after, "JobQueue",
+                                       keys.queue_shards(status))
+        return self._whole(items), position
+
+    def _whole(self, copies: list[dict[str, Any]]) -> list[Job]:
+        """Index copies as jobs: those with result payloads are read whole from the table (one BatchGetItem)."""
+        wanted = [{"PK": item["PK"], "SK": item["SK"]} for item in copies if item.get("has_results")]
+        whole = {(item["PK"], item["SK"]): item for item in self._dynamo.batch_get(self._table, wanted)} \
+            if wanted else {}
+        return [_job(whole.get((item["PK"], item["SK"]), item)) for item in copies]

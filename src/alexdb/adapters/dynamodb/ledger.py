@@ -22,6 +22,7 @@ from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
+from alexdb.adapters.dynamodb.hot import HotInstruments
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.errors import BackendError, ConflictError, NotFoundError
 from alexdb.domain.instants import instant_text, utcnow
@@ -31,7 +32,7 @@ from alexdb.ports import Rows
 
 ZERO = Decimal(0)
 CASH_HEAD = "CASH"
-SPLITS = "SPLITS"
+SPLITS = keys.INSTRUMENT_SPLITS
 
 
 def cash_sk(at_text: str, seq: int) -> str:
@@ -115,8 +116,8 @@ def _split(symbol: str, entry: dict[str, Any]) -> Split:
 class DynamoSplits:
     """SplitRecords on DynamoDB."""
 
-    def __init__(self, dynamo: Dynamo, instruments_table: str, users_table: str) -> None:
-        self._dynamo, self._instruments, self._users = dynamo, instruments_table, users_table
+    def __init__(self, dynamo: Dynamo, instruments_table: str, users_table: str, hot: HotInstruments) -> None:
+        self._dynamo, self._instruments, self._users, self._hot = dynamo, instruments_table, users_table, hot
 
     def insert_split(self, split: Split) -> tuple[uuid.UUID, datetime] | None:
         """Check the holders index, then add the split to the symbol's SPLITS item (conditioned on its version)."""
@@ -147,6 +148,7 @@ class DynamoSplits:
                              "ExpressionAttributeValues": {":v": version}} if version else {})}}]
             try:
                 self._dynamo.transact(actions)
+                self._hot.forget([split.symbol])
             except TransactionCanceledError as exc:
                 if exc.codes[0] == "ConditionalCheckFailed":
                     raise NotFoundError("instrument", split.symbol) from exc
@@ -156,6 +158,11 @@ class DynamoSplits:
         raise BackendError(f"splits of {split.symbol}: too much contention, gave up")
 
     def splits_of(self, symbols: Sequence[str]) -> dict[str, list[Split]]:
-        """Each symbol's splits, oldest first: one BatchGetItem per 100 symbols."""
+        """Each symbol's splits for a view, oldest first, from the hot-item cache (hot.py: its bound)."""
+        found = self._hot.items(symbols, (SPLITS,)).values()
+        return {item["PK"]: [_split(item["PK"], entry) for entry in item["splits"]] for item in found}
+
+    def splits_now(self, symbols: Sequence[str]) -> dict[str, list[Split]]:
+        """Each symbol's splits as stored now, for a trade: one strongly consistent BatchGetItem per 100."""
         found = self._dynamo.batch_get(self._instruments, [{"PK": symbol, "SK": SPLITS} for symbol in symbols])
         return {item["PK"]: [_split(item["PK"], entry) for entry in item["splits"]] for item in found}

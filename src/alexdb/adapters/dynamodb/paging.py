@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -40,6 +41,33 @@ def query_rows(dynamo: Dynamo, table: str, convert: Callable[[dict[str, Any]], T
     last = items[-1]
     names = _key_names(request, table_key)
     return [convert(item) for item in items], {name: _plain(last[name]) for name in names if name in last}
+
+
+def sharded_rows(dynamo: Dynamo, table: str, convert: Callable[[dict[str, Any]], T], size: int,
+                 after: Bookmark | None, index: str, partitions: Sequence[str]) -> tuple[list[T], Bookmark | None]:
+    """Up to size items of a sharded index key in sort-key order after a position: the shards' pages
+    (each up to size, read concurrently) merged. The position is the last sort key returned, so it holds
+    whichever shard a later item lands in."""
+    spec = INDEXES[index]
+    if after is not None and not (isinstance(after, dict) and set(after) == {"after"}
+                                  and isinstance(after["after"], str)):
+        raise ValidationError("cursor", after, "not a position of this list")
+
+    def shard_page(partition: str) -> tuple[list[dict[str, Any]], Bookmark | None]:
+        condition, values, names = "#pk = :pk", {":pk": partition}, {"#pk": spec.hash_key}
+        if after is not None:
+            condition, values = condition + " AND #sk > :after", {**values, ":after": after["after"]}
+            names["#sk"] = spec.range_key
+        return query_rows(dynamo, table, lambda item: item, size, None, IndexName=index,
+                          KeyConditionExpression=condition, ExpressionAttributeNames=names,
+                          ExpressionAttributeValues=values)
+
+    with ThreadPoolExecutor(max_workers=len(partitions)) as pool:
+        pages = list(pool.map(shard_page, partitions))
+    merged = sorted((item for items, _ in pages for item in items), key=lambda item: item[spec.range_key])
+    more = len(merged) > size or any(position is not None for _, position in pages)
+    page = merged[:size]
+    return [convert(item) for item in page], {"after": page[-1][spec.range_key]} if more and page else None
 
 
 def _plain(value: Any) -> str | int:

@@ -17,7 +17,9 @@ from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
+from alexdb.adapters.dynamodb.hot import HotInstruments
 from alexdb.adapters.dynamodb.imports import MARK, Importer, committed, current_item, held_state, marked
+from alexdb.adapters.dynamodb.ledger import DynamoSplits
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.errors import BackendError, ConflictError, NotFoundError, ValidationError
 from alexdb.domain.ids import new_id
@@ -25,7 +27,7 @@ from alexdb.domain.instants import instant_text, utcnow
 from alexdb.domain.models import Position, PositionChange
 from alexdb.domain.paging import Bookmark
 from alexdb.domain.trading import HeldState, Mutation, Plan, Planned, change_instant
-from alexdb.ports import ChangeColumns, Rows, SplitRecords
+from alexdb.ports import ChangeColumns, Rows
 
 ZERO = Decimal(0)
 PARALLEL = 16
@@ -41,8 +43,10 @@ def _change(item: dict[str, Any]) -> PositionChange:
 class DynamoPositionStore:
     """The DynamoDB primitives behind db.positions."""
 
-    def __init__(self, dynamo: Dynamo, table: str, instruments_table: str, splits: SplitRecords) -> None:
+    def __init__(self, dynamo: Dynamo, table: str, instruments_table: str, splits: DynamoSplits,
+                 hot: HotInstruments) -> None:
         self._dynamo, self._table, self._instruments, self._splits = dynamo, table, instruments_table, splits
+        self._hot = hot
         self.imports = Importer(dynamo, table, self._checks, self._history_item, splits, instruments_table)
 
     def _history_item(self, account_id: uuid.UUID, change: Planned, version: int) -> dict[str, Any]:
@@ -92,7 +96,7 @@ class DynamoPositionStore:
                 continue
             version, state = committed(current), held_state(current)
             instant = change_instant(symbol, at, state.last, utcnow())
-            change = mutation(state, instant, self._splits.splits_of([symbol]).get(symbol, []))
+            change = mutation(state, instant, self._splits.splits_now([symbol]).get(symbol, []))
             history = self._history_item(account_id, change, version + 1)
             checks = self._checks(account_id, [symbol] if version == 0 else [])
             try:
@@ -127,12 +131,11 @@ class DynamoPositionStore:
         return {item["symbol"]: held_state(item) for item in self._current_items(account_id) if committed(item)}
 
     def current(self, account_id: uuid.UUID) -> list[tuple[Position, HeldState]]:
-        """Holdings with a non-zero quantity, joined with their instrument (one Query, one BatchGetItem)."""
+        """Holdings with a non-zero quantity, joined with their instrument (one Query, cached instrument items)."""
         items = [item for item in self._current_items(account_id) if committed(item) and item["quantity"] != ZERO]
         if not items:
             return []
-        wanted = [{"PK": item["symbol"], "SK": sk} for item in items for sk in (keys.INSTRUMENT_META, "PRICE")]
-        found = {(i["PK"], i["SK"]): i for i in self._dynamo.batch_get(self._instruments, wanted)}
+        found = self._hot.items([item["symbol"] for item in items])
         return sorted(((Position(
             account_id=account_id, symbol=item["symbol"], quantity=item["quantity"], updated_at=item["updated_at"],
             instrument_name=found[item["symbol"], keys.INSTRUMENT_META]["name"],

@@ -1,4 +1,4 @@
-"""The speed layer's data on DynamoDB (seed 002): alert_configurations (SymbolIndex, UserIndex),
+"""The speed layer's data on DynamoDB (seed 002): alert_configurations (AlertsBySymbol, UserIndex),
 realtime_ticks (symbol / timestamp, TTL 24 h) and alert_notifications_history (user_id / triggered_at#id)."""
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
 from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.adapters.dynamodb.deliveries import DynamoRecorder
 from alexdb.adapters.dynamodb.paging import query_rows
-from alexdb.domain.alerts import TICK_TTL_MS, Alert, Notification, Tick
-from alexdb.domain.instants import instant_text, now_ms
+from alexdb.domain.alerts import Alert, AlertSettings, Notification
+from alexdb.domain.instants import instant_text
 from alexdb.domain.paging import Bookmark
 from alexdb.domain.speed_rules import SETTINGS
 from alexdb.domain.speed_state import Pending
-from alexdb.domain.ticks import TickRow
 from alexdb.ports import Rows
 
 ALERT_KEY = ("alert_id",)
@@ -68,10 +67,19 @@ class DynamoAlerts:
                           ScanIndexForward=False, KeyConditionExpression="user_id = :u",
                           ExpressionAttributeValues={":u": user_id})
 
+    def settings_page(self, symbol: str, after: Bookmark | None, size: int) -> Rows:
+        """Alerts' settings on a symbol, by user: one Query of AlertsBySymbol per page."""
+        return query_rows(self._dynamo, self._table, lambda item: load(AlertSettings, item), size, after, ALERT_KEY,
+                          IndexName="AlertsBySymbol", KeyConditionExpression="symbol = :s",
+                          ExpressionAttributeValues={":s": symbol})
+
     def symbol_page(self, symbol: str, after: Bookmark | None, size: int) -> Rows:
-        """Alerts on a symbol, by user: one Query of SymbolIndex per page."""
-        return query_rows(self._dynamo, self._table, _alert, size, after, ALERT_KEY, IndexName="SymbolIndex",
-                          KeyConditionExpression="symbol = :s", ExpressionAttributeValues={":s": symbol})
+        """Alerts on a symbol, by user: a page of AlertsBySymbol, completed from the table (one BatchGetItem)."""
+        settings, position = self.settings_page(symbol, after, size)
+        found = {item["alert_id"]: item for item in self._dynamo.batch_get(
+            self._table, [{"alert_id": str(alert.alert_id)} for alert in settings])} if settings else {}
+        # An alert deleted since the index was read has no item: it is left out, as a later read would.
+        return [_alert(found[str(a.alert_id)]) for a in settings if str(a.alert_id) in found], position
 
     def record_notifications(self, pending: Sequence[Pending]) -> list[Notification]:
         """Record each not recorded yet with its alert's bookkeeping (see deliveries.DynamoRecorder)."""
@@ -101,32 +109,3 @@ class DynamoNotifications:
     def claim(self, notification: Notification, until: datetime) -> bool:
         """Move a due delivery's next attempt, if still as read."""
         return self._recorder.claim(notification, until)
-
-
-class DynamoTicks:
-    """db.ticks on DynamoDB: TTL deletes ticks 24 hours on, and reads leave expired ones out before that."""
-
-    def __init__(self, dynamo: Dynamo, table: str) -> None:
-        self._dynamo, self._table = dynamo, table
-
-    def write_ticks(self, ticks: Sequence[TickRow]) -> None:
-        """BatchWriteItem; the last tick of a symbol in one millisecond wins (a batch may not name a key twice)."""
-        items = {(t.symbol, t.timestamp): {**t._asdict(), "ttl": (t.timestamp + TICK_TTL_MS) // 1000}
-                 for t in ticks}
-        self._dynamo.batch_write(self._table, puts=list(items.values()))
-
-    def tick_page(self, symbol: str, start_ms: int, end_ms: int, newest_first: bool, after: Bookmark | None,
-                  size: int) -> Rows:
-        """Live ticks with start_ms <= timestamp <= end_ms; the key condition leaves expired ones out."""
-        low = max(start_ms, now_ms() - TICK_TTL_MS + 1)
-        if low > end_ms:
-            return [], None
-        return query_rows(self._dynamo, self._table, lambda item: load(Tick, item), size, after,
-                          ("symbol", "timestamp"), ScanIndexForward=not newest_first, ConsistentRead=True,
-                          KeyConditionExpression="symbol = :s AND #t BETWEEN :low AND :high",
-                          ExpressionAttributeNames={"#t": "timestamp"},
-                          ExpressionAttributeValues={":s": symbol, ":low": low, ":high": end_ms})
-
-    def purge_expired(self) -> int:
-        """Nothing to do: DynamoDB's TTL deletes expired ticks, and reads already leave them out."""
-        return 0

@@ -20,6 +20,16 @@ class Index:
     hash_key: str
     range_key: str
     local: bool = False
+    # None projects every attribute; otherwise the keys and these attributes only (() is KEYS_ONLY).
+    projection: tuple[str, ...] | None = None
+
+    def projection_request(self) -> dict[str, Any]:
+        """The Projection of a CreateTable or UpdateTable request."""
+        if self.projection is None:
+            return {"ProjectionType": "ALL"}
+        if not self.projection:
+            return {"ProjectionType": "KEYS_ONLY"}
+        return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(self.projection)}
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ class TableSpec:
         }
         for kind, local in (("GlobalSecondaryIndexes", False), ("LocalSecondaryIndexes", True)):
             indexes = [
-                {"IndexName": i.name, "Projection": {"ProjectionType": "ALL"},
+                {"IndexName": i.name, "Projection": i.projection_request(),
                  "KeySchema": [{"AttributeName": i.hash_key, "KeyType": "HASH"},
                                {"AttributeName": i.range_key, "KeyType": "RANGE"}]}
                 for i in self.indexes if i.local is local
@@ -71,19 +81,29 @@ class TableSpec:
         return request
 
 
+# What the job indexes copy: everything but the agents' result payloads, and a flag saying whether the job
+# has any (only those jobs are read again from the table to be listed whole).
+JOB_SUMMARY = ("id", "clerk_user_id", "job_type", "status", "request_payload", "error_message", "created_at",
+               "started_at", "completed_at", "updated_at", "has_results")
+
 USERS = TableSpec(
     role="users", default_name="alex-users-data", hash_key="PK", range_key="SK",
     indexes=(
-        # Seed 001: jobs of a status, then by user and time (GSI1SK USER#<id>#<created>).
-        Index("GSI1", "GSI1PK", "GSI1SK"),
-        # Jobs of a status in creation order (the work queue), and the user directory.
-        Index("GSI2", "GSI2PK", "GSI2SK"),
+        # The user directory, in 16 shards (DIRPK USERS#<nn>, DIRSK <id>): no key holds every user.
+        Index("Directory", "DIRPK", "DIRSK"),
+        # The work queue: jobs of a status in creation order, in 16 shards (QPK JOBS#<status>#<nn>,
+        # QSK <created>#<uuid>). Without the agents' result payloads: a status change writes a small copy.
+        Index("JobQueue", "QPK", "QSK", projection=JOB_SUMMARY),
+        # A user's jobs of one status, newest first (UJPK USER#<id>#<status>, UJSK <created>#<uuid>).
+        Index("UserJobs", "UJPK", "UJSK", projection=JOB_SUMMARY),
         # An account's position history in time order across symbols (HISTORY items only).
         Index("LSI1", "PK", "LSI1SK", local=True),
         # Who holds a symbol, by last change (CURRENT items only): a split checks no change is after it.
         Index("HoldersIndex", "GSI3PK", "GSI3SK"),
     ),
 )
+# Indexes of earlier designs that `alexdb migrate` deletes once the data no longer needs them.
+RETIRED_INDEXES = {"users": ("GSI1", "GSI2"), "alerts": ("SymbolIndex",)}
 
 INSTRUMENTS = TableSpec(
     role="instruments", default_name="alex-instruments", hash_key="PK", range_key="SK",
@@ -103,9 +123,16 @@ CHAT = TableSpec(
 )
 
 # The speed layer (seed 002).
+ALERT_SETTINGS = ("condition_type", "condition", "notification_method", "enabled", "cooldown_seconds",
+                  "created_at", "updated_at", "armed_at")
 ALERTS = TableSpec(
     role="alerts", default_name="alert_configurations", hash_key="alert_id", range_key=None,
-    indexes=(Index("SymbolIndex", "symbol", "user_id"), Index("UserIndex", "user_id", "created_at")),
+    indexes=(
+        # An ingestor's load of a symbol's alerts: the settings only, so recording a trigger (last_triggered,
+        # trigger_count) writes no copy here; a burst of 20,000 triggers on SPY is no burst on key SPY.
+        Index("AlertsBySymbol", "symbol", "user_id", projection=ALERT_SETTINGS),
+        Index("UserIndex", "user_id", "created_at"),
+    ),
 )
 TICKS = TableSpec(
     role="ticks", default_name="realtime_ticks", hash_key="symbol", range_key="timestamp", indexes=(),

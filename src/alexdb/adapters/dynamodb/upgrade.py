@@ -7,27 +7,36 @@ Three steps, each safe to run again:
    average cost is replayed from its history's recorded prices (trades recorded before the ledger moved
    no cash, so their trade cash stays 0);
 3. alerts, once (a second SCHEMA item records it): each alert gets armed_at = updated_at, so restarted
-   ingestors do not fire a level alert that already held when it was loaded before the upgrade.
+   ingestors do not fire a level alert that already held when it was loaded before the upgrade;
+4. daily closes, once (a third SCHEMA item): each symbol's day gets its close item from its price points;
+5. sharded keys, once (a fourth SCHEMA item): each user gets its Directory keys and each job its UserJobs
+   and JobQueue keys, and then the indexes they replace (RETIRED_INDEXES) are deleted.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo
+from alexdb.adapters.dynamodb.closes import DailyCloses
+from alexdb.adapters.dynamodb.jobs import RESULTS, index_keys
 from alexdb.adapters.dynamodb.ledger import CASH_HEAD, movement_actions
 from alexdb.adapters.dynamodb.tables import TableSpec
 from alexdb.domain.errors import BackendError
 from alexdb.domain.ledger import PlannedCash
+from alexdb.domain.models import PricePoint
 from alexdb.domain.trading import moved_cost
 
-VERSION = "dynamodb-3"
+VERSION = "dynamodb-4"
 SCHEMA_KEY = {"PK": "SCHEMA", "SK": "VERSION"}
 SPEED_KEY = {"PK": "SCHEMA", "SK": "SPEED"}  # the speed layer's step, done once
+CLOSES_KEY = {"PK": "SCHEMA", "SK": "CLOSES"}  # the daily closes' step, done once
+SHARDS_KEY = {"PK": "SCHEMA", "SK": "SHARDS"}  # the sharded index keys' step, done once
 ZERO = Decimal(0)
 
 
@@ -96,6 +105,73 @@ def upgrade_alerts(dynamo: Dynamo, table: str, alerts: str) -> list[str]:
                                    {":v": item["updated_at"]}, "updated_at = :v") is not None
     dynamo.put(table, {**SPEED_KEY, "version": VERSION})
     return [f"marked {marked} alerts as checked on arrival in {alerts}"]
+
+
+def upgrade_closes(dynamo: Dynamo, table: str, instruments: str) -> list[str]:
+    """Give every day of every symbol's price history its close item, unless this was done already."""
+    if dynamo.get(table, CLOSES_KEY) is not None:
+        return []
+    read = [0]
+
+    def points() -> Iterator[PricePoint]:  # streamed: only the newest point of each symbol and day is kept
+        for item in dynamo.scan(instruments, ProjectionExpression="PK, SK, price"):
+            if "#" not in item["PK"] and item["SK"][:1].isdigit():
+                read[0] += 1
+                yield PricePoint.model_construct(symbol=item["PK"], price=item["price"],
+                                                 at=datetime.fromisoformat(item["SK"]))
+
+    DailyCloses(dynamo, instruments).advance(points())
+    dynamo.put(table, {**CLOSES_KEY, "version": VERSION})
+    return [f"recorded the daily closes of {read[0]} price points in {instruments}"]
+
+
+def upgrade_index_keys(dynamo: Dynamo, table: str) -> list[str]:
+    """Give users and jobs the keys of the sharded indexes (and drop the old ones), unless done already."""
+    if dynamo.get(table, SHARDS_KEY) is not None:
+        return []
+    moved = 0
+    for item in dynamo.scan(table, FilterExpression="attribute_exists(GSI2PK) OR attribute_exists(GSI1PK)"):
+        values: dict[str, Any]
+        if item["SK"] == keys.META and item["PK"].startswith("USER#"):
+            values = keys.directory_keys(item["PK"].removeprefix("USER#"))
+        elif item["SK"].startswith("JOB#"):
+            values = {**index_keys(item["clerk_user_id"], item["status"], item["created_at"], item["id"]),
+                      "has_results": any(item.get(name) for name in RESULTS)}
+        else:
+            continue
+        # Conditional on the old keys: an item changed since it was scanned keeps what its writer gave it.
+        moved += dynamo.update_if(
+            table, {"PK": item["PK"], "SK": item["SK"]},
+            "SET " + ", ".join(f"#{n} = :{n}" for n in values) + " REMOVE GSI1PK, GSI1SK, GSI2PK, GSI2SK",
+            {f"#{n}": n for n in values}, {f":{n}": v for n, v in values.items()},
+            "attribute_exists(PK)") is not None
+    dynamo.put(table, {**SHARDS_KEY, "version": VERSION})
+    return [f"gave {moved} users and jobs their sharded index keys in {table}"]
+
+
+def retire_indexes(dynamo: Dynamo, name: str, retired: Sequence[str]) -> list[str]:
+    """Delete the indexes an earlier design had and this one replaced (after their data has moved)."""
+    present = {index["IndexName"] for index in (dynamo.describe(name) or {}).get("GlobalSecondaryIndexes", [])}
+    done = []
+    for index_name in retired:
+        if index_name in present:
+            _wait_for_table(dynamo, name)
+            dynamo.client.update_table(TableName=name,
+                                       GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index_name}}])
+            _wait_for_table(dynamo, name)
+            done.append(f"deleted index {index_name} of {name}")
+    return done
+
+
+def _wait_for_table(dynamo: Dynamo, name: str, patience_s: float = 600.0) -> None:
+    deadline = time.monotonic() + patience_s
+    while time.monotonic() < deadline:
+        table = dynamo.describe(name) or {}
+        busy = [i["IndexName"] for i in table.get("GlobalSecondaryIndexes", []) if i.get("IndexStatus") != "ACTIVE"]
+        if table.get("TableStatus") == "ACTIVE" and not busy:
+            return
+        time.sleep(1.0)
+    raise BackendError(f"{name} is still being changed after {patience_s:.0f} s: run `alexdb migrate` again later")
 
 
 def _open_ledger(dynamo: Dynamo, table: str, account: dict[str, Any]) -> int:

@@ -1,4 +1,4 @@
-"""Users on DynamoDB: USER#<id> / METADATA, listed through the GSI2 user directory."""
+"""Users on DynamoDB: USER#<id> / METADATA, listed through the Directory index (16 shards)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.accounts import DynamoAccounts
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.adapters.dynamodb.codec import dump, load
-from alexdb.adapters.dynamodb.paging import query_rows
+from alexdb.adapters.dynamodb.paging import sharded_rows
 from alexdb.domain.instants import instant_text, utcnow
 from alexdb.domain.models import User
 from alexdb.domain.paging import Bookmark
@@ -33,7 +33,7 @@ class DynamoUsers:
         return {"PK": keys.user_pk(clerk_user_id), "SK": keys.META}
 
     def _item(self, user: User) -> dict[str, Any]:
-        return dump(user, **self._key(user.clerk_user_id), GSI2PK=keys.USER_DIRECTORY, GSI2SK=user.clerk_user_id)
+        return dump(user, **self._key(user.clerk_user_id), **keys.directory_keys(user.clerk_user_id))
 
     def get_user(self, clerk_user_id: str) -> User | None:
         """The live user, or None."""
@@ -51,7 +51,7 @@ class DynamoUsers:
 
     def delete_user(self, clerk_user_id: str) -> bool:
         """Mark, then delete accounts, jobs and the user item (resumable: a marked user is finished)."""
-        marked = self._dynamo.update_if(self._table, self._key(clerk_user_id), "SET #d = :now REMOVE GSI2PK, GSI2SK",
+        marked = self._dynamo.update_if(self._table, self._key(clerk_user_id), "SET #d = :now REMOVE DIRPK, DIRSK",
                                         {"#d": keys.DELETING}, {":now": instant_text(utcnow())}, "attribute_exists(PK)")
         if marked is None:
             return False
@@ -73,8 +73,7 @@ class DynamoUsers:
         return True
 
     def user_page(self, after: Bookmark | None, size: int) -> tuple[list[User], Bookmark | None]:
-        """Users by Clerk id: one Query of the GSI2 directory (a user being deleted has left it)."""
-        return query_rows(self._dynamo, self._table, lambda item: load(User, item), size, after,
-                          IndexName="GSI2", KeyConditionExpression="#pk = :pk",
-                          ExpressionAttributeNames={"#pk": "GSI2PK"},
-                          ExpressionAttributeValues={":pk": keys.USER_DIRECTORY})
+        """Users by Clerk id: the directory's 16 shards queried at once and merged (a user being deleted
+        has left it)."""
+        return sharded_rows(self._dynamo, self._table, lambda item: load(User, item), size, after, "Directory",
+                            keys.directory_shards())

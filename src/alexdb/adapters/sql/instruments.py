@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy import Row, and_, func, insert, or_, select, union_all, update
 
 from alexdb.adapters.sql.bulk import instant_text_column, text_instant_columns
 from alexdb.adapters.sql.engine import UnitOfWork
@@ -135,13 +135,18 @@ class SqlInstruments:
         with self._uow.begin() as conn:
             return {row.symbol: _point(row) for row in conn.execute(statement)}
 
-    def price_points_until(self, symbols: Sequence[str], end: datetime) -> Columns:
-        """(symbol, instant text, price) of every price of these symbols up to end, in time order."""
-        p = price_history
+    def price_points_at(self, symbols: Sequence[str], instants: Sequence[datetime]) -> Columns:
+        """(symbol, instant text, price): each symbol's last price at or before the first instant, then every
+        price up to the last instant, in time order (one statement; the (symbol, at) key serves both parts)."""
+        p, first, last = price_history, instants[0], instants[-1]
         with self._uow.begin() as conn:
-            statement = (
-                select(p.c.symbol, instant_text_column(conn, p.c.at), p.c.price)
-                .where(p.c.symbol.in_(list(symbols)), p.c.at <= end)
-                .order_by(p.c.at)
-            )
+            floor = (select(p.c.symbol, func.max(p.c.at).label("at"))
+                     .where(p.c.symbol.in_(list(symbols)), p.c.at <= first).group_by(p.c.symbol).subquery())
+            at = instant_text_column(conn, p.c.at).label("at_text")
+            opening = (select(p.c.symbol, at, p.c.price)
+                       .join(floor, and_(p.c.symbol == floor.c.symbol, p.c.at == floor.c.at)))
+            rest = select(p.c.symbol, at, p.c.price).where(p.c.symbol.in_(list(symbols)), p.c.at > first,
+                                                           p.c.at <= last)
+            union = union_all(opening, rest).subquery()
+            statement = select(union.c.symbol, union.c.at_text, union.c.price).order_by(union.c.at_text)
             return text_instant_columns(conn, statement)

@@ -74,6 +74,10 @@ class SqlAlerts:
         with self._uow.begin() as conn:
             return keyset_rows(conn, statement, keys, size, after, _alert)
 
+    def settings_page(self, symbol: str, after: Bookmark | None, size: int) -> Rows:
+        """Alerts' settings on a symbol, by user (a row holds both: the same read as symbol_page)."""
+        return self.symbol_page(symbol, after, size)
+
     def record_notifications(self, pending: Sequence[Pending]) -> list[Notification]:
         """Record notifications and their alerts' bookkeeping in one transaction; see record_pending."""
         with self._uow.begin(write=True) as conn:

@@ -1,0 +1,197 @@
+"""A capacity model of the DynamoDB design: a workload's peak load on each hot key, and its monthly bill.
+
+DynamoDB serves at most 3,000 read and 1,000 write units a second on one partition (and an index
+partition), and Kinesis 1,000 records a second on one shard. Whether a design holds at scale is a
+question about its hottest keys: here, the ones a popular symbol (SPY), a population (all users) or a
+status (all pending jobs) would gather. The model names each, says which operations reach it and how
+often at the workload's peak, and multiplies by the units one call of each operation costs there. Those
+units are not constants: `services/metering.py` measures them on DynamoDB Local (per table and index,
+as DynamoDB reports them), and `alexdb capacity` reads the measured profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+READ_LIMIT, WRITE_LIMIT, RECORD_LIMIT = 3000.0, 1000.0, 1000.0  # per partition / per Kinesis shard, a second
+SECONDS_A_DAY, SECONDS_A_MONTH = 86_400.0, 2_592_000.0
+SHARDS = 16  # Directory and JobQueue shards (adapters/dynamodb/keys.py)
+OUTBOX_SHARDS = 128  # the delivery outbox's shards (adapters/dynamodb/deliveries.py): a burst's writes spread
+MEASURED_RECORD_TRADES = 500  # the trades of the record the "tick" operation is measured with (metering.py)
+TRADING_SECONDS = 6.5 * 3600  # a trading day: bars, cursors and ticks happen then
+
+Units = tuple[float, float]
+"""Read and write units of one call on one resource."""
+Profile = Mapping[str, Mapping[str, Units]]
+"""Operation -> resource ("users", "users/HoldersIndex", ...) -> units of one call, as measured."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the users do. The defaults are the internet-scale scenario: a million users, SPY at its open."""
+
+    users: int = 1_000_000
+    accounts_per_user: int = 3
+    holdings_per_account: int = 20
+    views_per_user_per_day: float = 4.0
+    series_per_user_per_day: float = 1.0
+    trades_per_user_per_day: float = 0.2
+    new_users_per_day: float = 10_000.0
+    hot_holder_share: float = 0.5  # share of accounts that hold the hot symbol
+    hot_trade_share: float = 0.05  # share of the users' trades that are in the hot symbol
+    hot_trades_per_second: float = 5_000.0  # the market's trades of the hot symbol at the open
+    hot_alerts: int = 200_000
+    trigger_burst: float = 20_000.0  # the hot symbol's triggers recorded in one second
+    sessions_per_day: float = 1_000_000.0
+    messages_per_session: float = 20.0
+    seconds_between_messages: float = 10.0  # within one conversation
+    jobs_per_day: float = 200_000.0
+    symbols: int = 10_000
+    market_trades_per_day: float = 200_000_000.0  # every symbol's trades together
+    market_trades_per_record: float = 20.0  # most symbols trade far less than SPY: small records
+    triggers_per_day: float = 1_000_000.0
+    spike: float = 10.0  # peak over the day's average rate (views, series, trades, messages, jobs, sign-ups)
+    processes: int = 1_000  # API processes, each with its own hot-item cache (hot.py)
+    price_cache_seconds: float = 5.0
+    ingestors: int = 2  # ingest processes on the hot symbol's shard (parallelization factor)
+    ingest_batches_per_second: float = 5.0  # per ingestor
+    alert_reload_seconds: float = 30.0
+    ticks_per_record: float = 500.0  # trades of the hot symbol per producer record (100 ms at 5,000 a second)
+
+    def peak(self, per_day: float) -> float:
+        """A daily total as a rate a second at the peak."""
+        return per_day / SECONDS_A_DAY * self.spike
+
+
+@dataclass(frozen=True)
+class KeyLoad:
+    """One hot key: its peak reads and writes a second (records for Kinesis) against its limits."""
+
+    resource: str
+    key: str
+    reads: float
+    writes: float
+    read_limit: float = READ_LIMIT
+    write_limit: float = WRITE_LIMIT
+    why: str = ""
+
+    @property
+    def over(self) -> bool:
+        """True when either rate is past its limit."""
+        return self.reads > self.read_limit or self.writes > self.write_limit
+
+
+@dataclass(frozen=True)
+class CapacityPlan:
+    """The hot keys and the month's read and write units and cost per table."""
+
+    keys: list[KeyLoad]
+    monthly: dict[str, Units]  # table -> (read units, write units) in a month
+    costs: dict[str, Decimal]  # table -> USD
+
+
+def _units(profile: Profile, operation: str, resource: str) -> Units:
+    return tuple(profile.get(operation, {}).get(resource, (0.0, 0.0)))  # type: ignore[return-value]
+
+
+def hot_keys(w: Workload, profile: Profile) -> list[KeyLoad]:
+    """Every key the design concentrates load on, at the workload's peak."""
+
+    def u(operation: str, resource: str) -> Units:
+        return _units(profile, operation, resource)
+
+    views = w.peak(w.users * w.views_per_user_per_day)
+    series = w.peak(w.users * w.series_per_user_per_day)
+    trades = w.peak(w.users * w.trades_per_user_per_day)
+    hot_trades = trades * w.hot_trade_share
+    held = w.accounts_per_user * w.hot_holder_share  # accounts of a user that hold the hot symbol
+    # A view reads each held symbol's instrument items; each process reads them at most once per bound
+    # (eventually consistent: half the units measured with strong reads).
+    uncached = views * held * u("view", "instruments")[0]
+    cached = w.processes * u("view", "instruments")[0] / 2 / w.price_cache_seconds
+    ingest = w.ingestors * w.ingest_batches_per_second
+    burst = w.trigger_burst
+    jobs = w.peak(w.jobs_per_day)
+    records = w.hot_trades_per_second / w.ticks_per_record
+    return [
+        KeyLoad("instruments", "SPY (META, PRICE, SPLITS, CURSOR, points)",
+                min(uncached, cached) + hot_trades * u("trade", "instruments")[0]
+                + ingest * u("cursor", "instruments")[0],
+                u("bar", "instruments")[1] + ingest * u("cursor", "instruments")[1],
+                why="views (cached per process), trades' split check, ingest cursors, one bar a second"),
+        KeyLoad("instruments", "SPY#D (daily closes)", series * held * u("series", "instruments")[0],
+                u("bar", "instruments")[1] / 2, why="5-year daily series of the accounts holding SPY"),
+        KeyLoad("users/HoldersIndex", "HOLDING#SPY", 0.0, hot_trades * u("trade", "users/HoldersIndex")[1],
+                why="every trade of SPY moves its holder's copy"),
+        KeyLoad("users/Directory", "USERS#nn (one of 16)", 0.0,
+                w.peak(w.new_users_per_day) * u("create_user", "users/Directory")[1] / SHARDS, why="sign-ups"),
+        KeyLoad("users/JobQueue", "JOBS#<status>#nn (one of 16)", jobs * u("claim", "users/JobQueue")[0],
+                jobs * u("job", "users/JobQueue")[1] / SHARDS,
+                why="each claim reads every shard; a job's status changes write its shard"),
+        KeyLoad("users", f"OUTBOX#nn (one of {OUTBOX_SHARDS})", 0.0, burst * u("trigger", "users")[1] / OUTBOX_SHARDS,
+                why="a burst of triggers: each delivery's outbox item put, then deleted"),
+        KeyLoad("alerts/AlertsBySymbol", "SPY",
+                w.ingestors * w.hot_alerts * u("alert_load", "alerts/AlertsBySymbol")[0] / w.alert_reload_seconds,
+                burst * u("trigger", "alerts/AlertsBySymbol")[1],
+                why="ingestors reload SPY's alerts; triggers write no copy here"),
+        KeyLoad("ticks", "SPY", 0.0, records * u("tick", "ticks")[1],
+                why="SPY's trades at its open, a compressed item per record (measured with 500 trades)"),
+        KeyLoad("kinesis", "SPY's shard (records)", 0.0, records, read_limit=0.0, write_limit=RECORD_LIMIT,
+                why="the producer's records: SPY's trades of each 100 ms as one"),
+        KeyLoad("chat", "SESSION#<id>", 0.0, u("chat_append", "chat")[1] / w.seconds_between_messages,
+                why="one conversation"),
+        KeyLoad("chat/UserSessionsIndex", "USER#<id>", 0.0,
+                u("chat_append", "chat/UserSessionsIndex")[1] / w.seconds_between_messages,
+                why="one conversation's recency, coalesced to a minute"),
+        KeyLoad("users", "ACCOUNT#<id>", 0.0, max(1.0, trades / w.users * w.spike) * u("trade", "users")[1],
+                why="one account's trades"),
+    ]
+
+
+def _average_calls(w: Workload) -> dict[str, float]:
+    """Average calls a second of each operation over a day (trading work over the trading day's share)."""
+    account_views = w.users * w.accounts_per_user / SECONDS_A_DAY
+    return {
+        "view": account_views * w.views_per_user_per_day,
+        "series": account_views * w.series_per_user_per_day,
+        "trade": w.users * w.trades_per_user_per_day / SECONDS_A_DAY,
+        "chat_append": w.sessions_per_day * w.messages_per_session / SECONDS_A_DAY,
+        "job": w.jobs_per_day / SECONDS_A_DAY,
+        "claim": w.jobs_per_day / SECONDS_A_DAY,
+        "create_user": w.new_users_per_day / SECONDS_A_DAY,
+        "tick": w.market_trades_per_day / w.market_trades_per_record / SECONDS_A_DAY,
+        "bar": w.symbols * TRADING_SECONDS / 60 / SECONDS_A_DAY,  # a bar a minute per symbol
+        "cursor": w.symbols * TRADING_SECONDS / SECONDS_A_DAY,  # an advance a second per symbol
+        "trigger": w.triggers_per_day / SECONDS_A_DAY,
+    }
+
+
+def plan(w: Workload, profile: Profile, write_price: Decimal = Decimal("0.625"),
+         read_price: Decimal = Decimal("0.125")) -> CapacityPlan:
+    """The hot keys, and the month's units and on-demand cost per table (prices in USD per million units)."""
+    monthly: dict[str, list[float]] = {}
+    for operation, rate in _average_calls(w).items():
+        for resource, (read, write) in profile.get(operation, {}).items():
+            table = resource.split("/")[0]
+            reads = rate * read
+            if table == "instruments" and operation in ("view", "series"):
+                reads *= w.holdings_per_account  # measured on one holding
+            if operation == "tick":  # measured on a 500-trade record; a small record is still one unit
+                write = max(1.0, write * w.market_trades_per_record / MEASURED_RECORD_TRADES)
+            if table == "instruments" and operation == "view":
+                # Through each process's cache: whichever is fewer (eventually consistent: half the units).
+                reads = min(reads, w.processes * read / 2 / w.price_cache_seconds)
+            totals = monthly.setdefault(table, [0.0, 0.0])
+            totals[0] += reads * SECONDS_A_MONTH
+            totals[1] += rate * write * SECONDS_A_MONTH
+    units = {table: (read, write) for table, (read, write) in monthly.items()}
+    costs = {table: (Decimal(round(read)) * read_price + Decimal(round(write)) * write_price) / 1_000_000
+             for table, (read, write) in units.items()}
+    return CapacityPlan(hot_keys(w, profile), units, costs)
+
+
+def workload_fields() -> list[str]:
+    """The workload's parameters (for the command line)."""
+    return [f.name for f in fields(Workload)]
