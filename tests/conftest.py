@@ -6,7 +6,8 @@ import os
 import shutil
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -53,28 +54,27 @@ def pg_url() -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def dynamodb_endpoint() -> Iterator[str]:
-    """DynamoDB Local for the whole session, on a free loopback port."""
+def _local_service(name: str, start: Callable[[], AbstractContextManager[str]]) -> Iterator[str]:
+    """A local AWS service for the session (fake credentials), or unavailable(name) with the reason."""
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     try:
-        with dynamodb_local() as endpoint:
+        with start() as endpoint:
             yield endpoint
     except RuntimeError as exc:
-        unavailable("dynamodb", str(exc))
+        unavailable(name, str(exc))
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    """DynamoDB Local for the whole session, on a free loopback port."""
+    yield from _local_service("dynamodb", dynamodb_local)
 
 
 @pytest.fixture(scope="session")
 def kinesis_endpoint() -> Iterator[str]:
     """kinesalite, a local Amazon Kinesis, for the whole session (the tick producer's tests)."""
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    try:
-        with kinesis_local() as endpoint:
-            yield endpoint
-    except RuntimeError as exc:
-        unavailable("kinesis", str(exc))
+    yield from _local_service("kinesis", kinesis_local)
 
 
 @pytest.fixture(scope="session")

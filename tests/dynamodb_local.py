@@ -40,26 +40,33 @@ def dynamodb_local() -> Iterator[str]:
         [java, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
          "-inMemory", "-port", str(port)],
         cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with _serving(process, port, "DynamoDB Local", 60):
+        yield f"127.0.0.1:{port}"
+
+
+@contextmanager
+def _serving(process: subprocess.Popen[bytes], port: int, name: str, patience_s: float) -> Iterator[None]:
+    """Wait until process listens on port (RuntimeError with its last words if it exits or takes too long),
+    and stop it afterwards."""
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + patience_s
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"DynamoDB Local exited: {process.stderr.read().decode()[-500:] if process.stderr else ''}")
+                raise RuntimeError(f"{name} exited: {process.stderr.read().decode()[-500:] if process.stderr else ''}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("DynamoDB Local did not open its port within 60 s") from None
+                    raise RuntimeError(f"{name} did not open its port within {patience_s:.0f} s") from None
                 time.sleep(0.2)
-        yield f"127.0.0.1:{port}"
+        yield
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-
 
 @contextmanager
 def kinesis_local() -> Iterator[str]:
@@ -70,22 +77,5 @@ def kinesis_local() -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen([str(binary), "--port", str(port), "--createStreamMs", "0", "--deleteStreamMs", "0"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"kinesalite exited: {process.stderr.read().decode()[-500:] if process.stderr else ''}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("kinesalite did not open its port within 30 s") from None
-                time.sleep(0.1)
+    with _serving(process, port, "kinesalite", 30):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()

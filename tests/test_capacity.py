@@ -27,7 +27,7 @@ SMALL = Workload(users=86_400, accounts_per_user=2, holdings_per_account=10, vie
                  series_per_user_per_day=1, trades_per_user_per_day=1, hot_holder_share=0.5, hot_trade_share=0.1,
                  hot_trades_per_second=2_000, hot_alerts=1_000, trigger_burst=3_200, spike=2, processes=10,
                  price_cache_seconds=5, ingestors=1, alert_reload_seconds=10, sessions_per_day=0, jobs_per_day=0,
-                 new_users_per_day=0, market_trades_per_day=0, triggers_per_day=0, symbols=0, ticks_per_record=1)
+                 new_users_per_day=0, market_trades_per_day=0, triggers_per_day=0, symbols=1, ticks_per_record=1)
 
 
 def _key(resource: str, start: str) -> KeyLoad:
@@ -36,11 +36,12 @@ def _key(resource: str, start: str) -> KeyLoad:
 
 def test_hot_keys_by_hand() -> None:
     # 86,400 users viewing once a day at twice the average: 2 views a second, each account of the 2 that
-    # holds SPY with probability 1/2: 2 x 1 x 2 RRU = 4 RRU/s uncached; 10 processes x 2 / 2 / 5 s = 2 RRU/s
-    # cached: the fewer, 2. Trades: 2 a second, a tenth in SPY, 0 RRU each on instruments.
-    assert _key("instruments", "SPY (").reads == pytest.approx(2.0)
+    # holds SPY with probability 1/2: 2 x 1 x 2 RRU = 4 RRU/s uncached; cached, 10 processes each reading
+    # PRICE and SPLITS every 5 s and META every 60 s at 0.5 RRU: 10 x 0.5 x (2/5 + 1/60) = 2.083 RRU/s,
+    # the fewer. Trades: 2 a second, a tenth in SPY, 0 RRU each on instruments.
+    assert _key("instruments", "SPY (").reads == pytest.approx(10 * 0.5 * (2 / 5 + 1 / 60))
     # Series: 2 a second x 1 held account x 13 RRU.
-    assert _key("instruments", "SPY#D").reads == pytest.approx(26.0)
+    assert _key("instruments", "SPY#M").reads == pytest.approx(26.0)
     # HoldersIndex: 0.2 SPY trades a second x 4 WRU.
     assert _key("users/HoldersIndex", "HOLDING#SPY").writes == pytest.approx(0.8)
     # The outbox: 3,200 triggers x 4 WRU over the shards.
@@ -61,9 +62,10 @@ def test_monthly_units_and_cost_by_hand() -> None:
     assert result.monthly["users"] == pytest.approx((7 * SECONDS_A_MONTH, 10 * SECONDS_A_MONTH))
     assert result.costs["users"] == (Decimal(round(7 * SECONDS_A_MONTH)) * Decimal("0.125")
                                      + Decimal(round(10 * SECONDS_A_MONTH)) * Decimal("0.625")) / 1_000_000
-    # instruments: views' reads through the cache (10 processes x 2 / 2 / 5 s = 2 RRU/s, fewer than the
-    # 2 x 10 holdings x 2 RRU uncached), series 2 a second x 10 holdings x 13 RRU.
-    assert result.monthly["instruments"] == pytest.approx(((2 + 260) * SECONDS_A_MONTH, 0))
+    # instruments: views' reads through the caches of the one symbol (2.083 RRU/s, as above, fewer than
+    # the 2 x 10 holdings x 2 RRU uncached), series 2 a second x 10 holdings x 13 RRU.
+    cached = 10 * 0.5 * (2 / 5 + 1 / 60)
+    assert result.monthly["instruments"] == pytest.approx(((cached + 260) * SECONDS_A_MONTH, 0))
 
 
 def test_the_default_scenario_has_no_key_over_its_limit() -> None:

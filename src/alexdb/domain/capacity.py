@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
+EVENTUAL_ITEM_READ = 0.5  # an eventually consistent read of an item under 4 KB
 READ_LIMIT, WRITE_LIMIT, RECORD_LIMIT = 3000.0, 1000.0, 1000.0  # per partition / per Kinesis shard, a second
 SECONDS_A_DAY, SECONDS_A_MONTH = 86_400.0, 2_592_000.0
 SHARDS = 16  # Directory and JobQueue shards (adapters/dynamodb/keys.py)
@@ -55,6 +56,7 @@ class Workload:
     spike: float = 10.0  # peak over the day's average rate (views, series, trades, messages, jobs, sign-ups)
     processes: int = 1_000  # API processes, each with its own hot-item cache (hot.py)
     price_cache_seconds: float = 5.0
+    meta_cache_seconds: float = 60.0
     ingestors: int = 2  # ingest processes on the hot symbol's shard (parallelization factor)
     ingest_batches_per_second: float = 5.0  # per ingestor
     alert_reload_seconds: float = 30.0
@@ -96,6 +98,13 @@ def _units(profile: Profile, operation: str, resource: str) -> Units:
     return tuple(profile.get(operation, {}).get(resource, (0.0, 0.0)))  # type: ignore[return-value]
 
 
+def refresh_units(w: Workload) -> float:
+    """Read units a second one process spends keeping one symbol's instrument items in its cache: PRICE and
+    SPLITS once per price bound, META once per name bound, each an eventually consistent read of an item
+    under 4 KB (half a unit; DynamoDB bills an absent item too)."""
+    return EVENTUAL_ITEM_READ * (2 / w.price_cache_seconds + 1 / w.meta_cache_seconds)
+
+
 def hot_keys(w: Workload, profile: Profile) -> list[KeyLoad]:
     """Every key the design concentrates load on, at the workload's peak."""
 
@@ -107,10 +116,8 @@ def hot_keys(w: Workload, profile: Profile) -> list[KeyLoad]:
     trades = w.peak(w.users * w.trades_per_user_per_day)
     hot_trades = trades * w.hot_trade_share
     held = w.accounts_per_user * w.hot_holder_share  # accounts of a user that hold the hot symbol
-    # A view reads each held symbol's instrument items; each process reads them at most once per bound
-    # (eventually consistent: half the units measured with strong reads).
     uncached = views * held * u("view", "instruments")[0]
-    cached = w.processes * u("view", "instruments")[0] / 2 / w.price_cache_seconds
+    cached = w.processes * refresh_units(w)
     ingest = w.ingestors * w.ingest_batches_per_second
     burst = w.trigger_burst
     jobs = w.peak(w.jobs_per_day)
@@ -121,7 +128,7 @@ def hot_keys(w: Workload, profile: Profile) -> list[KeyLoad]:
                 + ingest * u("cursor", "instruments")[0],
                 u("bar", "instruments")[1] + ingest * u("cursor", "instruments")[1],
                 why="views (cached per process), trades' split check, ingest cursors, one bar a second"),
-        KeyLoad("instruments", "SPY#D (daily closes)", series * held * u("series", "instruments")[0],
+        KeyLoad("instruments", "SPY#M (daily closes)", series * held * u("series", "instruments")[0],
                 u("bar", "instruments")[1] / 2, why="5-year daily series of the accounts holding SPY"),
         KeyLoad("users/HoldersIndex", "HOLDING#SPY", 0.0, hot_trades * u("trade", "users/HoldersIndex")[1],
                 why="every trade of SPY moves its holder's copy"),
@@ -181,8 +188,8 @@ def plan(w: Workload, profile: Profile, write_price: Decimal = Decimal("0.625"),
             if operation == "tick":  # measured on a 500-trade record; a small record is still one unit
                 write = max(1.0, write * w.market_trades_per_record / MEASURED_RECORD_TRADES)
             if table == "instruments" and operation == "view":
-                # Through each process's cache: whichever is fewer (eventually consistent: half the units).
-                reads = min(reads, w.processes * read / 2 / w.price_cache_seconds)
+                # Through each process's cache of every symbol: whichever is fewer.
+                reads = min(reads, w.processes * refresh_units(w) * w.symbols)
             totals = monthly.setdefault(table, [0.0, 0.0])
             totals[0] += reads * SECONDS_A_MONTH
             totals[1] += rate * write * SECONDS_A_MONTH

@@ -84,10 +84,12 @@ def measure_profile(db: Database, engine: Metered) -> dict[str, dict[str, Units]
     p.measure("trade", lambda: db.positions.record_trade(account.id, "SPY", "BUY", 1, price="150.25"))
     p.measure("bar", lambda: db.instruments.record_prices([("SPY", "151.5", datetime.now(UTC))]))
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    # One producer record: SPY's trades of 100 ms at its open (500), stored by one ingest batch.
+    # One producer record: SPY's trades of 100 ms at its open (500), stored by one ingest batch (within
+    # one second: a record across a second's boundary is two items).
+    second = (now_ms // 1000 - 2) * 1000
     p.measure("tick", lambda: db.ticks.record_ticks([
         {"symbol": "SPY", "price": f"{151 + n % 37 / 100:.2f}", "volume": 1 + n % 300,
-         "timestamp": now_ms - 1000 + n // 5, "source": "sip"} for n in range(MEASURED_RECORD_TRADES)]))
+         "timestamp": second + n // 5, "source": "sip"} for n in range(MEASURED_RECORD_TRADES)]))
 
     def step(symbol: str, cursor: SymbolCursor | None) -> Advance:
         return Advance(SymbolCursor(symbol=symbol, applied_ms=now_ms, minute=now_ms // 60_000 * 60_000,

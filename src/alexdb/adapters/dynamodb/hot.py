@@ -35,11 +35,40 @@ class HotInstruments:
         # (symbol, sort key) -> (read at, item or None for "no such item")
         self._entries: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
+        # Keys being read now: threads that miss one together read it once (the others wait for it).
+        self._flights: dict[tuple[str, str], threading.Event] = {}
 
     def items(self, symbols: Sequence[str], kinds: Sequence[str] = VIEW) -> dict[tuple[str, str], dict[str, Any]]:
         """Each symbol's items of these kinds (sort keys; those that exist), fresh within their bound."""
-        now = self._clock()
         wanted = [(symbol, sk) for symbol in symbols for sk in kinds]
+        found, stale = self._fresh(wanted)
+        if not stale:
+            return found
+        if min(self._ttl[kind] for kind in kinds) <= 0:  # caching off: every call reads
+            self._read(stale, found)
+            return found
+        with self._lock:
+            theirs = {key: self._flights[key] for key in stale if key in self._flights}
+            mine = [key for key in stale if key not in theirs]
+            self._flights.update((key, threading.Event()) for key in mine)
+        try:
+            self._read(mine, found)
+        finally:
+            with self._lock:
+                done = [self._flights.pop(key) for key in mine]
+            for event in done:
+                event.set()
+        for event in theirs.values():
+            event.wait(timeout=30)
+        more, still = self._fresh(list(theirs))
+        found.update(more)
+        self._read(still, found)  # another thread's read failed: read them here
+        return found
+
+    def _fresh(self, wanted: list[tuple[str, str]]) -> tuple[dict[tuple[str, str], dict[str, Any]],
+                                                             list[tuple[str, str]]]:
+        """The cached items of wanted still within their bound, and the keys that are not."""
+        now = self._clock()
         with self._lock:
             cached = {key: self._entries.get(key) for key in wanted}
         found: dict[tuple[str, str], dict[str, Any]] = {}
@@ -50,7 +79,11 @@ class HotInstruments:
                     found[key] = entry[1]
             else:
                 stale.append(key)
+        return found, stale
+
+    def _read(self, stale: list[tuple[str, str]], found: dict[tuple[str, str], dict[str, Any]]) -> None:
         if stale:
+            now = self._clock()
             # Within a bound of seconds an eventually consistent read (half the price) loses nothing more;
             # with caching off, reads stay strongly consistent.
             consistent = min(self._ttl[sk] for _, sk in stale) <= 0
@@ -60,7 +93,6 @@ class HotInstruments:
                 for key in stale:
                     self._entries[key] = (now, read.get(key))
             found.update(read)
-        return found
 
     def forget(self, symbols: Iterable[str]) -> None:
         """Drop the entries of instruments this process has just changed."""

@@ -1,4 +1,4 @@
-"""Instruments on DynamoDB: <symbol> / META, <symbol> / <instant> price points, <symbol>#D daily closes."""
+"""Instruments on DynamoDB: <symbol> / META, <symbol> / <instant> price points, <symbol>#M daily closes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
-from alexdb.adapters.dynamodb.closes import DailyCloses, at_midnight, close_items, closes_key
+from alexdb.adapters.dynamodb.closes import DailyCloses, at_midnight, month_item
 from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.adapters.dynamodb.hot import CURRENT_PRICE, HotInstruments
 from alexdb.adapters.dynamodb.paging import query_rows
@@ -73,11 +73,9 @@ class DynamoInstruments:
         actions: list[dict[str, Any]] = [{"Put": {"TableName": self._table, "Item": self._meta(instrument),
                                                   "ConditionExpression": "attribute_not_exists(PK)"}}]
         if first is not None:
-            ((symbol, day, offset, price),) = close_items([first])
             actions += [{"Put": {"TableName": self._table, "Item": self._price_item(first)}},
                         {"Put": {"TableName": self._table, "Item": self._current_item(first)}},
-                        {"Put": {"TableName": self._table, "Item": {"PK": closes_key(symbol), "SK": day.isoformat(),
-                                                                    "p": price, "u": offset}}}]
+                        {"Put": {"TableName": self._table, "Item": month_item(first)}}]
         inserted = self._dynamo.transact_if(actions)
         self._hot.forget([instrument.symbol])  # after the write: a read in between cannot cache the old state
         return inserted

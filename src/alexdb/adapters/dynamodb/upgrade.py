@@ -35,7 +35,7 @@ from alexdb.domain.trading import moved_cost
 VERSION = "dynamodb-4"
 SCHEMA_KEY = {"PK": "SCHEMA", "SK": "VERSION"}
 SPEED_KEY = {"PK": "SCHEMA", "SK": "SPEED"}  # the speed layer's step, done once
-CLOSES_KEY = {"PK": "SCHEMA", "SK": "CLOSES"}  # the daily closes' step, done once
+CLOSES_KEY = {"PK": "SCHEMA", "SK": "MONTHLY_CLOSES"}  # the daily closes' step, done once
 SHARDS_KEY = {"PK": "SCHEMA", "SK": "SHARDS"}  # the sharded index keys' step, done once
 ZERO = Decimal(0)
 
