@@ -76,6 +76,8 @@ class DynamoTicks:
     def write_ticks(self, ticks: Sequence[TickRow]) -> None:
         """One conditional PutItem per symbol and second, concurrently."""
         chunks = list(_seconds(ticks).values())
+        if not chunks:
+            return
         with ThreadPoolExecutor(max_workers=min(PARALLEL, len(chunks))) as pool:
             list(pool.map(self._put_chunk, chunks))
 
