@@ -2,16 +2,18 @@
 load measured on each hot key next to what the capacity model predicts for that size.
 
     python -m benchmarks.scale [--users 10000] [--seconds 60] [--rate 5000] [--alerts 2000] [--processes 4]
+                               [--symbols 100]
 
 Phases, each on its own hot key:
 1. SPY at its open: a TickProducer sends `rate` trades a second for `seconds` seconds of market time to a
    kinesalite stream; the records are read back and handed to the Lambda handler (an Ingestor over
-   DynamoDB) as Kinesis would, with `alerts` alerts on SPY, half of them crossed once (a burst). Per
-   second of market time: Kinesis records on SPY, write units on SPY's ticks, outbox writes per trigger,
-   and AlertsBySymbol writes.
+   DynamoDB) as Kinesis would, with `alerts` alerts on SPY that its walk crosses (a burst), and the other
+   `symbols` trading 10 times a second each. Per second of market time: Kinesis records on SPY, write
+   units on SPY's ticks, outbox writes per trigger, AlertsBySymbol writes, and instrument writes per
+   ticking symbol (cursors, bars, closes: the model's largest cost).
 2. Portfolio views: `processes` databases (each a process with its own hot-item cache) view accounts that
    hold SPY as fast as 4 threads each can for 30 s: SPY's instrument item reads a second against the
-   model's min(views x units, processes x units / 2 / 5 s).
+   model's min(views x units, processes x refresh units).
 3. Five-year daily series of accounts holding SPY: read units on SPY's daily closes per series; and the
    time a user with 3 accounts of 20 holdings waits for the three 5-year daily series (goal: under 1 s).
 Each measured figure is DynamoDB Local's ConsumedCapacity (per table and index) or a count of requests.
@@ -37,7 +39,7 @@ from tests.dynamodb_local import dynamodb_local, kinesis_local
 import alexdb
 from alexdb.adapters.dynamodb.backend import DynamoBackend
 from alexdb.cli.capacity import packaged_profile
-from alexdb.domain.capacity import OUTBOX_SHARDS, Workload, hot_keys
+from alexdb.domain.capacity import OUTBOX_SHARDS, Workload, hot_keys, refresh_units
 from alexdb.domain.instants import now_ms
 from alexdb.speed.kinesis import handle
 from alexdb.speed.notifiers import Delivery
@@ -46,6 +48,8 @@ from alexdb.speed.producer import TickProducer
 from benchmarks.results import write_section
 
 START = datetime(2020, 1, 1, tzinfo=UTC)
+INSTRUMENT = {"instrument_type": "etf", "allocation_regions": {"north_america": 100},
+              "allocation_sectors": {"technology": 100}, "allocation_asset_class": {"equity": 100}}
 YEARS_DAYS = 5 * 365 + 1
 
 
@@ -76,10 +80,7 @@ def units(db: alexdb.Database, resource: str) -> tuple[float, float]:
 
 def load(db: alexdb.Database, users: int) -> list[Any]:
     """SPY with five years of daily closes, and users with one account each holding SPY (8 threads)."""
-    db.instruments.create_instrument({"symbol": "SPY", "name": "SPDR S&P 500", "instrument_type": "etf",
-                                      "allocation_regions": {"north_america": 100},
-                                      "allocation_sectors": {"technology": 100},
-                                      "allocation_asset_class": {"equity": 100}})
+    db.instruments.create_instrument({**INSTRUMENT, "symbol": "SPY", "name": "SPDR S&P 500"})
     db.instruments.record_prices([("SPY", f"{300 + d % 200}.25", START + timedelta(days=d, hours=21))
                                   for d in range(YEARS_DAYS)])
     # A split before any holding: SPY's SPLITS item exists, as it does for most old symbols (DynamoDB bills
@@ -107,13 +108,17 @@ def load(db: alexdb.Database, users: int) -> list[Any]:
     return accounts
 
 
-def open_of_spy(url: str, kinesis: str, rate: int, seconds: int, alerts: int) -> dict[str, float]:
-    """Phase 1: per second of market time, what SPY's open costs each key."""
+def open_of_spy(url: str, kinesis: str, rate: int, seconds: int, alerts: int, others: int) -> dict[str, float]:
+    """Phase 1: per second of market time, what SPY's open costs each key (with `others` quieter symbols
+    trading 10 times a second each, on the same stream)."""
     client = boto3.client("kinesis", endpoint_url=kinesis, region_name="us-east-1")
     stream = f"ticks-{uuid.uuid4().hex[:6]}"
     client.create_stream(StreamName=stream, ShardCount=1)
     client.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 0.1})
     db = alexdb.connect(url)
+    quiet = [f"Q{n:03d}" for n in range(others)]
+    for symbol in quiet:
+        db.instruments.create_instrument({**INSTRUMENT, "symbol": symbol, "name": f"{symbol} fund"})
     for n in range(alerts):  # half above the opening price (crossed once as it rises), half far above
         db.alerts.create_alert(f"u{n % 500}", "SPY", {"operator": "crosses_above",
                                                       "threshold": str(Decimal(450) + (n % 2) * 100 + n % 7)})
@@ -151,26 +156,40 @@ def open_of_spy(url: str, kinesis: str, rate: int, seconds: int, alerts: int) ->
                 at = first + second * 1000 + tenth * 100 + n * 100 // (rate // 10)
                 trades.append({"symbol": "SPY", "timestamp": at, "price": str(Decimal(price) / 100),
                                "volume": rng.choice((1, 10, 100, 100, 200, 500)), "source": "sip"})
+            trades += [{"symbol": symbol, "timestamp": first + second * 1000 + tenth * 100 + k, "price": "20.5",
+                        "volume": 100, "source": "sip"} for k, symbol in enumerate(quiet)]
             producer.add(trades)
             producer.flush()
         found = client.get_records(ShardIterator=iterator, Limit=10_000)  # one Lambda batch a second
         iterator = found["NextShardIterator"]
-        records += len(found["Records"])
+        records += sum(1 for r in found["Records"] if r["PartitionKey"] == "SPY")
         event = {"Records": [{"kinesis": {"sequenceNumber": r["SequenceNumber"],
                                           "data": base64.b64encode(r["Data"]).decode()}} for r in found["Records"]]}
         answer = handle(event, ingestor)
         assert not answer["batchItemFailures"], answer
     triggers = ingestor.close().sent
     wall = time.perf_counter() - began
-    ticks = units(db, "ticks")
-    figures = {"records/s": records / seconds, "ticks WRU/s": ticks[1] / seconds,
+    figures = {"records/s": records / seconds, "ticks WRU/s": spy_tick_units(db) / seconds,
                "outbox WRU/trigger": 2 * outbox_items[0] / max(1, triggers), "triggers": triggers,
                "AlertsBySymbol WRU": units(db, "alerts/AlertsBySymbol")[1],
-               "instruments WRU/s": units(db, "instruments")[1] / seconds, "wall s": wall}
+               "instrument WRU/s a symbol": units(db, "instruments")[1] / seconds / (others + 1), "wall s": wall}
     stored = sum(1 for _ in db.ticks.window("SPY", first, first + seconds * 1000))
     figures["stored ticks"] = stored
     db.close()
     return figures
+
+
+def spy_tick_units(db: alexdb.Database) -> float:
+    """The write units SPY's tick items cost (each written once): DynamoDB bills an item's size in KB, rounded
+    up, and the other symbols' items share the table, so the table's figure is not SPY's."""
+    engine = engine_of(db)
+    table = engine.config.table_names()["ticks"]
+    total = 0.0
+    for item in engine.dynamo.query(table, KeyConditionExpression="symbol = :s",
+                                    ExpressionAttributeValues={":s": "SPY"}):
+        size = sum(len(name) + (len(bytes(value)) if name == "b" else len(str(value))) for name, value in item.items())
+        total += -(-size // 1024)
+    return total
 
 
 def views(url: str, accounts: list[Any], processes: int, duration: float = 30.0) -> dict[str, float]:
@@ -251,6 +270,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--alerts", type=int, default=2000)
     parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--symbols", type=int, default=100, help="symbols ticking, SPY included")
     args = parser.parse_args()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
@@ -261,7 +281,7 @@ def main() -> None:
         accounts = load(db, args.users)
         loaded = time.perf_counter() - began
         db.close()
-        spy = open_of_spy(url, kinesis, args.rate, args.seconds, args.alerts)
+        spy = open_of_spy(url, kinesis, args.rate, args.seconds, args.alerts, args.symbols - 1)
         seen = views(url, accounts, args.processes)
         daily = series(url, accounts)
         big = user_series(url)
@@ -277,11 +297,15 @@ def main() -> None:
         ("AlertsBySymbol write units in the burst", spy["AlertsBySymbol WRU"],
          model["alerts/AlertsBySymbol", "SPY"].writes),
         ("SPY's instrument read units a second (views)", seen["SPY instrument RRU/s"],
-         model["instruments", "SPY (META, PRICE, SPLITS, CURSOR, points)"].reads),
+         min(seen["views/s"] * profile["view"]["instruments"][0], args.processes * refresh_units(Workload()))),
         ("read units of SPY#M per 5-year series", daily["SPY#M RRU/series"], profile["series"]["instruments"][0]),
+        ("instrument write units a second per ticking symbol (cursor, bars, closes)",
+         spy["instrument WRU/s a symbol"],
+         profile["cursor"]["instruments"][1] + profile["bar"]["instruments"][1]),
     ]
     body = [f"{args.users:,} users with an account holding SPY (loaded in {loaded:.0f} s); SPY at "
-            f"{args.rate:,} trades a second for {args.seconds} s of market time through kinesalite and the "
+            f"{args.rate:,} trades a second, and {args.symbols - 1} other symbols at 10, for {args.seconds} s of "
+            "market time through kinesalite and the "
             f"Lambda handler ({spy['wall s']:.1f} s on this machine; {spy['stored ticks']:,.0f} ticks stored, "
             f"one per millisecond), {args.alerts:,} alerts on SPY of which {spy['triggers']:,.0f} crossed; "
             f"{args.processes} processes viewing portfolios at {seen['views/s']:,.0f} views a second; "

@@ -175,3 +175,20 @@ def test_threads_that_miss_the_cache_together_read_once(dynamo_db: Database) -> 
         thread.join()
     assert engine.meter.requests == {"BatchGetItem": 1}
     assert all(items[("SPY", "PRICE")]["current_price"] == Decimal("100") for items in found) and len(found) == 8
+
+
+def test_writers_of_one_month_of_closes_keep_each_others_days(dynamo_db: Database) -> None:
+    db = dynamo_db
+    db.instruments.create_instrument(instrument("SPY"))
+    days = list(range(1, 29))
+
+    def write(day: int) -> None:
+        db.instruments.record_prices([("SPY", f"{100 + day}", datetime(2024, 2, day, 21, tzinfo=UTC))])
+
+    threads = [threading.Thread(target=write, args=(day,)) for day in days]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    midnights = [datetime(2024, 2, day, tzinfo=UTC) + DAY for day in days]
+    assert db.instruments.price_points_at(["SPY"], midnights)[2] == [Decimal(100 + day) for day in days]

@@ -28,7 +28,7 @@ app = typer.Typer(help="alexdb: the Alex portfolio store.", no_args_is_help=True
 app.add_typer(dynamodb_cli.app, name="dynamodb")
 app.add_typer(ticks_cli.app, name="ticks")
 app.command("cost")(cost_cli.cost)
-app.command("capacity")(capacity_cli.capacity)
+app.command("capacity", epilog=capacity_cli.SETTINGS_HELP)(capacity_cli.capacity)
 out = Console()
 err = Console(stderr=True)
 

@@ -20,6 +20,14 @@ out = Console()
 PROFILE = "dynamodb_profile.json"
 
 
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+SETTINGS_HELP = "Workload settings for --set, with their defaults: " + ", ".join(
+    f"{f.name}={_plain(f.default)}" for f in dataclasses.fields(Workload)) + "."  # type: ignore[arg-type]
+
+
 def packaged_profile() -> Profile:
     """The per-operation units measured by `python -m benchmarks.dynamodb_cost` (alexdb/data)."""
     data = json.loads(resources.files("alexdb.data").joinpath(PROFILE).read_text())
@@ -64,7 +72,7 @@ def workload_of(settings: list[str]) -> Workload:
 
 def capacity(
     settings: Annotated[list[str] | None, typer.Option(
-        "--set", help="name=value of the workload (repeat); see the list below.")] = None,
+        "--set", help="name=value of the workload (repeat); the names are listed below.")] = None,
     measure_on: Annotated[str | None, typer.Option(
         help="Measure the units on this DynamoDB endpoint (dynamodb://host:port) instead of the packaged profile.")]
     = None,
@@ -115,7 +123,7 @@ def _print_tables(result: CapacityPlan, workload: Workload) -> None:
     bill.add_section()
     bill.add_row("[bold]total[/]", "", "", f"[bold]{sum(result.costs.values()):,.2f}[/]")
     out.print(bill)
-    out.print("Workload: " + ", ".join(f"{name}={getattr(workload, name):g}" for name in workload_fields()))
+    out.print("Workload: " + ", ".join(f"{name}={_plain(getattr(workload, name))}" for name in workload_fields()))
 
 
 def save_profile(profile: Profile, path: Path | None = None) -> Path:

@@ -58,7 +58,9 @@ class Workload:
     price_cache_seconds: float = 5.0
     meta_cache_seconds: float = 60.0
     ingestors: int = 2  # ingest processes on the hot symbol's shard (parallelization factor)
-    ingest_batches_per_second: float = 5.0  # per ingestor
+    # Lambda batches a second per ingestor (the mapping's 1 s window); each ends by writing its symbols'
+    # cursors and open bars (a frozen container keeps nothing for later).
+    ingest_batches_per_second: float = 1.0
     alert_reload_seconds: float = 30.0
     ticks_per_record: float = 500.0  # trades of the hot symbol per producer record (100 ms at 5,000 a second)
 
@@ -125,11 +127,12 @@ def hot_keys(w: Workload, profile: Profile) -> list[KeyLoad]:
     return [
         KeyLoad("instruments", "SPY (META, PRICE, SPLITS, CURSOR, points)",
                 min(uncached, cached) + hot_trades * u("trade", "instruments")[0]
-                + ingest * u("cursor", "instruments")[0],
-                u("bar", "instruments")[1] + ingest * u("cursor", "instruments")[1],
-                why="views (cached per process), trades' split check, ingest cursors, one bar a second"),
+                + ingest * (u("cursor", "instruments")[0] + u("bar", "instruments")[0]),
+                ingest * (u("bar", "instruments")[1] + u("cursor", "instruments")[1]),
+                why="views (cached per process), trades' split check, ingest cursors, the open bar"),
         KeyLoad("instruments", "SPY#M (daily closes)", series * held * u("series", "instruments")[0],
-                u("bar", "instruments")[1] / 2, why="5-year daily series of the accounts holding SPY"),
+                ingest * u("bar", "instruments")[1] / 3,
+                why="5-year daily series of the accounts holding SPY; the open bar's close"),
         KeyLoad("users/HoldersIndex", "HOLDING#SPY", 0.0, hot_trades * u("trade", "users/HoldersIndex")[1],
                 why="every trade of SPY moves its holder's copy"),
         KeyLoad("users/Directory", "USERS#nn (one of 16)", 0.0,
@@ -169,8 +172,9 @@ def _average_calls(w: Workload) -> dict[str, float]:
         "claim": w.jobs_per_day / SECONDS_A_DAY,
         "create_user": w.new_users_per_day / SECONDS_A_DAY,
         "tick": w.market_trades_per_day / w.market_trades_per_record / SECONDS_A_DAY,
-        "bar": w.symbols * TRADING_SECONDS / 60 / SECONDS_A_DAY,  # a bar a minute per symbol
-        "cursor": w.symbols * TRADING_SECONDS / SECONDS_A_DAY,  # an advance a second per symbol
+        # Each ticking symbol is in one ingest batch a second, which advances its cursor and writes its bar.
+        "bar": w.symbols * TRADING_SECONDS / SECONDS_A_DAY,
+        "cursor": w.symbols * TRADING_SECONDS / SECONDS_A_DAY,
         "trigger": w.triggers_per_day / SECONDS_A_DAY,
     }
 

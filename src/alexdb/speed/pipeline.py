@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 
 MAX_KEPT_ERRORS = 1000
 UNKNOWN_SYMBOL_RECHECK_S = 60.0
-OPEN_BAR_WRITE_S = 1.0  # current_price trails the latest tick by at most this (closed bars are written at once)
+# current_price (and the open bar's point) trails the latest tick by at most this; closed bars are written at
+# once. The bound a holdings view's cached price has on DynamoDB: rewriting a ticking symbol's open bar
+# more often (3 write units each time) would buy nothing a view could show.
+OPEN_BAR_WRITE_S = 5.0
 FUNDAMENTALS_EVERY_S = 60.0  # how often a ticking symbol's instrument is re-read for its fundamental alerts
 ALERTS_EVERY_S = 30.0  # how often a ticking symbol's alerts are re-read, to follow changes made elsewhere
 RETRY_EVERY_S = 15.0  # how often a running ingestor looks for deliveries due again
