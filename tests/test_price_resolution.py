@@ -138,21 +138,29 @@ def test_migrate_builds_the_daily_closes_of_older_tables(dynamo_db: Database) ->
     assert len([item for item in engine.dynamo.scan(instruments) if item["PK"].endswith("#M")]) == len(closes)
 
 
-def test_a_series_at_another_time_of_day_reads_only_its_range(dynamo_db: Database) -> None:
+def test_a_series_at_another_time_of_day_reads_only_what_its_instants_need(dynamo_db: Database) -> None:
     db = dynamo_db
     db.instruments.create_instrument(instrument("SPY"))
     first = datetime(2020, 1, 1, tzinfo=UTC)
     db.instruments.record_prices([("SPY", f"{100 + d % 50}.25", first + d * DAY + timedelta(hours=21))
                                   for d in range(1500)])
-    instants = [first + (1490 + d) * DAY + timedelta(hours=22) for d in range(5)]
     meter = dynamo_engine(db).meter
+    for count, requests in ((5, 5), (40, 2)):  # a few instants: one Query each; more: the range they span
+        instants = [first + (1450 + d) * DAY + timedelta(hours=22) for d in range(count)]
+        meter.reset()
+        columns = db.instruments.price_points_at(["SPY"], instants)
+        assert columns[1] == [(first + (1450 + d) * DAY + timedelta(hours=21)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+                              for d in range(count)]
+        # Never the 1,450 points before the first instant.
+        assert dict(meter.requests) == {"Query": requests} and sum(meter.read_units.values()) <= requests + 1
+    # Midnights with a few other instants (the trades inside a period whose returns are asked for).
+    mixed = sorted([first + (1400 + d) * DAY for d in range(60)] + [first + 1420 * DAY + timedelta(hours=22)])
     meter.reset()
-    columns = db.instruments.price_points_at(["SPY"], instants)
-    assert columns[1] == [(first + (1490 + d) * DAY + timedelta(hours=21)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-                          for d in range(5)]
-    # The last point before the first instant (newest first, one item), then the range: 2 Queries of a few
-    # items, not the 1,500 points before it.
-    assert dict(meter.requests) == {"Query": 2} and sum(meter.read_units.values()) <= 2
+    columns = db.instruments.price_points_at(["SPY"], mixed)
+    assert dict(meter.requests)["Query"] <= 3
+    expected = {db.instruments.get_price_at("SPY", at) for at in mixed}
+    assert {(at, price) for at, price in zip(columns[1], columns[2], strict=True)} == {
+        (p.at.strftime("%Y-%m-%dT%H:%M:%S.000000Z"), p.price) for p in expected if p is not None}
 
 
 def test_threads_that_miss_the_cache_together_read_once(dynamo_db: Database) -> None:

@@ -25,6 +25,7 @@ from alexdb.ports import Columns, Rows
 # the point and this small item only, instead of also rewriting the META copies held by both GSIs.
 FIRST_INSTANT, LAST_INSTANT = "0", "9"  # price sort keys are ISO instants: "0" < all of them < "9" < "META" < "PRICE"
 PARALLEL = 16
+FEW_INSTANTS = 32  # up to this many instants that are not midnights: one Query each, not a range
 
 
 def _instrument(meta: dict[str, Any], price: dict[str, Any] | None) -> Instrument:
@@ -187,14 +188,22 @@ class DynamoInstruments:
     def price_points_at(self, symbols: Sequence[str], instants: Sequence[datetime]) -> Columns:
         """Each symbol's prices at these instants, per symbol concurrently, then merged in time order.
 
-        Midnights (UTC) are answered by the daily closes alone (one small item per day). Other instants read
-        the symbol's points from its last one at or before the first instant up to the last instant.
+        Midnights (UTC) are answered by the daily closes (a month to an item). A few other instants (up to
+        FEW_INSTANTS: the trades inside a period whose returns are asked for, say) are one newest-first
+        Query each; more of them read the symbol's points from its last one at or before the first instant
+        up to the last instant.
         """
-        midnights = at_midnight(instants)
+        midnights = [instant for instant in instants if at_midnight([instant])]
+        others = [instant for instant in instants if not at_midnight([instant])]
 
         def points(symbol: str) -> list[tuple[str, str, Any]]:
-            if midnights:
-                return self._closes.points_at_midnights(symbol, instants)
+            if len(others) <= FEW_INSTANTS:
+                found = self._closes.points_at_midnights(symbol, midnights) if midnights else []
+                for instant in others:
+                    point = self.price_at(symbol, instant)
+                    if point is not None:
+                        found.append((instant_text(point.at), symbol, point.price))
+                return sorted(set(found))
             opening = self.price_at(symbol, instants[0])
             if instants[-1] == instants[0]:
                 return [] if opening is None else [(instant_text(opening.at), symbol, opening.price)]
