@@ -71,9 +71,8 @@ def engine_of(db: alexdb.Database) -> DynamoBackend:
 def units(db: alexdb.Database, resource: str) -> tuple[float, float]:
     """Read and write units metered on a table ("ticks") or index ("alerts/AlertsBySymbol") by role."""
     engine = engine_of(db)
-    names = {role: name for role, name in engine.config.table_names().items()}
     table, _, index = resource.partition("/")
-    key = names[table] + (f"/{index}" if index else "")
+    key = engine.config.table_names()[table] + (f"/{index}" if index else "")
     read, write = engine.meter.by_resource.get(key, (0.0, 0.0))
     return read, write
 

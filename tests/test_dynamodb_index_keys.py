@@ -119,3 +119,28 @@ def test_migrate_moves_users_jobs_and_alerts_to_the_sharded_indexes(own_endpoint
     assert dynamo.get(table, SHARDS_KEY) is not None
     assert db.migrate() == "dynamodb-4"  # again: nothing to do
     db.close()
+
+
+def test_a_notification_expires_and_a_conversation_moves_its_recency_key_once_a_minute(dynamo_db: Database) -> None:
+    db = dynamo_db
+    alert = db.alerts.create_alert("u", "SPY", {"operator": ">", "threshold": "100"})
+    recorded = db.alerts.record_trigger(Trigger(alert_id=alert.alert_id, user_id="u", symbol="SPY",
+                                                price=Decimal("101"), threshold=Decimal("100"), price_type="last",
+                                                notification_method="websocket", timestamp=1_780_000_000_000), "sent")
+    engine = dynamo_engine(db)
+    [history] = list(engine.dynamo.scan(engine.config.table_names()["notifications"]))
+    days = (int(history["ttl"]) - recorded.triggered_at.timestamp()) / 86_400
+    assert history["notification_id"] == str(recorded.notification_id) and days > 399
+    older, newer = db.chat.create_session("alice"), db.chat.create_session("alice")
+
+    def recency(session_id: uuid.UUID) -> str:
+        item = engine.dynamo.get(engine.config.chat_table, {"PK": f"SESSION#{session_id}", "SK": "METADATA"})
+        assert item is not None
+        return str(item["GSI1SK"])
+
+    db.chat.add_message(older.id, "user", "first", user_id="alice")  # another session was ahead: it moves
+    moved = recency(older.id)
+    assert moved > recency(newer.id)
+    db.chat.add_message(older.id, "user", "second", user_id="alice")  # now the newest, within a minute: it stays
+    assert recency(older.id) == moved
+    assert [s.id for s in db.chat.list_sessions("alice")] == [older.id, newer.id]

@@ -136,7 +136,7 @@ def test_refused_records_are_sent_again_and_never_lost() -> None:
 
 def test_a_batch_record_with_a_bad_trade_is_named_and_its_good_trades_stored(db: Database) -> None:
     at = now_ms() - 5_000
-    body = {"symbol": "SPY", "source": "sip", "t": [at, at + 1], "p": ["450.10", "-3"], "v": ["1", "1"]}
+    body = {"symbol": "SPY", "t": [at, at + 1], "p": ["450.10", "-3"], "v": ["1", "1"], "s": ["sip"]}
     record = {"kinesis": {"sequenceNumber": "42", "data": base64.b64encode(json.dumps(body).encode()).decode()}}
     answer = handle({"Records": [record]}, Ingestor(db, {}))
     assert answer == {"batchItemFailures": [{"itemIdentifier": "42"}]}

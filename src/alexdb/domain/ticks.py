@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
@@ -173,3 +173,31 @@ def merge_same_millisecond(rows: list[TickRow]) -> list[TickRow]:
             row = CheckedTick(row.symbol, row.price, row.timestamp, volume, row.source)
         merged[key] = row
     return list(merged.values())
+
+
+def tick_columns(rows: Sequence[TickRow], base: int = 0) -> dict[str, Any]:
+    """One symbol's ticks as columns, the shape of a producer's Kinesis record and of DynamoDB's tick items:
+    `t` milliseconds after base, `p` prices and `v` volumes as exact text, `s` the sources once each, and
+    `i` each tick's source when there are several."""
+    sources = sorted({row.source for row in rows})
+    body: dict[str, Any] = {"t": [row.timestamp - base for row in rows], "p": [str(row.price) for row in rows],
+                            "v": [str(row.volume) for row in rows], "s": sources}
+    if len(sources) > 1:
+        position = {source: n for n, source in enumerate(sources)}
+        body["i"] = [position[row.source] for row in rows]
+    return body
+
+
+def column_records(symbol: Any, body: Mapping[str, Any], base: int = 0) -> list[dict[str, Any]]:
+    """The tick records of columns (tick_columns), their shapes checked; each record is then validated like
+    any other where it is stored."""
+    times, prices, volumes = body.get("t"), body.get("p"), body.get("v")
+    if not (isinstance(times, list) and isinstance(prices, list) and isinstance(volumes, list)
+            and len(times) == len(prices) == len(volumes)):
+        raise ValidationError("record", str(body)[:200], "t, p and v must be lists of one length")
+    sources, which = body.get("s") or ["unknown"], body.get("i") or [0] * len(times)
+    if not (isinstance(sources, list) and isinstance(which, list) and len(which) == len(times)
+            and all(isinstance(n, int) and 0 <= n < len(sources) for n in which)):
+        raise ValidationError("s", str(sources)[:200], "must list the sources, and i name one for each tick")
+    return [{"symbol": symbol, "timestamp": base + t if base else t, "price": p, "volume": v, "source": sources[n]}
+            for t, p, v, n in zip(times, prices, volumes, which, strict=True)]

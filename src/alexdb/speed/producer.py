@@ -4,9 +4,10 @@ A Kinesis shard takes 1,000 records a second, and one partition key (the symbol)
 SPY's 5,000 trades a second sent one by one cannot fit. TickProducer buffers the trades it is given and,
 every `interval_s` (default 0.1 s: at most 10 records a second per symbol), sends each symbol's buffer as
 one record, keyed by the symbol so that a symbol's records stay in order on one shard. A record is JSON
-with the trades as columns (`t` milliseconds, `p` prices and `v` volumes as text, exact):
+with the trades as columns (domain/ticks.tick_columns: `t` milliseconds, `p` prices and `v` volumes as
+exact text, `s` the sources, `i` each trade's when there are several):
 
-    {"symbol": "SPY", "source": "polygon", "t": [1767225600000, ...], "p": ["451.23", ...], "v": ["100", ...]}
+    {"symbol": "SPY", "t": [1767225600000, ...], "p": ["451.23", ...], "v": ["100", ...], "s": ["polygon"]}
 
 The Lambda handler (kinesis.py) reads such a record as its trades. Nothing is lost: PutRecords entries
 Kinesis refuses (throttled) are sent again with backoff; a flush that still cannot send them raises
@@ -23,35 +24,20 @@ from typing import Any
 
 from alexdb.adapters.dynamodb.client import RetryPolicy
 from alexdb.domain.errors import BackendError, ValidationError
-from alexdb.domain.ticks import TickRow, parse_ticks
+from alexdb.domain.ticks import TickRow, column_records, parse_ticks, tick_columns
 
 MAX_RECORD_BYTES = 900_000  # under Kinesis' 1 MiB a record, with room for the JSON around the columns
 MAX_PUT_RECORDS, MAX_PUT_BYTES = 500, 4_500_000  # PutRecords' limits: 500 records, 5 MiB a request
 
 
 def record_of(ticks: list[TickRow]) -> dict[str, Any]:
-    """One symbol's trades as a record's JSON body (columns; a source per trade only when they differ)."""
-    sources = {tick.source for tick in ticks}
-    body: dict[str, Any] = {"symbol": ticks[0].symbol, "t": [t.timestamp for t in ticks],
-                            "p": [str(t.price) for t in ticks], "v": [str(t.volume) for t in ticks]}
-    if len(sources) == 1:
-        body["source"] = ticks[0].source
-    else:
-        body["sources"] = [t.source for t in ticks]
-    return body
+    """One symbol's trades as a record's JSON body: the symbol and the trades as columns (tick_columns)."""
+    return {"symbol": ticks[0].symbol, **tick_columns(ticks)}
 
 
 def ticks_of(body: Mapping[str, Any]) -> list[Any]:
     """A batch record's trades as tick records (each validated by the ingestor like any other)."""
-    times, prices, volumes = body.get("t"), body.get("p"), body.get("v")
-    if not (isinstance(times, list) and isinstance(prices, list) and isinstance(volumes, list)
-            and len(times) == len(prices) == len(volumes)):
-        raise ValidationError("record", str(body)[:200], "t, p and v must be lists of one length")
-    sources = body.get("sources") or [body.get("source", "unknown")] * len(times)
-    if not isinstance(sources, list) or len(sources) != len(times):
-        raise ValidationError("sources", str(sources)[:200], "must be a list with one source per trade")
-    return [{"symbol": body.get("symbol"), "timestamp": t, "price": p, "volume": v, "source": s}
-            for t, p, v, s in zip(times, prices, volumes, sources, strict=True)]
+    return column_records(body.get("symbol"), body)
 
 
 class TickProducer:

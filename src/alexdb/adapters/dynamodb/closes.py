@@ -49,9 +49,9 @@ def offset_of(at: datetime) -> int:
     return (at - _day_start(day_of(at))) // MICROSECOND
 
 
-def at_midnight(instants: Sequence[datetime]) -> bool:
-    """True when every instant is a midnight UTC: the closes alone give the last price at each."""
-    return all(not (i.hour or i.minute or i.second or i.microsecond) for i in instants)
+def is_midnight(instant: datetime) -> bool:
+    """True at a midnight UTC: the closes alone give the last price then."""
+    return not (instant.hour or instant.minute or instant.second or instant.microsecond)
 
 
 def close_items(points: Iterable[PricePoint]) -> list[tuple[str, date, int, Any]]:
@@ -67,7 +67,7 @@ def close_items(points: Iterable[PricePoint]) -> list[tuple[str, date, int, Any]
 def month_item(point: PricePoint) -> dict[str, Any]:
     """The month item of a symbol's first point (a new instrument's)."""
     ((symbol, day, offset, price),) = close_items([point])
-    return {"PK": closes_key(symbol), "SK": day.isoformat()[:7], "c": f"{day.day}:{offset}:{price}", "v": 1}
+    return {"PK": closes_key(symbol), "SK": day.isoformat()[:7], "c": _text({day.day: (offset, price)}), "v": 1}
 
 
 class DailyCloses:
@@ -124,18 +124,22 @@ class DailyCloses:
             ExpressionAttributeNames=names, ConsistentRead=True, ProjectionExpression="#sk, c",
             ExpressionAttributeValues={":pk": pk, ":first": first.isoformat()[:7],
                                        ":last": max(first, last).isoformat()[:7]}))
-        closes = [(date.fromisoformat(f"{item['SK']}-{day:02d}"), offset, price)
-                  for item in months for day, (offset, price) in sorted(_parse(item["c"]).items())]
+        closes = _closes_of(months)
         opening = [close for close in closes if close[0] < first][-1:]
         if not opening:
             before, _ = self._dynamo.query_page(
                 self._table, 1, None, KeyConditionExpression="#pk = :pk AND #sk < :first", ScanIndexForward=False,
                 ExpressionAttributeNames=names, ConsistentRead=True, ProjectionExpression="#sk, c",
                 ExpressionAttributeValues={":pk": pk, ":first": first.isoformat()[:7]})
-            opening = [(date.fromisoformat(f"{item['SK']}-{day:02d}"), offset, price)
-                       for item in before for day, (offset, price) in sorted(_parse(item["c"]).items())][-1:]
+            opening = _closes_of(before)[-1:]
         wanted = opening + [close for close in closes if first <= close[0] <= last]
         return [(_close_instant(day, offset), symbol, price) for day, offset, price in wanted]
+
+
+def _closes_of(months: list[dict[str, Any]]) -> list[tuple[date, int, Decimal]]:
+    """(day, microsecond of the day, price) of every close in month items, in time order."""
+    return [(date.fromisoformat(f"{item['SK']}-{day:02d}"), offset, price)
+            for item in months for day, (offset, price) in sorted(_parse(item["c"]).items())]
 
 
 def _close_instant(day: date, offset: int) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
-from alexdb.adapters.dynamodb.closes import DailyCloses, at_midnight, month_item
+from alexdb.adapters.dynamodb.closes import DailyCloses, is_midnight, month_item
 from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.adapters.dynamodb.hot import CURRENT_PRICE, HotInstruments
 from alexdb.adapters.dynamodb.paging import query_rows
@@ -193,8 +193,8 @@ class DynamoInstruments:
         Query each; more of them read the symbol's points from its last one at or before the first instant
         up to the last instant.
         """
-        midnights = [instant for instant in instants if at_midnight([instant])]
-        others = [instant for instant in instants if not at_midnight([instant])]
+        midnights = [instant for instant in instants if is_midnight(instant)]
+        others = [instant for instant in instants if not is_midnight(instant)]
 
         def points(symbol: str) -> list[tuple[str, str, Any]]:
             if len(others) <= FEW_INSTANTS:
