@@ -35,7 +35,8 @@ def test_failure_keeps_the_message(db: Database, user: Any) -> None:
     assert failed.error_message == "agent timed out" and failed.completed_at is not None
 
 
-@pytest.mark.parametrize("path", [["completed"], ["running", "pending"], ["running", "completed", "running"]])
+@pytest.mark.parametrize("path", [["running", "pending"], ["running", "completed", "running"],
+                                  ["completed", "failed"], ["failed", "completed"]])
 def test_invalid_transitions(db: Database, user: Any, path: Any) -> None:
     job = db.jobs.create_job("user_1", "portfolio_analysis")
     *allowed, refused = path
@@ -45,6 +46,37 @@ def test_invalid_transitions(db: Database, user: Any, path: Any) -> None:
     with pytest.raises(InvalidTransitionError):
         db.jobs.update_status(job.id, refused)
     assert db.jobs.get_job(job.id) == before
+
+
+def test_a_redelivered_job_starts_again_and_counts_its_attempts(db: Database, user: Any) -> None:
+    job = db.jobs.create_job("user_1", "portfolio_analysis")
+    assert job.attempts == 0
+    first = db.jobs.update_status(job.id, "running")
+    failed = db.jobs.update_status(job.id, "failed", error_message="agent timed out")
+    again = db.jobs.update_status(job.id, "running")
+    assert (first.attempts, failed.attempts, again.attempts) == (1, 1, 2)
+    assert again.completed_at is None and again.started_at is not None and again.started_at >= first.started_at
+    stalled = db.jobs.update_status(job.id, "running")  # the worker died mid-run: SQS delivers the message again
+    done = db.jobs.update_status(job.id, "completed")
+    assert stalled.attempts == 3 and done.attempts == 3 and done.completed_at is not None
+    listed = list(db.jobs.find_by_user("user_1", status="completed")) + list(db.jobs.find_by_status("completed"))
+    assert [found.attempts for found in listed] == [3, 3]
+
+
+def test_an_agent_may_complete_a_pending_job_directly(db: Database, user: Any) -> None:
+    job = db.jobs.create_job("user_1", "instrument_research")
+    done = db.jobs.update_status(job.id, "completed")
+    assert done.status == "completed" and done.attempts == 0 and done.completed_at is not None
+
+
+def test_a_deleted_job_is_gone(db: Database, user: Any) -> None:
+    kept, gone = (db.jobs.create_job("user_1", "portfolio_analysis") for _ in range(2))
+    db.jobs.delete_job(str(gone.id))
+    assert db.jobs.find_by_id(gone.id) is None and present(db.jobs.find_by_id(kept.id)) == kept
+    assert [job.id for job in db.jobs.find_by_user("user_1")] == [kept.id]
+    assert [job.id for job in db.jobs.find_by_status("pending")] == [kept.id]
+    with pytest.raises(NotFoundError):
+        db.jobs.delete_job(gone.id)
 
 
 def test_payload_per_agent(db: Database, user: Any) -> None:

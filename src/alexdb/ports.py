@@ -95,6 +95,9 @@ class JobRecords(Protocol):
     def set_payload(self, job_id: uuid.UUID, field: str, payload: Any, now: datetime) -> Job | None:
         """Set one payload field and updated_at; the new job, or None when there is no such job."""
         ...
+    def delete_job(self, job_id: uuid.UUID) -> bool:
+        """Remove a job (and whatever finds it); False when there was none."""
+        ...
     def job_page(self, clerk_user_id: str, status: str | None, after: Bookmark | None, size: int) -> Rows:
         """Up to size of a user's jobs (of one status), newest first, after a position."""
         ...

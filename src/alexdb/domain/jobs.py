@@ -23,13 +23,15 @@ def check_job_type(job_type: Any) -> str:
     return str(job_type)
 
 
-def transition(job_id: Any, current: str, status: str, error: str | None, now: datetime) -> dict[str, Any]:
-    """The fields a move from current to status sets; InvalidTransitionError if the lifecycle forbids it."""
+def transition(job_id: Any, current: str, status: str, error: str | None, now: datetime,
+               attempts: int = 0) -> dict[str, Any]:
+    """The fields a move from current (after attempts starts) to status sets; InvalidTransitionError if the
+    lifecycle forbids it. A start counts an attempt and clears the completion of a failed one."""
     if status not in JOB_TRANSITIONS[current]:
         raise InvalidTransitionError(str(job_id), current, status)
     values: dict[str, Any] = {"status": status, "updated_at": now}
     if status == "running":
-        values["started_at"] = now
+        values.update(started_at=now, completed_at=None, attempts=attempts + 1)
     if status in ("completed", "failed"):
         values["completed_at"] = now
     if error is not None:

@@ -271,6 +271,8 @@ class Job(NewJob):
     started_at: AwareDatetime | None = None
     completed_at: AwareDatetime | None = None
     updated_at: AwareDatetime
+    attempts: WholeNumber = 0
+    """How many times the job was started (a redelivered message starts a failed or stalled job again)."""
 
 
 class HoldingValue(Record):

@@ -30,9 +30,12 @@ INSTRUMENT_TYPES: tuple[str, ...] = get_args(InstrumentType)
 TRADE_ACTIONS: tuple[str, ...] = get_args(TradeAction)
 
 # pending -> running -> completed | failed; a pending job may also fail (cancelled before start).
+# As the original Alex flow moves jobs: an agent may write a pending job's result directly (pending ->
+# completed), and a redelivered SQS message starts a job again, after its worker failed or died mid-run
+# (failed | running -> running, each start counted in the job's attempts).
 JOB_TRANSITIONS: dict[str, frozenset[str]] = {
-    "pending": frozenset({"running", "failed"}),
-    "running": frozenset({"completed", "failed"}),
+    "pending": frozenset({"running", "completed", "failed"}),
+    "running": frozenset({"running", "completed", "failed"}),
     "completed": frozenset(),
-    "failed": frozenset(),
+    "failed": frozenset({"running"}),
 }

@@ -55,8 +55,10 @@ class JobService:
     def update_status(self, job_id: uuid.UUID | str, status: str, error_message: str | None = None) -> Job:
         """Move a job along pending -> running -> completed | failed, stamping started/completed_at.
 
-        The move is conditional on the status read: of two racing writers only one moves the job, and
-        the other's move is judged again from the new status (InvalidTransitionError if it no longer fits).
+        A failed or running job may be started again (a redelivered message; attempts counts the starts),
+        and a pending one completed directly. The move is conditional on the status and attempts read: of
+        two racing writers only one moves the job, and the other's move is judged again from the new state
+        (InvalidTransitionError if it no longer fits).
         """
         check_status(status)
         if error_message is not None:
@@ -67,9 +69,15 @@ class JobService:
 
         def attempt() -> Job | None:
             job = self.get_job(job_id)
-            return self._records.move_job(job, transition(job.id, job.status, status, error_message, utcnow()))
+            moves = transition(job.id, job.status, status, error_message, utcnow(), job.attempts)
+            return self._records.move_job(job, moves)
 
         return until_written(f"job {job_id}", attempt)
+
+    def delete_job(self, job_id: uuid.UUID | str) -> None:
+        """Remove a job with its payloads; NotFoundError if there is none."""
+        if not self._records.delete_job(parse_id("job", job_id)):
+            raise NotFoundError("job", job_id)
 
     def claim_next(self, job_type: str | None = None) -> Job | None:
         """Move the oldest pending job (of job_type) to running, atomically; None when none is pending.
@@ -81,7 +89,7 @@ class JobService:
         for job in self.find_by_status("pending", page_size=QUEUE_PAGE):
             if job_type is not None and job.job_type != job_type:
                 continue
-            moved = self._records.move_job(job, transition(job.id, "pending", "running", None, utcnow()))
+            moved = self._records.move_job(job, transition(job.id, "pending", "running", None, utcnow(), 0))
             if moved is not None:
                 return moved
         return None

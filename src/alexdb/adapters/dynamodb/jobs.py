@@ -23,6 +23,10 @@ POINTER = "POINTER"
 
 
 def _job(item: dict[str, Any]) -> Job:
+    if "attempts" not in item:
+        # The indexes do not copy attempts (changing a projection rebuilds the index): a copy of a job
+        # started more than once is flagged to be read whole, so any other copy was started at most once.
+        item = {**item, "attempts": 0 if item.get("status") == "pending" else 1}
     return load(Job, item)
 
 
@@ -75,11 +79,20 @@ class DynamoJobs:
         key = {"PK": keys.user_pk(job.clerk_user_id), "SK": keys.job_sk(instant_text(job.created_at), job.id)}
         changes = {**values, **index_keys(job.clerk_user_id, values["status"], instant_text(job.created_at),
                                           str(job.id))}
+        if changes.get("attempts", 0) > 1:
+            changes["has_results"] = True  # the index copies lack the count: list this job from the table
         names = {f"#{name}": name for name in changes}
-        expression = "SET " + ", ".join(f"#{name} = :{name}" for name in changes)
-        bound = {f":{name}": instant_text(v) if isinstance(v, datetime) else v for name, v in changes.items()}
-        item = self._dynamo.update_if(self._table, key, expression, {**names, "#cur": "status"},
-                                      {**bound, ":current": job.status}, "#cur = :current")
+        cleared = [name for name, value in changes.items() if value is None]  # a restarted job's completed_at
+        kept = {name: value for name, value in changes.items() if value is not None}
+        expression = "SET " + ", ".join(f"#{name} = :{name}" for name in kept)
+        if cleared:
+            expression += " REMOVE " + ", ".join(f"#{name}" for name in cleared)
+        bound = {f":{name}": instant_text(v) if isinstance(v, datetime) else v for name, v in kept.items()}
+        item = self._dynamo.update_if(
+            self._table, key, expression, {**names, "#cur": "status", "#seen": "attempts"},
+            {**bound, ":current": job.status, ":seen": job.attempts},
+            # A job stored before attempts were counted has none: its first count is judged by status alone.
+            "#cur = :current AND (#seen = :seen OR attribute_not_exists(#seen))")
         return None if item is None else _job(item)
 
     def set_payload(self, job_id: uuid.UUID, field: str, payload: Any, now: datetime) -> Job | None:
@@ -91,6 +104,17 @@ class DynamoJobs:
                                       {"#f": field, "#u": "updated_at", "#r": "has_results"},
                                       {":p": payload, ":u": instant_text(now), ":r": True}, "attribute_exists(PK)")
         return None if item is None else _job(item)
+
+    def delete_job(self, job_id: uuid.UUID) -> bool:
+        """One transaction: the job and its pointer, each only if still there."""
+        key = self._key(job_id)
+        if key is None:
+            return False
+        return self._dynamo.transact_if([
+            {"Delete": {"TableName": self._table, "Key": key, "ConditionExpression": "attribute_exists(PK)"}},
+            {"Delete": {"TableName": self._table, "Key": {"PK": keys.job_pointer_pk(job_id), "SK": POINTER},
+                        "ConditionExpression": "attribute_exists(PK)"}},
+        ])
 
     def job_page(self, clerk_user_id: str, status: str | None, after: Bookmark | None, size: int) -> Rows:
         """A user's jobs, newest first: the user's JOB# range, or UserJobs for one status."""

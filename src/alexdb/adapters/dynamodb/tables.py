@@ -81,8 +81,9 @@ class TableSpec:
         return request
 
 
-# What the job indexes copy: everything but the agents' result payloads, and a flag saying whether the job
-# has any (only those jobs are read again from the table to be listed whole).
+# What the job indexes copy: everything but the agents' result payloads and the count of attempts, and a
+# flag saying whether the copy lacks anything (the job has results, or was started more than once): only
+# those jobs are read again from the table to be listed whole.
 JOB_SUMMARY = ("id", "clerk_user_id", "job_type", "status", "request_payload", "error_message", "created_at",
                "started_at", "completed_at", "updated_at", "has_results")
 

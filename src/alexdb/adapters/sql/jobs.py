@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 
 from alexdb.adapters.sql.accounts import user_exists
 from alexdb.adapters.sql.engine import UnitOfWork
@@ -43,9 +43,10 @@ class SqlJobs:
         return None if row is None else _job(row)
 
     def move_job(self, job: Job, values: Mapping[str, Any]) -> Job | None:
-        """Update only while the status is still the one read."""
+        """Update only while the status and attempts are still the ones read."""
         with self._uow.begin(write=True) as conn:
-            moved = conn.execute(update(jobs).where(jobs.c.id == job.id, jobs.c.status == job.status).values(**values))
+            moved = conn.execute(update(jobs).where(jobs.c.id == job.id, jobs.c.status == job.status,
+                                                    jobs.c.attempts == job.attempts).values(**values))
             if not moved.rowcount:
                 return None
             return _job(conn.execute(select(jobs).where(jobs.c.id == job.id)).one())
@@ -57,6 +58,11 @@ class SqlJobs:
                                 ).rowcount:
                 return None
             return _job(conn.execute(select(jobs).where(jobs.c.id == job_id)).one())
+
+    def delete_job(self, job_id: uuid.UUID) -> bool:
+        """Delete the row."""
+        with self._uow.begin(write=True) as conn:
+            return bool(conn.execute(delete(jobs).where(jobs.c.id == job_id)).rowcount)
 
     def job_page(self, clerk_user_id: str, status: str | None, after: Bookmark | None, size: int) -> Rows:
         """A user's jobs, newest first."""

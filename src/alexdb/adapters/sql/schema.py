@@ -156,6 +156,7 @@ jobs = Table(
     Column("started_at", UTCDateTime()),
     Column("completed_at", UTCDateTime()),
     Column("updated_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
     CheckConstraint("status IN ('pending', 'running', 'completed', 'failed')", name="status"),
     Index(None, "clerk_user_id", "created_at", "id"),
     Index(None, "status", "job_type", "created_at", "id"),
