@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from alexdb.domain.alerts import Alert, Notification
 from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats
@@ -357,4 +357,14 @@ class TickRecords(Protocol):
         ...
     def purge_expired(self) -> int:
         """Delete expired ticks where the engine does not; how many."""
+        ...
+
+
+@runtime_checkable
+class RawReader(Protocol):
+    """An engine that runs raw SQL read-only (the SQL engines; alexdb.compat's query and execute_raw)."""
+
+    def read_sql(self, statement: str, values: Mapping[str, Any],
+                 casts: Mapping[str, str]) -> tuple[list[str], list[dict[str, Any]]]:
+        """Column names and rows of statement with named parameters (:name), each cast as casts names."""
         ...

@@ -85,3 +85,13 @@ class AuthenticationError(AlexdbError):
 
 class PermissionDeniedError(AlexdbError):
     """The caller is known but may not do this (another user's data, say)."""
+
+
+class UnsupportedError(AlexdbError):
+    """A call alexdb refuses on this backend or through this surface; names the call to use instead."""
+
+    def __init__(self, call: str, reason: str, instead: str) -> None:
+        self.call = call
+        self.reason = reason
+        self.instead = instead
+        super().__init__(f"{call}: {reason}; use {instead}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import Engine, func, select
 
 from alexdb.adapters.sql import migrate
@@ -13,6 +16,7 @@ from alexdb.adapters.sql.instruments import SqlInstruments
 from alexdb.adapters.sql.jobs import SqlJobs
 from alexdb.adapters.sql.ledger import SqlCash, SqlSplits
 from alexdb.adapters.sql.positions import SqlPositionStore
+from alexdb.adapters.sql.raw import read_rows
 from alexdb.adapters.sql.schema import ALL_TABLES
 from alexdb.adapters.sql.speed import SqlAlerts, SqlNotifications, SqlTicks
 from alexdb.adapters.sql.users import SqlUsers
@@ -81,6 +85,11 @@ class SqlBackend:
         """Rows per table."""
         with self._uow.begin() as conn:
             return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one()) for t in ALL_TABLES}
+
+    def read_sql(self, statement: str, values: Mapping[str, Any],
+                 casts: Mapping[str, str]) -> tuple[list[str], list[dict[str, Any]]]:
+        """Column names and rows of a raw statement run read-only (alexdb.compat's raw SQL)."""
+        return read_rows(self._uow, statement, values, casts)
 
     def close(self) -> None:
         """Release every connection."""

@@ -114,14 +114,15 @@ class UnitOfWork:
         self._lock = threading.RLock() if is_memory(str(engine.url)) else None
 
     @contextmanager
-    def begin(self, write: bool = False) -> Iterator[Connection]:
+    def begin(self, write: bool = False, read_only: bool = False) -> Iterator[Connection]:
         """A transaction that commits when the block completes and rolls back on any error.
 
         A read on PostgreSQL runs in autocommit: at READ COMMITTED every statement takes its own snapshot
-        anyway, so an explicit transaction would only add BEGIN and COMMIT round trips.
+        anyway, so an explicit transaction would only add BEGIN and COMMIT round trips. read_only makes
+        the engine itself refuse any write (statements alexdb did not write: alexdb.compat's raw SQL).
         """
         options: dict[str, Any] = {WRITE: write}
-        if not write and self.dialect == "postgresql":
+        if not write and not read_only and self.dialect == "postgresql":
             options["isolation_level"] = "AUTOCOMMIT"
         with (
             self._lock or nullcontext(),
@@ -129,7 +130,17 @@ class UnitOfWork:
             self.engine.connect().execution_options(**options) as connection,
             connection.begin(),
         ):
-            yield connection
+            if not read_only:
+                yield connection
+            elif self.dialect == "postgresql":
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield connection
+            else:
+                connection.exec_driver_sql("PRAGMA query_only = ON")
+                try:
+                    yield connection
+                finally:
+                    connection.exec_driver_sql("PRAGMA query_only = OFF")
 
     def dispose(self) -> None:
         """Close every pooled connection."""
