@@ -36,8 +36,8 @@ $$ LANGUAGE plpgsql
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("jobs") as table:
-        table.add_column(sa.Column("attempts", sa.Integer, nullable=False, server_default="0"))
+    with op.batch_alter_table("jobs") as jobs:
+        jobs.add_column(sa.Column("attempts", sa.Integer, nullable=False, server_default="0"))
     op.execute("UPDATE jobs SET attempts = 1 WHERE status <> 'pending'")
     if op.get_context().dialect.name == "postgresql":
         op.execute(STAMP_FUNCTION)
@@ -51,5 +51,5 @@ def downgrade() -> None:
         for table in STAMPED:
             op.execute(f"DROP TRIGGER IF EXISTS update_{table}_updated_at ON {table}")
         op.execute("DROP FUNCTION IF EXISTS update_updated_at_column()")
-    with op.batch_alter_table("jobs") as table:
-        table.drop_column("attempts")
+    with op.batch_alter_table("jobs") as jobs:
+        jobs.drop_column("attempts")
