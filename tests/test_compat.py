@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from alexdb import Database as Store
 from alexdb import InvalidTransitionError, ValidationError
-from alexdb.compat import Database, InstrumentCreate, JobCreate, PositionCreate, UserCreate
+from alexdb.compat import DataAPIClient, Database, InstrumentCreate, JobCreate, PositionCreate, UserCreate
 from tests.conftest import present
 
 NEW_USER = {  # what the API's get_or_create_user inserts for a first-time user
@@ -225,3 +226,25 @@ def test_the_agents_portfolio_load(alex: Database, holder: dict[str, str]) -> No
             if instrument.get("current_price"):
                 total += float(position["quantity"]) * float(instrument["current_price"])
     assert total == 10000.0 and float(user.get("target_retirement_income", 80000)) == 60000
+
+
+def test_the_scale_scripts_generic_creates(alex: Database, holder: dict[str, str]) -> None:
+    symbol = alex.instruments.create({"symbol": "TST1", "name": "Test ETF TST1", "instrument_type": "etf",
+                                      "current_price": 150.0, "allocation_asset_class": {"fixed_income": 100.0},
+                                      "allocation_regions": {"north_america": 100.0},
+                                      "allocation_sectors": {"other": 100.0}}, returning="symbol")
+    assert symbol == "TST1" and present(alex.instruments.find_by_symbol("TST1"))["current_price"] == Decimal(150)
+    job_id = alex.jobs.create({"clerk_user_id": "user_1", "job_type": "portfolio_analysis", "status": "pending",
+                               "request_payload": {"test": "scale_user_1"}})
+    assert present(alex.jobs.find_by_id(job_id))["request_payload"] == {"test": "scale_user_1"}
+    with pytest.raises(ValidationError):
+        alex.jobs.create({"clerk_user_id": "user_1", "job_type": "portfolio_analysis", "status": "completed"})
+
+
+def test_a_client_and_database_open_the_url_from_the_environment(tmp_path: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("ALEXDB_URL", f"sqlite:///{tmp_path / 'alex.db'}")
+    client = DataAPIClient()  # reset_db.py builds its own client beside a Database
+    client.insert("users", {"clerk_user_id": "user_9"})
+    with Database() as alex:
+        assert present(alex.users.find_by_clerk_id("user_9"))["clerk_user_id"] == "user_9"
+    client.store.close()
