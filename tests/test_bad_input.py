@@ -78,8 +78,10 @@ CASES: list[Case] = [
     ("job for unknown user", lambda db, a: db.jobs.create_job("nobody", "risk_assessment"), NotFoundError, None),
     ("unknown job status", lambda db, a: db.jobs.update_status(
         db.jobs.find_by_status("pending")[0].id, "done"), ValidationError, "status"),
-    ("job skips running", lambda db, a: db.jobs.update_status(
-        db.jobs.find_by_status("pending")[0].id, "completed"), InvalidTransitionError, None),
+    ("job back to pending", lambda db, a: db.jobs.update_status(
+        db.jobs.find_by_status("pending")[0].id, "pending"), InvalidTransitionError, None),
+    ("price at the first instant", lambda db, a: db.instruments.record_price("SPY", "1", "0001-01-01T00:00:00"),
+     ValidationError, "at"),
     ("bad page size", lambda db, a: db.users.find_all(limit=0), ValidationError, "limit"),
     ("forged cursor", lambda db, a: db.users.find_all(cursor="not-a-cursor"), ValidationError, "cursor"),
     # Work before bounds: sizes are checked before any conversion (1e400000 as an int takes seconds).

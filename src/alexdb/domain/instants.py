@@ -31,6 +31,9 @@ def next_stamp(previous: datetime) -> datetime:
     return max(utcnow(), previous + timedelta(microseconds=1))
 
 
+FIRST_INSTANT = datetime(1, 1, 1, tzinfo=UTC)
+
+
 def to_instant(value: Any, field: str = "at") -> datetime:
     """Normalise a datetime, date or ISO-8601 string to an aware UTC datetime.
 
@@ -48,12 +51,14 @@ def to_instant(value: Any, field: str = "at") -> datetime:
             raise ValidationError(field, value, "not an ISO-8601 date or datetime") from exc
         return to_instant(parsed, field)
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
         try:
-            return value.astimezone(UTC)
+            instant = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         except OverflowError as exc:  # 9999-12-31T23:00-05:00 is past the last representable UTC instant
             raise ValidationError(field, value.isoformat(), "is outside the representable years 1-9999 in UTC") from exc
+        if instant == FIRST_INSTANT:
+            # A midnight closes the day before it, and year 1 has none before it.
+            raise ValidationError(field, value.isoformat(), "is midnight of 0001-01-01, which closes no day")
+        return instant
     if isinstance(value, date):
         return datetime.combine(value, END_OF_DAY, tzinfo=UTC)
     raise ValidationError(field, value, "expected a datetime, date or ISO-8601 string")
