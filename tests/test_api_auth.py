@@ -76,7 +76,7 @@ ALERT = {"symbol": "SPY", "condition": {"operator": ">", "threshold": "500"}}
     (auth(token("alice", key=STRANGER)), 401),  # signed by a key the issuer does not publish
     (auth(token("alice", issuer="https://evil.test")), 401),
     (auth(token("alice", expires_in=-60)), 401),
-    (auth(token("bob")), 403),  # a valid token, for another user
+    (auth(token("bob")), 404),  # a valid token, for another user: reads as absent
     (auth(token("alice")), 201),
 ])
 def test_a_user_reaches_only_their_own_alerts(client: Any, headers: Any, status: Any) -> None:
@@ -93,7 +93,7 @@ def test_another_users_alert_is_not_found_and_cannot_be_changed(client: Any) -> 
                                 headers=auth(token("bob")))
         assert answer.status_code == 404, (method, answer.text)
     assert client.get(f"/alerts/{made['alert_id']}", headers=auth(token("alice"))).json()["enabled"] is True
-    assert client.get("/users/alice/notifications", headers=auth(token("bob"))).status_code == 403
+    assert client.get("/users/alice/notifications", headers=auth(token("bob"))).status_code == 404
     assert client.get("/health").status_code == 200  # the one open route
 
 

@@ -25,15 +25,44 @@ class AuthConfig:
     issuer: str | None = None
     audience: str | None = None
     ingest_token: str | None = None
+    services: tuple[ServiceToken, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AuthConfig | None:
         """ALEXDB_AUTH_JWKS_URL (e.g. https://<clerk frontend api>/.well-known/jwks.json), ALEXDB_AUTH_ISSUER,
-        ALEXDB_AUTH_AUDIENCE, ALEXDB_INGEST_TOKEN; None when no JWKS URL is set (no authentication)."""
+        ALEXDB_AUTH_AUDIENCE, ALEXDB_INGEST_TOKEN, ALEXDB_SERVICE_TOKENS; None when no JWKS URL is set (no
+        authentication)."""
         if not env.get("ALEXDB_AUTH_JWKS_URL"):
             return None
         return cls(env["ALEXDB_AUTH_JWKS_URL"], env.get("ALEXDB_AUTH_ISSUER") or None,
-                   env.get("ALEXDB_AUTH_AUDIENCE") or None, env.get("ALEXDB_INGEST_TOKEN") or None)
+                   env.get("ALEXDB_AUTH_AUDIENCE") or None, env.get("ALEXDB_INGEST_TOKEN") or None,
+                   ServiceToken.parse_all(env.get("ALEXDB_SERVICE_TOKENS", "")))
+
+
+@dataclass(frozen=True)
+class ServiceToken:
+    """A token an agent or a feed presents instead of a user's: it acts for any user, on named operations."""
+
+    name: str
+    token: str
+    operations: frozenset[str]
+    """operationIds of the routes it may call; "*" for every route."""
+
+    @classmethod
+    def parse_all(cls, text: str) -> tuple[ServiceToken, ...]:
+        """`name=token:operation,operation;name=token:*` (ALEXDB_SERVICE_TOKENS) as tokens."""
+        found = []
+        for entry in filter(None, (part.strip() for part in text.split(";"))):
+            name, _, rest = entry.partition("=")
+            token, _, operations = rest.partition(":")
+            if not name or not token or not operations:
+                raise ValueError(f"ALEXDB_SERVICE_TOKENS entry {name or entry!r}: expected name=token:operations")
+            found.append(cls(name.strip(), token.strip(), frozenset(op.strip() for op in operations.split(","))))
+        return tuple(found)
+
+    def matches(self, token: str) -> bool:
+        """True when token is this service's (compared in constant time)."""
+        return hmac.compare_digest(token.encode(), self.token.encode())
 
 
 class Authenticator:
@@ -57,6 +86,18 @@ class Authenticator:
         except jwt.InvalidTokenError as exc:
             raise AuthenticationError(f"the token does not verify: {exc}") from exc
         return str(claims["sub"])
+
+    def service(self, token: str | None, operation: str) -> str | None:
+        """The service a token belongs to, if it may call operation; None when it is no service's token;
+        PermissionDeniedError when the service was not granted operation."""
+        if not token:
+            return None
+        service = next((s for s in self.config.services if s.matches(token)), None)
+        if service is None:
+            return None
+        if "*" not in service.operations and operation not in service.operations:
+            raise PermissionDeniedError(f"service {service.name} may not call {operation}")
+        return service.name
 
     def ingest(self, token: str | None) -> None:
         """A feed's shared token; PermissionDeniedError unless it matches the configured one."""
