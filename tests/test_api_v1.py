@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -188,3 +189,11 @@ def test_the_api_docs_render_from_local_assets(client: TestClient) -> None:
         html = client.get(page).text
         assert f"/assets/docs/{script}" in html and "cdn" not in html.lower() and "googleapis" not in html
         assert client.get(f"/assets/docs/{script}").status_code == 200
+
+
+def test_the_readme_documents_every_route(client: TestClient) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    schema = client.get("/openapi.json").json()
+    missing = [f"{method.upper()} {path}" for path, item in schema["paths"].items() for method, operation in
+               item.items() if f"| {method.upper()} | `{path}` | `{operation['operationId']}` |" not in readme]
+    assert missing == []

@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -92,6 +93,9 @@ def service(url: str | None = None, env: Mapping[str, str] | None = None) -> Fas
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Store calls are mostly Python work under the GIL: 40 threads (anyio's default) fighting for it halved
+        # throughput under 16 clients in benchmarks.api; a few threads keep the CPU busy and wait less.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = int(os.environ.get("ALEXDB_THREADS", "4"))
         ingestor.retry_in_background()  # deliveries a crash or a failing channel left due go out again
         yield
         ingestor.close()  # every delivery under way is made and recorded before the process goes

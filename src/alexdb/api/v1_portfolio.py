@@ -55,7 +55,8 @@ def portfolio_routes(api: Api, components: dict[str, Any]) -> APIRouter:
         return body.request_body(model, components)
 
     async def account(request: Request, account_id: str) -> Account:
-        return await api.owned(request, "account", account_id, db.accounts.get_account,
+        # The record alone says whose it is: its cash balance (a ledger read) is not needed to decide.
+        return await api.owned(request, "account", account_id, db.accounts.account_record,
                                lambda found: found.clerk_user_id)
 
     # Users ---------------------------------------------------------------------------------------------
@@ -115,7 +116,8 @@ def portfolio_routes(api: Api, components: dict[str, Any]) -> APIRouter:
     @router.get("/accounts/{account_id}", operation_id="get_account", tags=["accounts"])
     async def get_account(request: Request, account_id: str) -> Account:
         """One account, its cash the ledger's balance now."""
-        return await account(request, account_id)
+        await account(request, account_id)
+        return await call(db.accounts.get_account, account_id)
 
     @router.patch("/accounts/{account_id}", operation_id="update_account", openapi_extra=doc(body.AccountChangesBody),
                   tags=["accounts"])

@@ -228,7 +228,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     url: UrlOption = None,
 ) -> None:
-    """Run the HTTP service: alerts, ticks and notifications over HTTP, live alerts at /ws/{user_id}."""
+    """Run the HTTP service: the whole store under /v1 (docs at /docs), live alerts at /v1/ws/{user_id}."""
     import uvicorn
 
     from alexdb.api.app import service
