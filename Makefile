@@ -1,5 +1,5 @@
 # make run  : create .venv, install, run the main job (the demo) on the embedded SQLite default.
-# make test : create .venv, install, make sure PostgreSQL and DynamoDB Local can run, lint, type-check, test.
+# make test : create .venv, install, make sure PostgreSQL, DynamoDB Local and Chromium can run, lint, type-check, test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,6 +19,7 @@ run: $(STAMP)
 test: $(STAMP)
 	scripts/ensure-postgres
 	scripts/ensure-dynamodb-local
+	scripts/ensure-chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	scripts/checkov

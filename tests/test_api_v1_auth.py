@@ -27,7 +27,7 @@ STRANGER = {
     "list_accounts": 404, "create_account": 404, "get_account": 404, "update_account": 404, "delete_account": 404,
     "list_positions": 404, "holdings_at": 404, "set_position": 404, "record_trade": 404, "position_history": 404,
     "list_lots": 404, "realized_gains": 404, "account_value": 404, "account_series": 404, "user_value": 404,
-    "cash_movements": 404, "record_cash": 404, "cash_balance": 404, "account_returns": 404, "returns_series": 404,
+    "cash_movements": 404, "cash_history": 404, "record_cash": 404, "cash_balance": 404, "account_returns": 404, "returns_series": 404,
     "user_returns": 404, "list_instruments": 200, "create_instrument": 422, "get_instrument": 200,
     "update_instrument": 403, "price_history": 200, "record_price": 403, "list_splits": 200, "record_split": 403,
     "create_job": 404, "list_jobs": 404, "get_job": 404, "update_job_status": 404, "set_job_payload": 404,

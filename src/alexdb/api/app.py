@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 
 from alexdb.api.auth import AuthConfig, Authenticator
 from alexdb.api.common import Api, error_body, status_of
-from alexdb.api.docs import mount_docs
+from alexdb.api.docs import mount_dashboard, mount_docs
 from alexdb.api.schemas import ErrorBody
 from alexdb.api.v1_agents import agent_routes
 from alexdb.api.v1_portfolio import portfolio_routes
@@ -80,6 +80,7 @@ def create_app(db: Database, ingestor: Ingestor, broadcaster: WebSocketBroadcast
     app.include_router(speed_routes(api, ingestor, broadcaster, components, ""), deprecated=True,
                        include_in_schema=False)
     mount_docs(app)
+    mount_dashboard(app)
     return app
 
 

@@ -1,5 +1,6 @@
-"""/docs and /redoc from assets inside the installed packages: they render offline (FastAPI's defaults
-fetch Swagger UI and ReDoc from a CDN, which leaves a blank page without a network)."""
+"""The pages the service serves, all from assets inside the installed packages so they work offline: the
+dashboard at / (with its chart library, uPlot, shipped in alexdb), Swagger UI at /docs and ReDoc at /redoc
+(FastAPI's defaults fetch those from a CDN, which leaves a blank page without a network)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from importlib.resources import files
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 ASSETS = "/assets/docs"
+STATIC = files("alexdb.api") / "static"
 
 
 def mount_docs(app: FastAPI) -> None:
@@ -29,3 +31,12 @@ def mount_docs(app: FastAPI) -> None:
         return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} API",
                               redoc_js_url=f"{ASSETS}/redoc.standalone.js", redoc_favicon_url=f"{ASSETS}/favicon.png",
                               with_google_fonts=False)
+
+
+def mount_dashboard(app: FastAPI) -> None:
+    """Serve the dashboard at / and its scripts, styles and chart library under /assets/app."""
+    app.mount("/assets/app", StaticFiles(directory=str(STATIC)), name="app-assets")
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard() -> FileResponse:
+        return FileResponse(str(STATIC / "dashboard.html"), media_type="text/html")

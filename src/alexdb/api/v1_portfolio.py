@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from alexdb.api import schemas as body
 from alexdb.api.common import Api, Caller, call, json_object, one_page, only
 from alexdb.domain.errors import PermissionDeniedError, ValidationError
-from alexdb.domain.ledger import CashMovement, Split
+from alexdb.domain.ledger import CashEntry, CashMovement, Split
 from alexdb.domain.lots import Disposal, Lot
 from alexdb.domain.models import (
     Account,
@@ -226,6 +226,13 @@ def portfolio_routes(api: Api, components: dict[str, Any]) -> APIRouter:
         fields = await json_object(request)
         kind, amount = fields.pop("kind", None), fields.pop("amount", None)
         return await call(db.cash.record, account_id, kind, amount, **only(fields, "at", "symbol", "note"))
+
+    @router.get("/accounts/{account_id}/cash/history", operation_id="cash_history", tags=["cash"])
+    async def cash_history(request: Request, account_id: str, start: str | None = None,
+                           end: str | None = None) -> list[CashEntry]:
+        """Every line of the cash account in time order, trades' cash included, with the running balance."""
+        await account(request, account_id)
+        return await call(db.cash.history, account_id, start, end)
 
     @router.get("/accounts/{account_id}/cash/balance", operation_id="cash_balance", tags=["cash"])
     async def cash_balance(request: Request, account_id: str, at: str | None = None) -> dict[str, Decimal]:

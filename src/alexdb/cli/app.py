@@ -201,8 +201,13 @@ def jobs(
 
 
 @app.command()
-def demo(url: UrlOption = None) -> None:
-    """Reset with test data and show the test portfolio now and at three past dates."""
+def demo(
+    url: UrlOption = None,
+    serve_it: Annotated[bool, typer.Option("--serve", help="Then serve the dashboard of the test user.")] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of --serve.")] = 8000,
+) -> None:
+    """Reset with test data and show the test portfolio now and at three past dates (--serve: then open it in
+    the dashboard)."""
     with _open(url, migrate=False) as db:
         db.drop_all()
         db.migrate()
@@ -220,6 +225,10 @@ def demo(url: UrlOption = None) -> None:
                                     db.cash.history(account.id, start=utcnow() - timedelta(days=120))))
         out.print(render.gains_table("401(k) realized gains (fifo)", db.positions.get_realized_gains(account.id)))
         out.print(render.returns_table("401(k), last two years", db.performance.returns(account.id, start, utcnow())))
+        served = db.url
+    if serve_it:
+        out.print(f"[bold]Dashboard:[/] http://127.0.0.1:{port}/?user={seeding.TEST_USER}")
+        serve(port=port, url=served)
 
 
 @app.command()
