@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,3 +80,25 @@ def kinesis_local() -> Iterator[str]:
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with _serving(process, port, "kinesalite", 30):
         yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def uvicorn_serving(app: Any) -> Iterator[str]:
+    """app served by uvicorn in a thread on a free loopback port: its host:port, stopped at the end."""
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start within 10 s")
+        time.sleep(0.01)
+    try:
+        yield f"127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -11,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from websockets.sync.client import connect
 
@@ -20,7 +18,7 @@ from alexdb.api.app import create_app
 from alexdb.speed.broadcast import WebSocketBroadcaster
 from alexdb.speed.notifiers import Delivery
 from alexdb.speed.pipeline import Ingestor
-from tests.dynamodb_local import free_port
+from tests.dynamodb_local import uvicorn_serving
 
 NOW = time.time_ns() // 1_000_000
 
@@ -86,16 +84,8 @@ def test_ticks_over_http_are_answered_per_record(service: Any, db: Database) -> 
 @pytest.fixture
 def live(service: Any) -> Iterator[Any]:
     app, ingestor, broadcaster = service
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield f"127.0.0.1:{server.config.port}", ingestor, broadcaster
-    server.should_exit = True
-    thread.join(10)
+    with uvicorn_serving(app) as address:
+        yield address, ingestor, broadcaster
 
 
 def test_a_fired_alert_reaches_the_users_websocket_and_is_recorded(live: Any, db: Database) -> None:

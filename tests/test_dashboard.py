@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -16,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 import alexdb
 from alexdb.api.app import create_app
@@ -25,7 +23,7 @@ from alexdb.services import seeding
 from alexdb.speed.broadcast import WebSocketBroadcaster
 from alexdb.speed.pipeline import Ingestor
 from tests.conftest import unavailable
-from tests.dynamodb_local import free_port
+from tests.dynamodb_local import free_port, uvicorn_serving
 from tests.test_api_auth import ISSUER, auth, jwks_url, token  # noqa: F401 - jwks_url is a fixture
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -57,17 +55,8 @@ def site(jwks_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     broadcaster = WebSocketBroadcaster()
     ingestor = Ingestor(db, {"websocket": broadcaster})
     authenticator = Authenticator(AuthConfig(jwks_url, issuer=ISSUER, ingest_token=INGEST))
-    server = uvicorn.Server(uvicorn.Config(create_app(db, ingestor, broadcaster, auth=authenticator),
-                                           host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(10)
+    with uvicorn_serving(create_app(db, ingestor, broadcaster, auth=authenticator)) as address:
+        yield f"http://{address}"
     ingestor.close()
     db.close()
 

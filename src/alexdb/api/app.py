@@ -44,13 +44,12 @@ def create_app(db: Database, ingestor: Ingestor, broadcaster: WebSocketBroadcast
               for code in (401, 403, 404, 409, 422, 503)}
     app = FastAPI(title="alexdb", summary="Alex's data platform: portfolio, ledger, jobs, chat and price alerts",
                   lifespan=lifespan, responses=errors, docs_url=None, redoc_url=None)  # type: ignore[arg-type]
-    components: dict[str, Any] = {}
     api = Api(db, auth)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(api.components)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -74,10 +73,10 @@ def create_app(db: Database, ingestor: Ingestor, broadcaster: WebSocketBroadcast
         """The service is up."""
         return {"status": "ok"}
 
-    app.include_router(portfolio_routes(api, components))
-    app.include_router(agent_routes(api, components))
-    app.include_router(speed_routes(api, ingestor, broadcaster, components, "/v1"))
-    app.include_router(speed_routes(api, ingestor, broadcaster, components, ""), deprecated=True,
+    app.include_router(portfolio_routes(api))
+    app.include_router(agent_routes(api))
+    app.include_router(speed_routes(api, ingestor, broadcaster, "/v1"))
+    app.include_router(speed_routes(api, ingestor, broadcaster, ""), deprecated=True,
                        include_in_schema=False)
     mount_docs(app)
     mount_dashboard(app)

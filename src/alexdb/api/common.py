@@ -8,13 +8,14 @@ ingest path) acts for any user, but only on the operations it was granted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from alexdb.api.auth import Authenticator, bearer
+from alexdb.api.schemas import request_body
 from alexdb.database import Database
 from alexdb.domain.errors import (
     AlexdbError,
@@ -94,6 +95,12 @@ class Api:
 
     db: Database
     auth: Authenticator | None = None
+    components: dict[str, Any] = field(default_factory=dict)
+    """Schemas the request bodies refer to, added to the OpenAPI document."""
+
+    def doc(self, model: Any) -> dict[str, Any]:
+        """openapi_extra documenting a route's JSON body as model."""
+        return request_body(model, self.components)
 
     async def caller(self, request: Request) -> Caller:
         """The caller of this request; a service token only on the operations it was granted."""

@@ -18,14 +18,12 @@ PAYLOADS = {"report": "update_report", "charts": "update_charts", "retirement": 
             "summary": "update_summary"}
 
 
-def agent_routes(api: Api, components: dict[str, Any]) -> APIRouter:
+def agent_routes(api: Api) -> APIRouter:
     """Jobs and chat."""
     router = APIRouter(prefix="/v1")
     db = api.db
 
-    def doc(model: Any) -> dict[str, Any]:
-        return body.request_body(model, components)
-
+    doc = api.doc
     async def job(request: Request, job_id: str) -> Job:
         return await api.owned(request, "job", job_id, db.jobs.get_job, lambda found: found.clerk_user_id)
 

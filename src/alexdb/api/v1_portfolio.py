@@ -46,14 +46,12 @@ def services_only(caller: Caller, what: str) -> None:
         raise PermissionDeniedError(f"{what} is written by a service token, not a user's")
 
 
-def portfolio_routes(api: Api, components: dict[str, Any]) -> APIRouter:
+def portfolio_routes(api: Api) -> APIRouter:
     """The portfolio store's routes."""
     router = APIRouter(prefix="/v1")
     db = api.db
 
-    def doc(model: Any) -> dict[str, Any]:
-        return body.request_body(model, components)
-
+    doc = api.doc
     async def account(request: Request, account_id: str) -> Account:
         # The record alone says whose it is: its cash balance (a ledger read) is not needed to decide.
         return await api.owned(request, "account", account_id, db.accounts.account_record,

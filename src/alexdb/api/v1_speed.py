@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response, WebSocket
 
 from alexdb.api.auth import bearer, owns
 from alexdb.api.common import Api, call, error_body, json_body, json_object, one_page
-from alexdb.api.schemas import AlertChangesBody, NewAlertBody, TickBody, request_body
+from alexdb.api.schemas import AlertChangesBody, NewAlertBody, TickBody
 from alexdb.domain.alerts import Alert, Notification, Tick
 from alexdb.domain.errors import AlexdbError, NotFoundError, ValidationError
 from alexdb.domain.paging import Page
@@ -19,8 +19,7 @@ from alexdb.speed.broadcast import WebSocketBroadcaster
 from alexdb.speed.pipeline import Ingestor
 
 
-def speed_routes(api: Api, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, components: dict[str, Any],
-                 prefix: str) -> APIRouter:
+def speed_routes(api: Api, ingestor: Ingestor, broadcaster: WebSocketBroadcaster, prefix: str) -> APIRouter:
     """The speed layer's routes under prefix (operationIds only under /v1: the old paths are not documented)."""
     router = APIRouter(prefix=prefix)
     db = api.db
@@ -32,7 +31,7 @@ def speed_routes(api: Api, ingestor: Ingestor, broadcaster: WebSocketBroadcaster
         return await api.owned(request, "alert", alert_id, db.alerts.get_alert, lambda found: found.user_id)
 
     @router.post("/users/{user_id}/alerts", status_code=201, operation_id=op("create_alert"), tags=["alerts"],
-                 openapi_extra=request_body(NewAlertBody, components))
+                 openapi_extra=api.doc(NewAlertBody))
     async def create_alert(user_id: str, request: Request) -> Alert:
         """Create an alert: {"symbol", "condition", "notification_method"?, "enabled"?, "cooldown_seconds"?}."""
         await api.for_user(request, user_id)
@@ -55,7 +54,7 @@ def speed_routes(api: Api, ingestor: Ingestor, broadcaster: WebSocketBroadcaster
         return await owned_alert(request, alert_id)
 
     @router.patch("/alerts/{alert_id}", operation_id=op("update_alert"), tags=["alerts"],
-                  openapi_extra=request_body(AlertChangesBody, components))
+                  openapi_extra=api.doc(AlertChangesBody))
     async def update_alert(alert_id: str, request: Request) -> Alert:
         """Change an alert's condition, method, cooldown or enabled flag."""
         await owned_alert(request, alert_id)
@@ -79,7 +78,7 @@ def speed_routes(api: Api, ingestor: Ingestor, broadcaster: WebSocketBroadcaster
         return await call(one_page, db.notifications.find_by_user, user_id, limit=limit, cursor=cursor)
 
     @router.post("/ticks", operation_id=op("post_ticks"), tags=["ticks"],
-                 openapi_extra=request_body(list[TickBody], components))
+                 openapi_extra=api.doc(list[TickBody]))
     async def post_ticks(request: Request) -> dict[str, Any]:
         """Ingest a JSON array of ticks; each bad one is answered with its index and reason."""
         if api.auth is not None:
