@@ -1,4 +1,5 @@
-"""One backend-parametrized fixture: every contract test runs on a SQLite file, SQLite memory and PostgreSQL."""
+"""One backend-parametrized fixture: every contract test runs on a SQLite file, SQLite memory, PostgreSQL (directly
+and through the RDS Data API) and DynamoDB Local."""
 
 from __future__ import annotations
 
@@ -19,13 +20,13 @@ import pytest
 import alexdb
 from alexdb import Database
 from alexdb.adapters.dynamodb.backend import DynamoBackend
-from tests.dynamodb_local import dynamodb_local, kinesis_local
+from tests.dynamodb_local import data_api_local, dynamodb_local, kinesis_local
 
 OPENED = datetime(2020, 1, 1, tzinfo=UTC)
 """When the `account` fixture's cash was deposited: before every instant the tests value it at."""
 PG_SERVER = os.environ.get("ALEXDB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-BACKENDS = ["sqlite_file", "sqlite_memory", "postgresql", "dynamodb"]
+BACKENDS = ["sqlite_file", "sqlite_memory", "postgresql", "dynamodb", "aurora"]
 
 
 def unavailable(backend: str, reason: str) -> None:
@@ -50,6 +51,21 @@ def pg_url() -> Iterator[str]:
     url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
     alexdb.connect(url, migrate=True).close()
     yield url
+    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def aurora_urls(pg_url: str) -> Iterator[tuple[str, str]]:
+    """(Data API URL, direct URL) of a session database reached through data-api-local, migrated through it."""
+    name = f"alexdb_aurora_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    for endpoint in _local_service("aurora", data_api_local):
+        url = (f"aurora-data-api://arn:aws:rds:us-east-1:123456789012:cluster:alex?database={name}"
+               f"&secret_arn=arn:aws:secretsmanager:us-east-1:123456789012:secret:alex&endpoint_url={endpoint}")
+        alexdb.connect(url, migrate=True).close()
+        yield url, PG_SERVER.rsplit("/", 1)[0] + "/" + name
     with psycopg.connect(PG_SERVER, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -129,6 +145,10 @@ def prepare(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str
         dynamo: str = request.getfixturevalue("dynamodb_url")
         empty_dynamodb(dynamo)
         return dynamo
+    if backend == "aurora":
+        aurora, direct = request.getfixturevalue("aurora_urls")
+        _truncate(direct)
+        return str(aurora)
     url: str = request.getfixturevalue("pg_url")
     _truncate(url)
     return url

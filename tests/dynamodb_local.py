@@ -83,6 +83,19 @@ def kinesis_local() -> Iterator[str]:
 
 
 @contextmanager
+def data_api_local() -> Iterator[str]:
+    """Run data-api-local (npm: the RDS Data API over the test PostgreSQL server, made to answer as the
+    service does by scripts/data-api-local.js); yields its endpoint URL, or raises RuntimeError."""
+    script, node = ROOT / "scripts" / "data-api-local.js", shutil.which("node")
+    if not (ROOT / "node_modules" / "data-api-local").exists() or node is None:
+        raise RuntimeError("node_modules/data-api-local or node is missing (run `npm install`)")
+    port = free_port()
+    process = subprocess.Popen([node, str(script), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with _serving(process, port, "data-api-local", 30):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
 def uvicorn_serving(app: Any) -> Iterator[str]:
     """app served by uvicorn in a thread on a free loopback port: its host:port, stopped at the end."""
     import threading

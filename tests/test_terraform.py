@@ -117,3 +117,20 @@ def test_outputs_print_env_lines() -> None:
     for line in ("DYNAMODB_USERS_TABLE=", "DYNAMODB_INSTRUMENTS_TABLE=", "DYNAMODB_CHAT_TABLE=", "AWS_REGION=",
                  "ALEXDB_URL=dynamodb://"):
         assert line in env
+
+
+def test_the_aurora_policy_grants_exactly_the_data_api_calls_the_driver_makes() -> None:
+    import aurora_data_api
+
+    from alexdb.adapters.sql.data_api import DATA_API_ACTIONS
+
+    driver = Path(aurora_data_api.__file__).read_text()
+    called = {"".join(part.title() for part in name.split("_"))
+              for name in re.findall(r"_client\.(\w+)\(", driver)}
+    assert called == DATA_API_ACTIONS
+    statements = {s["sid"]: s for s in _resources()["aws_iam_policy_document.aurora"]["statement"]}
+    assert set(statements["AlexdbDataApi"]["actions"]) == {f"rds-data:{action}" for action in DATA_API_ACTIONS}
+    assert statements["AlexdbDataApi"]["resources"] == ["${aws_rds_cluster.aurora.arn}"]
+    assert statements["AlexdbDataApiSecret"]["actions"] == ["secretsmanager:GetSecretValue"]
+    cluster = _resources()["aws_rds_cluster.aurora"]
+    assert cluster["enable_http_endpoint"] is True and cluster["manage_master_user_password"] is True

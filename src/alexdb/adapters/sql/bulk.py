@@ -99,10 +99,13 @@ class PreparedStatement:
     def compile(cls, dialect: Dialect, statement: Any) -> PreparedStatement:
         """statement compiled for dialect; its named bindparams become the run() parameters by key."""
         compiled = statement.compile(dialect=dialect)
-        names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+        # The names as rendered in the SQL: compiled.binds also holds anonymous binds under internal keys
+        # that no statement text names (psycopg ignores extra keys; the Data API refuses them).
+        rendered = {name: bind for bind, name in compiled.bind_names.items()}
+        names = list(compiled.positiontup) if compiled.positional else list(rendered)
         keys = []
         for name in names:
-            bind = compiled.binds[name]
+            bind = rendered[name]
             # Anonymous binds (the 1 of "last_seq + 1") carry their own value.
             keys.append((None if bind.unique else bind.key, bind.value,
                          bind.type.dialect_impl(dialect).bind_processor(dialect)))

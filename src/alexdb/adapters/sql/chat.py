@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Dialect, Row, bindparam, cast, delete, func, insert, select, update
 
 from alexdb.adapters.sql.bulk import PreparedStatement
 from alexdb.adapters.sql.engine import UnitOfWork
@@ -62,9 +62,11 @@ def _bump() -> Any:
 
 def _message_values(seq: Any) -> dict[str, Any]:
     m = chat_messages
-    return {"seq": seq, "role": bindparam("m_role", type_=m.c.role.type),
-            "content": bindparam("m_content", type_=m.c.content.type),
-            "tokens": bindparam("m_tokens", type_=m.c.tokens.type),
+    # Cast where a SELECT list carries them: PostgreSQL cannot type a parameter there by itself when the
+    # driver sends it untyped (the RDS Data API sends NULLs and text so).
+    return {"seq": seq, "role": cast(bindparam("m_role", type_=m.c.role.type), m.c.role.type),
+            "content": cast(bindparam("m_content", type_=m.c.content.type), m.c.content.type),
+            "tokens": cast(bindparam("m_tokens", type_=m.c.tokens.type), m.c.tokens.type),
             "context_ids": bindparam("m_context", type_=m.c.context_ids.type),
             "created_at": bindparam("at", type_=m.c.created_at.type)}
 

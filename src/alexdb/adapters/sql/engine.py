@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+from alexdb.adapters.sql.data_api import DRIVER, data_api_engine, is_data_api, sql_state
 from alexdb.adapters.sql.types import json_dumps, json_loads
 from alexdb.domain.errors import AlexdbError, BackendError, ConflictError, SchemaError, ValidationError
 
@@ -23,7 +24,9 @@ IDLE_PING_S = 10.0
 
 
 def normalise_url(url: str) -> str:
-    """Route postgresql:// to psycopg 3 and leave sqlite URLs as they are."""
+    """Route postgresql:// to psycopg 3 and leave sqlite and aurora-data-api URLs as they are."""
+    if is_data_api(url):
+        return url
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -34,6 +37,8 @@ def normalise_url(url: str) -> str:
 
 def is_memory(url: str) -> bool:
     """True for an in-memory SQLite URL."""
+    if is_data_api(url):
+        return False
     parsed = make_url(url)
     return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
@@ -42,6 +47,8 @@ def make_engine(url: str) -> Engine:
     """An engine with exact JSON numbers, and on SQLite: WAL, foreign keys and serialised writers."""
     url = normalise_url(url)
     options: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": json_loads}
+    if is_data_api(url):
+        return data_api_engine(url, options)
     if make_url(url).get_backend_name() != "sqlite":
         engine = create_engine(url, **options)
         _ping_when_idle(engine)
@@ -110,6 +117,8 @@ class UnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # The Data API's dialect has no autocommit switch: its reads run in a (cheap) transaction.
+        self.data_api = engine.dialect.driver == DRIVER
         # One shared in-memory connection cannot carry two transactions at once.
         self._lock = threading.RLock() if is_memory(str(engine.url)) else None
 
@@ -122,7 +131,7 @@ class UnitOfWork:
         the engine itself refuse any write (statements alexdb did not write: alexdb.compat's raw SQL).
         """
         options: dict[str, Any] = {WRITE: write}
-        if not write and not read_only and self.dialect == "postgresql":
+        if not write and not read_only and self.dialect == "postgresql" and not self.data_api:
             options["isolation_level"] = "AUTOCOMMIT"
         with (
             self._lock or nullcontext(),
@@ -162,6 +171,9 @@ def translated_errors() -> Iterator[None]:
                               "run `alexdb migrate` (or connect with migrate=True)") from exc
         raise BackendError(f"database error: {_first_line(exc.orig)}") from exc
     except sqlalchemy.exc.StatementError as exc:
+        state = sql_state(exc.orig) if isinstance(exc, sqlalchemy.exc.DBAPIError) else None
+        if state is not None:  # the Data API's driver raises one error class; its SQLSTATE says what it was
+            _raise_for_state(state, exc)
         if isinstance(exc.orig, ValueError) and not isinstance(exc, sqlalchemy.exc.DBAPIError):
             raise ValidationError("value", exc.params, str(exc.orig)) from exc
         raise BackendError(f"database error: {_first_line(exc.orig or exc)}") from exc
@@ -181,7 +193,22 @@ def translated_errors() -> Iterator[None]:
 
 def _missing_table(error: object) -> bool:
     # SQLite says "no such table"; PostgreSQL raises UndefinedTable (SQLSTATE 42P01).
-    return "no such table" in str(error) or getattr(error, "sqlstate", None) == "42P01"
+    return "no such table" in str(error) or (getattr(error, "sqlstate", None) or sql_state(error)) == "42P01"
+
+
+def _raise_for_state(state: str, exc: sqlalchemy.exc.StatementError) -> None:
+    """The alexdb error a PostgreSQL SQLSTATE means (class 23: a constraint; 40: retry; 22: bad data)."""
+    if state.startswith("23"):
+        raise ConflictError(f"conflicting write: {_first_line(exc.orig)}") from exc
+    if state in ("40001", "40P01"):
+        raise ConflictError(f"concurrent transaction, try again: {_first_line(exc.orig)}") from exc
+    if state.startswith("22"):
+        raise ValidationError("value", None, f"refused by the database: {_first_line(exc.orig)}") from exc
+    if state == "42P01":
+        raise SchemaError(f"the database has no alexdb schema ({_first_line(exc.orig)}): "
+                          "run `alexdb migrate` (or connect with migrate=True)") from exc
+    if state == "57014":
+        raise BackendError(f"statement timed out (the Data API allows 45 s), retry: {_first_line(exc.orig)}") from exc
 
 
 def _first_line(error: object) -> str:
