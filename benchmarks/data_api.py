@@ -73,7 +73,7 @@ def measure(direct: alexdb.Database, api: alexdb.Database, calls: int) -> list[t
         "record_trade (BUY with price)": lambda db: db.positions.record_trade(account.id, "SPY", "BUY", 1,
                                                                                price="500"),
     }
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for label, case in cases.items():
         times: dict[str, list[float]] = {"direct": [], "api": []}
         for _ in range(calls):

@@ -120,7 +120,7 @@ def test_outputs_print_env_lines() -> None:
 
 
 def test_the_aurora_policy_grants_exactly_the_data_api_calls_the_driver_makes() -> None:
-    import aurora_data_api
+    import aurora_data_api  # type: ignore[import-untyped]
 
     from alexdb.adapters.sql.data_api import DATA_API_ACTIONS
 
