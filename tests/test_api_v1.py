@@ -197,3 +197,12 @@ def test_the_readme_documents_every_route(client: TestClient) -> None:
     missing = [f"{method.upper()} {path}" for path, item in schema["paths"].items() for method, operation in
                item.items() if f"| {method.upper()} | `{path}` | `{operation['operationId']}` |" not in readme]
     assert missing == []
+
+
+def test_every_documented_body_has_an_example(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    bare = [operation["operationId"] for item in schema["paths"].values() for operation in item.values()
+            if "requestBody" in operation and operation["operationId"] not in ("set_job_payload", "post_ticks")
+            and "examples" not in operation["requestBody"]["content"]["application/json"]["schema"]
+            and "$ref" not in operation["requestBody"]["content"]["application/json"]["schema"]]
+    assert bare == []

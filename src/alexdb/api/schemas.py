@@ -26,9 +26,10 @@ class ErrorBody(BaseModel):
 
 
 class NewAlertBody(BaseModel):
-    """POST /users/{user_id}/alerts."""
+    """POST /v1/users/{user_id}/alerts."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"symbol": "SPY", "condition": {"operator": ">", "threshold": "600"}, "cooldown_seconds": 3600}]})
 
     symbol: Symbol
     condition: Condition
@@ -39,9 +40,9 @@ class NewAlertBody(BaseModel):
 
 
 class AlertChangesBody(BaseModel):
-    """PATCH /alerts/{alert_id}: the settings to change."""
+    """PATCH /v1/alerts/{alert_id}: the settings to change."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"enabled": False}]})
 
     condition: Condition | None = None
     condition_type: ConditionType | None = None
@@ -75,6 +76,41 @@ Instant = str
 """An instant: ISO-8601 date or datetime (a date means the end of that UTC day)."""
 
 
+# One example per body: OpenAPI shows it, and the fuzz tests start from it.
+EXAMPLES: dict[str, dict[str, Any]] = {"NewUserBody": {"clerk_user_id": "user_2abc",
+                 "display_name": "Ann",
+                 "years_until_retirement": 25,
+                 "target_retirement_income": "80000.00"},
+ "UserChangesBody": {"display_name": "Ann B.", "asset_class_targets": {"equity": "60", "fixed_income": "40"}},
+ "NewAccountBody": {"account_name": "Roth IRA",
+                    "account_purpose": "Tax-free growth",
+                    "cash_balance": "2500.00"},
+ "AccountChangesBody": {"cash_balance": "3000.00"},
+ "NewInstrumentBody": {"symbol": "VTI",
+                       "name": "Vanguard Total Stock Market ETF",
+                       "instrument_type": "etf",
+                       "current_price": "268.41",
+                       "allocation_regions": {"north_america": "100"},
+                       "allocation_sectors": {"technology": "30", "diversified": "70"},
+                       "allocation_asset_class": {"equity": "100"}},
+ "InstrumentChangesBody": {"name": "Vanguard Total Stock Market Index Fund ETF"},
+ "PriceBody": {"price": "501.25", "at": "2026-11-27T21:00:00Z"},
+ "SplitBody": {"numerator": 2, "denominator": 1, "at": "2026-06-10T00:00:00Z"},
+ "TradeBody": {"symbol": "SPY", "action": "BUY", "quantity": "10", "price": "501.25", "fee": "1.00"},
+ "HoldingBody": {"quantity": "12.5"},
+ "CashBody": {"kind": "DIVIDEND", "amount": "41.25", "symbol": "BND"},
+ "NewJobBody": {"job_type": "portfolio_analysis", "request_payload": {"analysis_type": "portfolio"}},
+ "JobStatusBody": {"status": "failed", "error_message": "agent timed out"},
+ "ClaimBody": {"job_type": "portfolio_analysis"},
+ "NewSessionBody": {"title": "Index funds", "pedagogy_mode": "socratic"},
+ "NewMessageBody": {"role": "user", "content": "Why index funds?", "tokens": 4}}
+
+
+def example(name: str) -> ConfigDict:
+    """A body model's config: unknown fields refused, its example in the schema."""
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLES[name]]})
+
+
 class Body(BaseModel):
     """A request body: unknown fields are refused."""
 
@@ -83,6 +119,8 @@ class Body(BaseModel):
 
 class NewUserBody(Body):
     """POST /v1/users."""
+
+    model_config = example("NewUserBody")
 
     clerk_user_id: str
     display_name: str | None = None
@@ -95,6 +133,8 @@ class NewUserBody(Body):
 class UserChangesBody(Body):
     """PATCH /v1/users/{user_id}."""
 
+    model_config = example("UserChangesBody")
+
     display_name: str | None = None
     years_until_retirement: int | None = None
     target_retirement_income: Exact | None = None
@@ -104,6 +144,8 @@ class UserChangesBody(Body):
 
 class NewAccountBody(Body):
     """POST /v1/users/{user_id}/accounts; cash_balance is recorded as the opening deposit."""
+
+    model_config = example("NewAccountBody")
 
     account_name: str
     account_purpose: str | None = None
@@ -115,6 +157,8 @@ class NewAccountBody(Body):
 class AccountChangesBody(Body):
     """PATCH /v1/accounts/{account_id}; a new cash_balance is recorded as an adjustment."""
 
+    model_config = example("AccountChangesBody")
+
     account_name: str | None = None
     account_purpose: str | None = None
     cash_balance: Exact | None = None
@@ -124,6 +168,8 @@ class AccountChangesBody(Body):
 
 class NewInstrumentBody(Body):
     """POST /v1/instruments."""
+
+    model_config = example("NewInstrumentBody")
 
     symbol: str
     name: str
@@ -137,6 +183,8 @@ class NewInstrumentBody(Body):
 class InstrumentChangesBody(Body):
     """PATCH /v1/instruments/{symbol}: the description (prices go to /prices)."""
 
+    model_config = example("InstrumentChangesBody")
+
     name: str | None = None
     instrument_type: str | None = None
     allocation_regions: dict[str, Exact] | None = None
@@ -147,12 +195,16 @@ class InstrumentChangesBody(Body):
 class PriceBody(Body):
     """POST /v1/instruments/{symbol}/prices."""
 
+    model_config = example("PriceBody")
+
     price: Exact
     at: Instant | None = None
 
 
 class SplitBody(Body):
     """POST /v1/instruments/{symbol}/splits: numerator new shares for every denominator old ones."""
+
+    model_config = example("SplitBody")
 
     numerator: int
     denominator: int
@@ -162,6 +214,8 @@ class SplitBody(Body):
 
 class TradeBody(Body):
     """POST /v1/accounts/{account_id}/trades: with a price, cash moves in the same transaction."""
+
+    model_config = example("TradeBody")
 
     symbol: str
     action: str = Field(description="BUY, SELL, TRANSFER_IN or TRANSFER_OUT")
@@ -174,6 +228,8 @@ class TradeBody(Body):
 class HoldingBody(Body):
     """PUT /v1/accounts/{account_id}/positions/{symbol}: set the held quantity (no cash moves)."""
 
+    model_config = example("HoldingBody")
+
     quantity: Exact
     action: str = "UPDATE"
     at: Instant | None = None
@@ -181,6 +237,8 @@ class HoldingBody(Body):
 
 class CashBody(Body):
     """POST /v1/accounts/{account_id}/cash: amount > 0, the kind gives the sign."""
+
+    model_config = example("CashBody")
 
     kind: str = Field(description="DEPOSIT, WITHDRAWAL, DIVIDEND, INTEREST, FEE, TAX or ADJUSTMENT")
     amount: Exact
@@ -192,12 +250,16 @@ class CashBody(Body):
 class NewJobBody(Body):
     """POST /v1/users/{user_id}/jobs."""
 
+    model_config = example("NewJobBody")
+
     job_type: str
     request_payload: dict[str, Any] | None = None
 
 
 class JobStatusBody(Body):
     """PATCH /v1/jobs/{job_id}/status."""
+
+    model_config = example("JobStatusBody")
 
     status: str = Field(description="pending, running, completed or failed")
     error_message: str | None = None
@@ -206,11 +268,15 @@ class JobStatusBody(Body):
 class ClaimBody(Body):
     """POST /v1/jobs/claim."""
 
+    model_config = example("ClaimBody")
+
     job_type: str | None = None
 
 
 class NewSessionBody(Body):
     """POST /v1/users/{user_id}/chat/sessions."""
+
+    model_config = example("NewSessionBody")
 
     title: str | None = None
     pedagogy_mode: str = "socratic"
@@ -218,6 +284,8 @@ class NewSessionBody(Body):
 
 class NewMessageBody(Body):
     """POST /v1/users/{user_id}/chat/sessions/{session_id}/messages."""
+
+    model_config = example("NewMessageBody")
 
     role: str = Field(description="user, assistant, system or tool")
     content: str
