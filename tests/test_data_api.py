@@ -71,3 +71,20 @@ def test_compat_database_with_no_argument_connects_as_the_original_did(aurora_ur
         assert db.store.url.startswith("aurora-data-api://")
         db.users.create_user("original-env-user")
         assert db.users.find_by_clerk_id("original-env-user") is not None
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("An error occurred (StatementTimeoutException) when calling the ExecuteStatement operation: timed out",
+     "statement timed out"),
+    ('ERROR: could not serialize access due to concurrent update\n  Position: 0; SQLState: 40001', "try again"),
+    ("ERROR: canceling statement due to statement timeout\n  Position: 0; SQLState: 57014", "timed out"),
+])
+def test_data_api_failures_are_typed_and_say_to_retry(message: str, expected: str) -> None:
+    import sqlalchemy.exc
+
+    from alexdb.adapters.sql.engine import translated_errors
+    from alexdb.domain.errors import AlexdbError
+
+    with pytest.raises(AlexdbError) as caught, translated_errors():
+        raise sqlalchemy.exc.DatabaseError("SELECT 1", {}, Exception(message))
+    assert expected in str(caught.value)

@@ -174,6 +174,9 @@ def translated_errors() -> Iterator[None]:
         state = sql_state(exc.orig) if isinstance(exc, sqlalchemy.exc.DBAPIError) else None
         if state is not None:  # the Data API's driver raises one error class; its SQLSTATE says what it was
             _raise_for_state(state, exc)
+        if "StatementTimeoutException" in str(exc.orig):  # the Data API stopped waiting (45 s)
+            raise BackendError(f"statement timed out (the Data API waits 45 s), retry: {_first_line(exc.orig)}"
+                               ) from exc
         if isinstance(exc.orig, ValueError) and not isinstance(exc, sqlalchemy.exc.DBAPIError):
             raise ValidationError("value", exc.params, str(exc.orig)) from exc
         raise BackendError(f"database error: {_first_line(exc.orig or exc)}") from exc
@@ -208,7 +211,7 @@ def _raise_for_state(state: str, exc: sqlalchemy.exc.StatementError) -> None:
         raise SchemaError(f"the database has no alexdb schema ({_first_line(exc.orig)}): "
                           "run `alexdb migrate` (or connect with migrate=True)") from exc
     if state == "57014":
-        raise BackendError(f"statement timed out (the Data API allows 45 s), retry: {_first_line(exc.orig)}") from exc
+        raise BackendError(f"statement timed out, retry: {_first_line(exc.orig)}") from exc
 
 
 def _first_line(error: object) -> str:
