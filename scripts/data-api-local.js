@@ -36,7 +36,9 @@ function statement(sql, parameters) {
   const { query, values } = transformQuery(sql, parameters);
   return { query: query.replace(/(\$\d+)::int\b/g, "$1::bigint"), values };
 }
+// The driver sends at most 1,000 parameter sets per BatchExecuteStatement (it pages its input): held here.
 PostgresClient.prototype.batchExecuteStatement = async function ({ sql, parameterSets = [] }) {
+  if (parameterSets.length > 1000) throw createError(400, `${parameterSets.length} parameter sets in one batch`);
   for (const parameters of parameterSets) await this.query(statement(sql, parameters));
   return { updateResults: parameterSets.map(() => ({ generatedFields: [] })) };
 };

@@ -3,6 +3,7 @@ as the `aurora` backend, against data-api-local)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -88,3 +89,14 @@ def test_data_api_failures_are_typed_and_say_to_retry(message: str, expected: st
     with pytest.raises(AlexdbError) as caught, translated_errors():
         raise sqlalchemy.exc.DatabaseError("SELECT 1", {}, Exception(message))
     assert expected in str(caught.value)
+
+
+def test_thousands_of_rows_go_in_batches_of_one_transaction(aurora_urls: tuple[str, str]) -> None:
+    symbol = f"B{uuid.uuid4().hex[:6].upper()}"
+    now = int(time.time() * 1000)
+    # The driver pages many rows into batches of 1,000 in one transaction (the emulator refuses larger ones).
+    ticks = [{"symbol": symbol, "price": str(Decimal(100 + n) / 100), "timestamp": now - 2500 + n}
+             for n in range(2500)]
+    with alexdb.connect(aurora_urls[0]) as db:
+        assert db.ticks.record_ticks(ticks) == 2500
+        assert len(db.ticks.window(symbol, now - 3000, now)) == 2500
