@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from alexdb.compat.tables import Table
-from alexdb.compat.values import row
+from alexdb.compat.values import cell, record
 from alexdb.domain.errors import NotFoundError, ValidationError
 from alexdb.domain.instants import to_instant, utcnow
 from alexdb.domain.models import Position, PositionChange
@@ -36,13 +36,13 @@ def _naive(instant: datetime) -> str:
 
 
 def _holding(position: Position) -> dict[str, Any]:
-    return {"id": position_id(position.account_id, position.symbol), **row(position.model_dump()),
+    return {"id": position_id(position.account_id, position.symbol), **record(position),
             "as_of_date": position.updated_at.date().isoformat(), "timestamp": _naive(position.updated_at)}
 
 
 def _change(change: PositionChange) -> dict[str, Any]:
     # quantity is what the change left held, as the DynamoDB port's history items carry it.
-    return {**row(change.model_dump()), "quantity": row({"q": change.quantity_after})["q"],
+    return {**record(change), "quantity": cell(change.quantity_after),
             "timestamp": _naive(change.at), "as_of_date": change.at.date().isoformat()}
 
 
@@ -93,7 +93,7 @@ class Positions(Table):
         instant = _instant(target_date, "target_date")
         held = self._store.positions.get_positions_at(account_id, instant)
         last = {change.symbol: change for change in self._store.positions.get_position_history(account_id, end=instant)}
-        return [{"symbol": symbol, "quantity": row({"q": quantity})["q"], "timestamp": _naive(last[symbol].at),
+        return [{"symbol": symbol, "quantity": cell(quantity), "timestamp": _naive(last[symbol].at),
                  "action": last[symbol].action} for symbol, quantity in sorted(held.items())]
 
     def get_position_history(self, account_id: str, symbol: str, start_date: Any = None,

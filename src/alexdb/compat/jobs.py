@@ -6,17 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from alexdb.compat.tables import Table, counted, window
-from alexdb.compat.values import row
+from alexdb.compat.values import record, record_or_none
 from alexdb.domain.errors import ValidationError
-from alexdb.domain.models import Job
 from alexdb.domain.vocabulary import JOB_STATUSES
 
 PAYLOADS = ("report_payload", "charts_payload", "retirement_payload", "summary_payload")
 STAMPED = ("started_at", "completed_at", "updated_at", "created_at")
-
-
-def _job(job: Job | None) -> dict[str, Any] | None:
-    return None if job is None else row(job.model_dump())
 
 
 class Jobs(Table):
@@ -27,11 +22,11 @@ class Jobs(Table):
 
     def find_by_id(self, id: Any) -> dict[str, Any] | None:
         """The job with this id, or None."""
-        return _job(self._store.jobs.find_by_id(id))
+        return record_or_none(self._store.jobs.find_by_id(id))
 
     def find_by_user(self, clerk_user_id: str, status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """A user's jobs (of one status), newest first, at most limit."""
-        return window((row(j.model_dump()) for j in self._store.jobs.find_by_user(clerk_user_id, status=status)),
+        return window((record(j) for j in self._store.jobs.find_by_user(clerk_user_id, status=status)),
                       limit, 0)
 
     def create_job(self, clerk_user_id: str, job_type: str, request_payload: dict[str, Any] | None = None) -> str:
@@ -66,7 +61,7 @@ class Jobs(Table):
 
     def _all(self) -> Iterable[dict[str, Any]]:
         for status in JOB_STATUSES:
-            yield from (row(job.model_dump()) for job in self._store.jobs.find_by_status(status))
+            yield from (record(job) for job in self._store.jobs.find_by_status(status))
 
     def _insert(self, fields: dict[str, Any]) -> dict[str, Any]:
         status = fields.pop("status", "pending")
@@ -76,7 +71,7 @@ class Jobs(Table):
                                           fields.pop("request_payload", None))
         for name, value in fields.items():
             raise ValidationError(name, value, "a new job takes clerk_user_id, job_type and request_payload")
-        return row(job.model_dump())
+        return record(job)
 
     def _update(self, key: Any, fields: dict[str, Any]) -> int:
         if self._store.jobs.find_by_id(key) is None:

@@ -7,26 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from alexdb.compat.tables import Table, counted, window
-from alexdb.compat.values import exact, price_or_none, row
+from alexdb.compat.values import exact, price_or_none, record, record_or_none
 from alexdb.domain.errors import UnsupportedError
-from alexdb.domain.models import Account, Instrument, PricePoint, User
-
-
-def _user(user: User | None) -> dict[str, Any] | None:
-    return None if user is None else row(user.model_dump())
-
-
-def _instrument(instrument: Instrument | None) -> dict[str, Any] | None:
-    return None if instrument is None else row(instrument.model_dump())
-
-
-def _account(account: Account | None) -> dict[str, Any] | None:
-    return None if account is None else row(account.model_dump())
+from alexdb.domain.models import PricePoint
 
 
 def _price(point: PricePoint) -> dict[str, Any]:
     # The DynamoDB port's history items: symbol, price and the instant as ISO text.
-    return {**row(point.model_dump()), "timestamp": point.at.replace(tzinfo=None).isoformat()}
+    return {**record(point), "timestamp": point.at.replace(tzinfo=None).isoformat()}
 
 
 class Users(Table):
@@ -41,7 +29,7 @@ class Users(Table):
 
     def find_by_clerk_id(self, clerk_user_id: str) -> dict[str, Any] | None:
         """The user with this Clerk id, or None."""
-        return _user(self._store.users.find_by_clerk_id(clerk_user_id))
+        return record_or_none(self._store.users.find_by_clerk_id(clerk_user_id))
 
     def create_user(self, clerk_user_id: str, display_name: str | None = None,
                     years_until_retirement: int | None = None, target_retirement_income: Any = None,
@@ -55,12 +43,12 @@ class Users(Table):
         return str(self._insert({"clerk_user_id": clerk_user_id, **exact(given, "users")})["clerk_user_id"])
 
     def _all(self) -> Iterable[dict[str, Any]]:
-        return (row(user.model_dump()) for user in self._store.users.find_all())
+        return (record(user) for user in self._store.users.find_all())
 
     def _insert(self, fields: dict[str, Any]) -> dict[str, Any]:
         clerk_user_id = fields.pop("clerk_user_id", None)
         given = {name: value for name, value in fields.items() if value is not None}
-        return row(self._store.users.create_user(clerk_user_id, **given).model_dump())
+        return record(self._store.users.create_user(clerk_user_id, **given))
 
     def _update(self, key: Any, fields: dict[str, Any]) -> int:
         return counted(self._store.users.update_user, key, **fields)
@@ -81,7 +69,7 @@ class Instruments(Table):
 
     def find_by_symbol(self, symbol: str) -> dict[str, Any] | None:
         """The instrument with this symbol (any case), or None."""
-        return _instrument(self._store.instruments.find_by_symbol(symbol))
+        return record_or_none(self._store.instruments.find_by_symbol(symbol))
 
     def find_all(self, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
         """Every instrument by symbol (the original lists all of them for autocomplete)."""
@@ -89,11 +77,11 @@ class Instruments(Table):
 
     def find_by_type(self, instrument_type: str) -> list[dict[str, Any]]:
         """Instruments of one type, by symbol."""
-        return [row(i.model_dump()) for i in self._store.instruments.find_by_type(instrument_type)]
+        return [record(i) for i in self._store.instruments.find_by_type(instrument_type)]
 
     def search(self, query: str) -> list[dict[str, Any]]:
         """Up to 20 instruments whose symbol or name contains query (any case), by symbol."""
-        return window((row(i.model_dump()) for i in self._store.instruments.search(query)), 20, 0)
+        return window((record(i) for i in self._store.instruments.search(query)), 20, 0)
 
     def create_instrument(self, instrument: Any) -> str:
         """Create an instrument from an InstrumentCreate (or a dict); its symbol."""
@@ -117,7 +105,7 @@ class Instruments(Table):
     def batch_get_by_symbols(self, symbols: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The instruments of these symbols that exist, by symbol."""
         found = (self._store.instruments.find_by_symbol(symbol) for symbol in dict.fromkeys(symbols))
-        return {i.symbol: row(i.model_dump()) for i in found if i is not None}
+        return {i.symbol: record(i) for i in found if i is not None}
 
     def delete_under(self, column: str, value: Any) -> int:
         """Refused: instruments are reference data every holding and price point names."""
@@ -125,11 +113,11 @@ class Instruments(Table):
                                "db.instruments.update_instrument to correct one")
 
     def _all(self) -> Iterable[dict[str, Any]]:
-        return (row(i.model_dump()) for i in self._store.instruments.find_all())
+        return (record(i) for i in self._store.instruments.find_all())
 
     def _insert(self, fields: dict[str, Any]) -> dict[str, Any]:
         fields["current_price"] = price_or_none(fields.get("current_price"))
-        return row(self._store.instruments.create_instrument(fields).model_dump())
+        return record(self._store.instruments.create_instrument(fields))
 
     def _update(self, key: Any, fields: dict[str, Any]) -> int:
         if self._store.instruments.find_by_symbol(key) is None:
@@ -153,11 +141,11 @@ class Accounts(Table):
 
     def find_by_id(self, id: Any) -> dict[str, Any] | None:
         """The account with this id, or None."""
-        return _account(self._store.accounts.find_by_id(id))
+        return record_or_none(self._store.accounts.find_by_id(id))
 
     def find_by_user(self, clerk_user_id: str) -> list[dict[str, Any]]:
         """A user's accounts, newest first (none for an unknown user)."""
-        accounts = [row(a.model_dump()) for a in self._store.accounts.find_by_user(clerk_user_id)]
+        accounts = [record(a) for a in self._store.accounts.find_by_user(clerk_user_id)]
         return accounts[::-1]
 
     def create_account(self, clerk_user_id: str, account_name: str, account_purpose: str | None = None,
@@ -173,12 +161,12 @@ class Accounts(Table):
 
     def _all(self) -> Iterable[dict[str, Any]]:
         for user in self._store.users.find_all():
-            yield from (row(a.model_dump()) for a in self._store.accounts.find_by_user(user.clerk_user_id))
+            yield from (record(a) for a in self._store.accounts.find_by_user(user.clerk_user_id))
 
     def _insert(self, fields: dict[str, Any]) -> dict[str, Any]:
         clerk_user_id, name = fields.pop("clerk_user_id", None), fields.pop("account_name", None)
         given = {field: value for field, value in fields.items() if value is not None}
-        return row(self._store.accounts.create_account(clerk_user_id, name, **given).model_dump())
+        return record(self._store.accounts.create_account(clerk_user_id, name, **given))
 
     def _update(self, key: Any, fields: dict[str, Any]) -> int:
         return counted(self._store.accounts.update_account, key, **fields)

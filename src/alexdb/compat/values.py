@@ -9,6 +9,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pydantic import BaseModel
+
 from alexdb.domain.errors import ValidationError
 from alexdb.domain.instants import to_instant
 from alexdb.domain.numbers import MAX_NUMBER_TEXT
@@ -99,3 +101,13 @@ def cell(value: Any) -> Any:
 def row(values: Mapping[str, Any]) -> dict[str, Any]:
     """A plain dict of columns in the original's shape (JSON-ready: text, int, float, bool, None, JSON)."""
     return {name: cell(value) for name, value in values.items()}
+
+
+def record(model: BaseModel) -> dict[str, Any]:
+    """A stored record as the original's row."""
+    return row(model.model_dump())
+
+
+def record_or_none(model: BaseModel | None) -> dict[str, Any] | None:
+    """A found record as the original's row; None when there was none (the original's missing row)."""
+    return None if model is None else record(model)
