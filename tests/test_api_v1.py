@@ -170,6 +170,17 @@ def test_chat_sessions_and_messages(client: TestClient, holder: dict[str, Any]) 
     earlier = ok(client.get(f"{base}/messages", params={"limit": 2, "before": last[0]["seq"]}))
     assert [m["content"] for m in earlier] == ["Why index funds?"]
     assert [s["title"] for s in ok(client.get("/v1/users/alice/chat/sessions"))["items"]] == ["Index funds"]
+    turn = [{"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "name": "quote", "args": {"s": "VTI"}}],
+             "metadata": {"temperature": 0.7}},
+            {"role": "tool", "content": "245.10", "tool_call_id": "c1", "name": "quote"}]
+    added = ok(client.post(f"{base}/messages/batch", json={"messages": turn}), 201)
+    assert [m["seq"] for m in added] == [4, 5]
+    read = ok(client.get(f"{base}/messages", params={"limit": 2}))
+    assert read[0]["tool_calls"] == [{"id": "c1", "name": "quote", "args": {"s": "VTI"}}]
+    assert read[0]["metadata"] == {"temperature": 0.7} and read[1]["tool_call_id"] == "c1"
+    refused = client.post(f"{base}/messages/batch", json={"messages": [turn[1], {"role": "user"}]})
+    assert refused.status_code == 422 and "messages[1].content" in refused.text
+    assert ok(client.get(base))["message_count"] == 5
     assert client.get(f"/v1/users/bob/chat/sessions/{session['id']}").status_code == 404
     assert client.delete(base).status_code == 204 and client.get(base).status_code == 404
 

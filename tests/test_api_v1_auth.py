@@ -32,7 +32,7 @@ STRANGER = {
     "update_instrument": 403, "price_history": 200, "record_price": 403, "list_splits": 200, "record_split": 403,
     "create_job": 404, "list_jobs": 404, "get_job": 404, "update_job_status": 404, "set_job_payload": 404,
     "delete_job": 404, "claim_job": 403, "create_chat_session": 404, "list_chat_sessions": 404,
-    "get_chat_session": 404, "delete_chat_session": 404, "add_chat_message": 404, "chat_messages": 404,
+    "get_chat_session": 404, "delete_chat_session": 404, "add_chat_message": 404, "add_chat_messages": 404, "chat_messages": 404,
     "create_alert": 404, "list_alerts": 404, "get_alert": 404, "update_alert": 404, "delete_alert": 404,
     "list_notifications": 404, "post_ticks": 403, "latest_tick": 200,
 }

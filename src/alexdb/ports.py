@@ -252,9 +252,10 @@ class ChatRecords(Protocol):
     def live_session(self, session_id: uuid.UUID, user_id: str, now: datetime) -> ChatSession | None:
         """The user's live session, or None."""
         ...
-    def append(self, session_id: uuid.UUID, user_id: str, message: NewMessage, now: datetime,
-               ttl: timedelta) -> ChatMessage | None:
-        """Add the next message and move the counters and the expiry (now + ttl), atomically."""
+    def append(self, session_id: uuid.UUID, user_id: str, messages: list[NewMessage], now: datetime,
+               ttl: timedelta) -> list[ChatMessage] | None:
+        """Add the next messages (one or more, in order) and move the counters and the expiry (now + ttl),
+        all in one transaction; None when the session is not the user's live one."""
         ...
     def messages(self, session_id: uuid.UUID, user_id: str, now: datetime, limit: int | None,
                  before: int | None) -> list[ChatMessage] | None:

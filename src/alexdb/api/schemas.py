@@ -103,7 +103,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {"NewUserBody": {"clerk_user_id": "user_2a
  "JobStatusBody": {"status": "failed", "error_message": "agent timed out"},
  "ClaimBody": {"job_type": "portfolio_analysis"},
  "NewSessionBody": {"title": "Index funds", "pedagogy_mode": "socratic"},
- "NewMessageBody": {"role": "user", "content": "Why index funds?", "tokens": 4}}
+ "NewMessageBody": {"role": "user", "content": "Why index funds?", "tokens": 4},
+ "NewMessagesBody": {"messages": [
+     {"role": "assistant", "content": "", "tool_calls": [{"id": "call-1", "name": "quote", "args": {"symbol": "VTI"}}]},
+     {"role": "tool", "content": "{\"price\": 245.10}", "tool_call_id": "call-1"}]}}
 
 
 def example(name: str) -> ConfigDict:
@@ -282,6 +285,14 @@ class NewSessionBody(Body):
     pedagogy_mode: str = "socratic"
 
 
+class ToolCallBody(Body):
+    """A tool call an assistant message makes."""
+
+    id: str | None = None
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
 class NewMessageBody(Body):
     """POST /v1/users/{user_id}/chat/sessions/{session_id}/messages."""
 
@@ -291,3 +302,17 @@ class NewMessageBody(Body):
     content: str
     tokens: int | None = None
     context_ids: list[str] | None = None
+    name: str | None = Field(None, description="who spoke (a tool's or a participant's name)")
+    message_id: str | None = Field(None, description="the client's own id of the message")
+    tool_calls: list[ToolCallBody] | None = Field(None, description="calls an assistant message makes")
+    tool_call_id: str | None = Field(None, description="the call a tool message answers")
+    blocks: list[Any] | None = Field(None, description="content as structured blocks (content: their text)")
+    metadata: dict[str, Any] | None = Field(None, description="anything else to keep with the message (JSON)")
+
+
+class NewMessagesBody(Body):
+    """POST /v1/users/{user_id}/chat/sessions/{session_id}/messages/batch."""
+
+    model_config = example("NewMessagesBody")
+
+    messages: list[NewMessageBody]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from alexdb.api import schemas as body
 from alexdb.api.common import Api, call, json_object, one_page, only
 from alexdb.api.v1_portfolio import services_only
-from alexdb.domain.chat import ChatMessage, ChatSession
+from alexdb.domain.chat import PART_FIELDS, ChatMessage, ChatSession
 from alexdb.domain.errors import ValidationError
 from alexdb.domain.models import Job
 from alexdb.domain.paging import Page
@@ -121,7 +121,15 @@ def agent_routes(api: Api) -> APIRouter:
         fields = await json_object(request)
         role, content = fields.pop("role", None), fields.pop("content", None)
         return await call(db.chat.add_message, session_id, role, content, user_id=user_id,
-                          **only(fields, "tokens", "context_ids"))
+                          **only(fields, "tokens", "context_ids", *PART_FIELDS))
+
+    @router.post("/users/{user_id}/chat/sessions/{session_id}/messages/batch", status_code=201,
+                 operation_id="add_chat_messages", openapi_extra=doc(body.NewMessagesBody), tags=["chat"])
+    async def add_messages(request: Request, user_id: str, session_id: str) -> list[ChatMessage]:
+        """Append several messages in order, all or none."""
+        await api.for_user(request, user_id)
+        fields = await json_object(request)
+        return await call(db.chat.add_messages, session_id, fields.get("messages"), user_id=user_id)
 
     @router.get("/users/{user_id}/chat/sessions/{session_id}/messages", operation_id="chat_messages",
                 tags=["chat"])

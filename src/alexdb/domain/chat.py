@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
+import simplejson
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from alexdb.domain.errors import ValidationError
@@ -13,6 +16,7 @@ from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import ClerkUserId, Record, clean_text
 from alexdb.domain.numbers import WholeNumber
+from alexdb.domain.payloads import check_tree
 from alexdb.domain.validate import build
 
 Role = Literal["user", "assistant", "system", "tool"]
@@ -28,6 +32,35 @@ MAX_TOKENS = 2**31 - 1  # the column is a 32-bit integer on every SQL engine
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 ContextId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+MAX_TOOL_CALLS = 1000
+MAX_BATCH = 1000  # messages appended in one transaction
+# Structured parts kept beside the text, as the agent frameworks give them (see MessageParts).
+PART_FIELDS = ("name", "message_id", "tool_calls", "tool_call_id", "blocks", "metadata")
+
+
+class ToolCall(Record):
+    """A tool call an assistant message makes: what a later tool message answers (by id)."""
+
+    id: Label | None = None
+    name: Annotated[str, StringConstraints(max_length=255)]  # a streamed call's may still be empty
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class MessageParts(Record):
+    """The structured parts of a message, first-class beside its text.
+
+    blocks keeps content given as a list of blocks (text, images, tool use...) with its structure; content
+    then holds the text of its text blocks. metadata keeps whatever else a framework attaches (a LangChain
+    message's additional_kwargs, response_metadata, usage, artifact...), as JSON.
+    """
+
+    name: Label | None = None
+    message_id: Label | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list, max_length=MAX_TOOL_CALLS)
+    tool_call_id: Label | None = None
+    blocks: list[Any] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 class ChatSession(Record):
@@ -44,7 +77,7 @@ class ChatSession(Record):
     message_count: Annotated[WholeNumber, Field(ge=0)] = 0
 
 
-class ChatMessage(Record):
+class ChatMessage(MessageParts):
     """One message; seq orders the messages of a session (1, 2, 3, ... in the order they were added)."""
 
     session_id: uuid.UUID
@@ -69,7 +102,7 @@ class SessionStats(Record):
     expires_at: datetime
 
 
-class NewMessage(Record):
+class NewMessage(MessageParts):
     """A message as given, before it has a place in a session."""
 
     role: Role
@@ -98,8 +131,10 @@ def new_session(user_id: Any, title: Any, pedagogy_mode: Any, ttl: timedelta,
                        pedagogy_mode=fields.pedagogy_mode, created_at=now, last_accessed=now, expires_at=now + ttl)
 
 
-def check_message(role: Any, content: Any, tokens: Any, context_ids: Any) -> NewMessage:
-    """A valid message; content up to MAX_CONTENT_BYTES of UTF-8, larger is refused (never truncated)."""
+def check_message(role: Any, content: Any, tokens: Any, context_ids: Any,
+                  parts: Mapping[str, Any] | None = None) -> NewMessage:
+    """A valid message; content up to MAX_CONTENT_BYTES of UTF-8, larger is refused (never truncated), and
+    its structured parts JSON of at most as much again."""
     if not isinstance(content, str):
         raise ValidationError("content", content, "must be text")
     if len(content) > MAX_CONTENT_BYTES:  # each character is at least a byte: refused before encoding it
@@ -111,8 +146,43 @@ def check_message(role: Any, content: Any, tokens: Any, context_ids: Any) -> New
         raise ValidationError("content", content, str(exc)) from exc
     if size > MAX_CONTENT_BYTES:
         raise ValidationError("content", f"<{size} bytes>", f"larger than the {MAX_CONTENT_BYTES}-byte limit")
-    return build(NewMessage, {"role": role, "content": content, "tokens": tokens,
-                               "context_ids": [] if context_ids is None else context_ids})
+    given = dict(parts or {})
+    unknown = sorted(set(given) - set(PART_FIELDS))
+    if unknown:
+        raise ValidationError(unknown[0], given[unknown[0]], f"not a message part (one of {', '.join(PART_FIELDS)})")
+    for field in ("tool_calls", "blocks", "metadata"):
+        if given.get(field) is not None:
+            given[field] = parts_json(field, given[field])[1]
+    message = build(NewMessage, {"role": role, "content": content, "tokens": tokens,
+                                 "context_ids": [] if context_ids is None else context_ids, **given})
+    size = len(stored_parts(message) or "")
+    if size > MAX_CONTENT_BYTES:
+        raise ValidationError("parts", f"<{size} bytes>", f"larger than the {MAX_CONTENT_BYTES}-byte limit")
+    return message
+
+
+def parts_json(field: str, value: Any) -> tuple[str, Any]:
+    """Plain JSON (numbers keep their type: a float comes back the same float), as text and as read back;
+    a ValidationError naming the field for anything else (NaN, objects, nesting too deep)."""
+    check_tree(field, value)
+    try:  # a Decimal (as JSON bodies are read) is written as its digits and comes back a float
+        text = simplejson.dumps(value, use_decimal=True, allow_nan=False, separators=(",", ":"),
+                                ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(field, value, f"must be plain JSON: {exc}") from exc
+    return text, json.loads(text)
+
+
+def stored_parts(message: MessageParts) -> str | None:
+    """The parts a message carries as one JSON document (None when it has none): how every store keeps them."""
+    kept = {name: value for name, value in message.model_dump(include=set(PART_FIELDS), mode="json").items()
+            if value not in (None, [], {}) or (name == "blocks" and value is not None)}
+    return json.dumps(kept, separators=(",", ":"), ensure_ascii=False) if kept else None
+
+
+def read_parts(text: str | None) -> dict[str, Any]:
+    """The parts stored_parts wrote, as fields for a message."""
+    return {} if not text else dict(json.loads(text))
 
 
 def check_mode(mode: Any) -> str:

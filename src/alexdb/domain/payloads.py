@@ -53,7 +53,13 @@ def check_text(field: str, text: str) -> str:
         raise ValidationError(field, text, str(exc)) from exc
 
 
-def _check_tree(field: str, value: Any, depth: int) -> None:
+def check_tree(field: str, value: Any) -> None:
+    """A JSON tree kept as JSON text, walked before it is converted: depth, text, integers small enough to
+    convert cheaply, finite floats of any size (they are kept as floats, never as Decimals)."""
+    _check_tree(field, value, 1, any_float=True)
+
+
+def _check_tree(field: str, value: Any, depth: int, any_float: bool = False) -> None:
     """Walk a payload before it is converted: bounded depth and numbers, clean text; the first fault named."""
     if depth > MAX_DEPTH:
         raise ValidationError(field, "<nested>", f"nests deeper than {MAX_DEPTH} levels")
@@ -62,15 +68,17 @@ def _check_tree(field: str, value: Any, depth: int) -> None:
             if not isinstance(key, str):
                 raise ValidationError(field, key, "object keys must be text")
             check_text(f"{field}.{key}", key)
-            _check_tree(f"{field}.{key}", item, depth + 1)
+            _check_tree(f"{field}.{key}", item, depth + 1, any_float)
     elif isinstance(value, list | tuple):
         for number, item in enumerate(value):
-            _check_tree(f"{field}[{number}]", item, depth + 1)
+            _check_tree(f"{field}[{number}]", item, depth + 1, any_float)
     elif isinstance(value, str):
         check_text(field, value)
     elif isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValidationError(field, value, "must be a finite number")
+        if any_float:
+            return
         try:
             bounded(Decimal(repr(value)))  # it is stored as its shortest decimal form
         except ValueError as exc:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from alexdb.domain.chat import (
     DEFAULT_MODE,
     DEFAULT_TTL,
+    MAX_BATCH,
     ChatMessage,
     ChatSession,
+    NewMessage,
     SessionStats,
     check_keep_last,
     check_message,
@@ -36,6 +39,20 @@ def _key(session_id: Any) -> uuid.UUID:
 
 def _user(user_id: Any) -> str:
     return user_key(user_id)
+
+
+def _new_message(number: int, message: NewMessage | Mapping[str, Any]) -> NewMessage:
+    """One message of a batch, checked as add_message checks it (the field named with its place)."""
+    if isinstance(message, NewMessage):
+        message = message.model_dump()
+    if not isinstance(message, Mapping):
+        raise ValidationError(f"messages[{number}]", message, "must be a message (a mapping or NewMessage)")
+    fields = dict(message)
+    try:
+        return check_message(fields.pop("role", None), fields.pop("content", None), fields.pop("tokens", None),
+                             fields.pop("context_ids", None), fields)
+    except ValidationError as exc:
+        raise ValidationError(f"messages[{number}].{exc.field}", exc.value, exc.reason) from None
 
 
 def _found(value: Any, session_id: Any) -> Any:
@@ -68,12 +85,33 @@ class ChatService:
         return found
 
     def add_message(self, session_id: uuid.UUID | str, role: str, content: str, tokens: int | None = None,
-                    context_ids: list[str] | None = None, *, user_id: str) -> ChatMessage:
-        """Append a message; the session's counts, seq and expiry change with it, atomically."""
-        new = check_message(role, content, tokens, context_ids)
-        message: ChatMessage = _found(
-            self._records.append(_key(session_id), _user(user_id), new, utcnow(), self.ttl), session_id)
-        return message
+                    context_ids: list[str] | None = None, *, user_id: str, **parts: Any) -> ChatMessage:
+        """Append a message; the session's counts, seq and expiry change with it, atomically.
+
+        parts: the message's structured parts (domain.chat.MessageParts: name, message_id, tool_calls,
+        tool_call_id, blocks, metadata), kept as given and returned with it.
+        """
+        new = check_message(role, content, tokens, context_ids, parts)
+        return self._append(session_id, user_id, [new])[0]
+
+    def add_messages(self, session_id: uuid.UUID | str, messages: Sequence[NewMessage | Mapping[str, Any]], *,
+                     user_id: str) -> list[ChatMessage]:
+        """Append several messages in order, all or none: one transaction on every backend.
+
+        Each message is a NewMessage or a mapping of add_message's arguments (role, content, tokens,
+        context_ids and the parts); every one is checked before anything is written.
+        """
+        if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Sequence):
+            raise ValidationError("messages", messages, "must be a list of messages")
+        if len(messages) > MAX_BATCH:
+            raise ValidationError("messages", f"<{len(messages)} messages>", f"more than {MAX_BATCH} in one batch")
+        checked = [_new_message(number, message) for number, message in enumerate(messages)]
+        return self._append(session_id, user_id, checked) if checked else []
+
+    def _append(self, session_id: uuid.UUID | str, user_id: str, messages: list[NewMessage]) -> list[ChatMessage]:
+        appended: list[ChatMessage] = _found(
+            self._records.append(_key(session_id), _user(user_id), messages, utcnow(), self.ttl), session_id)
+        return appended
 
     def get_history(self, session_id: uuid.UUID | str, *, user_id: str, limit: int | None = None,
                     before: int | None = None) -> list[ChatMessage]:

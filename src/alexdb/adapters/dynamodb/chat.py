@@ -13,6 +13,7 @@ sessions still list most recently active first (to within the index's propagatio
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Mapping
@@ -23,9 +24,9 @@ from typing import Any
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.adapters.dynamodb.codec import dump
 from alexdb.adapters.dynamodb.paging import query_rows
-from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats
+from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats, read_parts, stored_parts
 from alexdb.domain.errors import BackendError
-from alexdb.domain.instants import instant_text
+from alexdb.domain.instants import instant_text, utcnow
 from alexdb.domain.paging import Bookmark
 from alexdb.ports import Rows
 
@@ -33,6 +34,9 @@ META = "METADATA"
 PART_BYTES = 300_000  # under the 400 KB item limit with room for the other attributes
 HIGH = "~"
 RECENCY_STEP = timedelta(seconds=60)
+TRANSACTION_ITEMS, TRANSACTION_BYTES = 100, 3_500_000  # TransactWriteItems: 100 actions, 4 MB
+CLAIM_FOR = timedelta(minutes=2)  # how long a staged batch holds its seqs; a dead writer's claim lapses
+UNCLAIMED = "(attribute_not_exists(claim_until) OR claim_until < :live)"
 
 
 def _epoch(at: datetime) -> int:
@@ -46,6 +50,33 @@ def _message_sk(seq: int, part: int = 0) -> str:
 def _through(seq: int) -> str:
     """The upper bound of a key range that includes every part of message seq."""
     return f"MESSAGE#{seq:012d}#{HIGH}"
+
+
+def _claimed(meta: dict[str, Any], now: datetime) -> bool:
+    return "claim_until" in meta and bool(meta["claim_until"] > instant_text(now))
+
+
+def _size(item: dict[str, Any]) -> int:
+    """An item's size, from above (its body plus room for the other attributes)."""
+    body = item["content"]
+    return len(body.encode("utf-8") if isinstance(body, str) else body) + 1024
+
+
+def _message_items(pk: str, message: ChatMessage, ttl: int) -> list[dict[str, Any]]:
+    """A message as items: one, or parts of PART_BYTES when its body is larger.
+
+    The body is the content, or with structured parts the JSON [content, parts] ("packed").
+    """
+    parts_text = stored_parts(message)
+    body = message.content if parts_text is None else json.dumps([message.content, parts_text])
+    data = body.encode("utf-8")
+    chunks = [data[i:i + PART_BYTES] for i in range(0, len(data), PART_BYTES)] or [b""]
+    base = {"PK": pk, "role": message.role, "tokens": message.tokens, "context_ids": message.context_ids,
+            "created_at": instant_text(message.created_at), "seq": message.seq, "ttl": ttl,
+            "parts": len(chunks), "packed": parts_text is not None}
+    # One chunk is stored as text; a larger body as binary chunks (a split may cut a character).
+    return [{**base, "SK": _message_sk(message.seq, number), "content": body if len(chunks) == 1 else chunk}
+            for number, chunk in enumerate(chunks)]
 
 
 def _session(item: dict[str, Any]) -> ChatSession:
@@ -94,50 +125,81 @@ class DynamoChat:
         return ("#la = :now, expires_at = :exp, #ttl = :ttl" + (", GSI1SK = :now" if move else ""),
                 {":now": instant_text(now), ":exp": instant_text(now + ttl), ":ttl": _epoch(now + ttl)})
 
-    def append(self, session_id: uuid.UUID, user_id: str, message: NewMessage, now: datetime,
-               ttl: timedelta) -> ChatMessage | None:
-        """The message and the session's counters and activity in one transaction, conditioned on last_seq."""
+    def append(self, session_id: uuid.UUID, user_id: str, messages: list[NewMessage], now: datetime,
+               ttl: timedelta) -> list[ChatMessage] | None:
+        """The messages and the session's counters and activity: one transaction conditioned on last_seq,
+        or, past one transaction's limits, staged under a claim and committed by one update (_staged)."""
         for attempt in self._dynamo.retry.rounds():
             meta = self._live(session_id, user_id, now)
             if meta is None:
                 return None
-            seq = int(meta["last_seq"]) + 1
+            if _claimed(meta, utcnow()):  # a large batch is being staged: its seqs are taken
+                self._dynamo.retry.sleep(min(attempt, 6))
+                continue
+            first = int(meta["last_seq"]) + 1
             messages_ttl = int(meta["messages_ttl"])
             refresh = messages_ttl < _epoch(now + ttl * 1.5)
             if refresh:
                 messages_ttl = _epoch(now + 2 * ttl)
-            stored = ChatMessage(session_id=session_id, seq=seq, created_at=now, **message.model_dump())
-            activity, values = self._activity(now, ttl, self._moves(meta, now))
-            update = {"Update": {
-                "TableName": self._table, "Key": {"PK": meta["PK"], "SK": META},
-                "UpdateExpression": f"SET {activity}, last_seq = :seq, messages_ttl = :mttl "
-                                    "ADD message_count :one, total_tokens :tokens",
-                # Conditional on the sequence read: a concurrent append makes this one retry, never overwrite.
-                "ConditionExpression": "last_seq = :expected AND user_id = :user",
-                "ExpressionAttributeNames": {"#la": "last_accessed", "#ttl": "ttl"},
-                "ExpressionAttributeValues": {**values, ":seq": seq, ":expected": seq - 1, ":user": user_id,
-                                              ":one": 1, ":tokens": message.tokens or 0, ":mttl": messages_ttl}}}
-            if not self._dynamo.transact_if([update, *self._message_puts(meta["PK"], stored, messages_ttl)]):
+            stored = [ChatMessage(session_id=session_id, seq=first + n, created_at=now, **m.model_dump())
+                      for n, m in enumerate(messages)]
+            items = [item for message in stored for item in _message_items(meta["PK"], message, messages_ttl)]
+            update = self._commit(meta, now, ttl, stored, messages_ttl)
+            if len(items) < TRANSACTION_ITEMS and sum(_size(i) for i in items) < TRANSACTION_BYTES:
+                # Unconditional: the update's condition makes the seqs this transaction's alone, and an
+                # item already there is a dead staged batch's, never visible (readers stop at last_seq).
+                puts = [{"Put": {"TableName": self._table, "Item": item}} for item in items]
+                update["ConditionExpression"] += " AND " + UNCLAIMED
+                update["ExpressionAttributeValues"][":live"] = instant_text(utcnow())
+                committed = self._dynamo.transact_if([{"Update": update}, *puts])
+            else:
+                committed = self._staged(meta, update, items)
+            if not committed:
                 self._dynamo.retry.sleep(min(attempt, 6))
                 continue
             if refresh:
-                self._refresh_message_ttl(meta["PK"], messages_ttl, seq)
+                self._refresh_message_ttl(meta["PK"], messages_ttl, first + len(stored) - 1)
             return stored
         raise BackendError(f"chat session {session_id}: too much contention, gave up")
 
-    def _message_puts(self, pk: str, message: ChatMessage, ttl: int) -> list[dict[str, Any]]:
-        data = message.content.encode("utf-8")
-        parts = [data[i:i + PART_BYTES] for i in range(0, len(data), PART_BYTES)] or [b""]
-        base = {"PK": pk, "role": message.role, "tokens": message.tokens, "context_ids": message.context_ids,
-                "created_at": instant_text(message.created_at), "seq": message.seq, "ttl": ttl}
-        puts = []
-        for number, part in enumerate(parts):
-            # One part is stored as text; a larger content as binary parts (a split may cut a character).
-            body: Any = message.content if len(parts) == 1 else part
-            item = {**base, "SK": _message_sk(message.seq, number), "content": body, "parts": len(parts)}
-            puts.append({"Put": {"TableName": self._table, "Item": item,
-                                 "ConditionExpression": "attribute_not_exists(PK)"}})
-        return puts
+    def _commit(self, meta: dict[str, Any], now: datetime, ttl: timedelta, stored: list[ChatMessage],
+                messages_ttl: int) -> dict[str, Any]:
+        """The session update that makes messages visible: last_seq moves past them (readers stop at it)."""
+        activity, values = self._activity(now, ttl, self._moves(meta, now))
+        return {"TableName": self._table, "Key": {"PK": meta["PK"], "SK": META},
+                "UpdateExpression": f"SET {activity}, last_seq = :seq, messages_ttl = :mttl "
+                                    "ADD message_count :count, total_tokens :tokens",
+                # Conditional on the sequence read: a concurrent append makes this one retry, never overwrite.
+                "ConditionExpression": "last_seq = :expected AND user_id = :user",
+                "ExpressionAttributeNames": {"#la": "last_accessed", "#ttl": "ttl"},
+                "ExpressionAttributeValues": {**values, ":seq": stored[-1].seq, ":expected": stored[0].seq - 1,
+                                              ":user": meta["user_id"], ":count": len(stored),
+                                              ":tokens": sum(m.tokens or 0 for m in stored), ":mttl": messages_ttl}}
+
+    def _staged(self, meta: dict[str, Any], update: dict[str, Any], items: list[dict[str, Any]]) -> bool:
+        """A batch past one transaction's 100 items or 4 MB, still all or nothing for readers.
+
+        Claim the seqs after last_seq (a conditional update: no other writer holds or takes them), write
+        the items (over any left by a writer that died holding a lapsed claim: the seqs are ours now), then
+        commit: last_seq moves past them and the claim goes, conditioned on still holding it. Readers stop
+        at last_seq, so until the commit they see none of the batch; if this writer dies, never any.
+        """
+        token, now = str(uuid.uuid4()), utcnow()
+        claimed = self._dynamo.update_if(
+            self._table, {"PK": meta["PK"], "SK": META}, "SET claim = :token, claim_until = :until", {},
+            {":token": token, ":until": instant_text(now + CLAIM_FOR), ":live": instant_text(now),
+             ":expected": update["ExpressionAttributeValues"][":expected"]},
+            f"last_seq = :expected AND {UNCLAIMED}")
+        if claimed is None:
+            return False
+        self._dynamo.batch_write(self._table, puts=items)
+        update["UpdateExpression"] += " REMOVE claim, claim_until"
+        update["ConditionExpression"] += " AND claim = :token"
+        update["ExpressionAttributeValues"][":token"] = token
+        if not self._dynamo.transact_if([{"Update": update}]):
+            raise BackendError(f"{meta['PK']}: a batch of {len(items)} items outlived its claim; none of it "
+                               "is visible: send it again")
+        return True
 
     def _refresh_message_ttl(self, pk: str, ttl: int, upto: int) -> None:
         """Move every message's TTL past the session's; amortised: runs once per half window of activity."""
@@ -165,10 +227,11 @@ class DynamoChat:
         first = items[0]
         if len(items) != int(first["parts"]):
             raise BackendError(f"message {first['seq']} of {pk} has {len(items)} of {first['parts']} parts")
-        content = first["content"] if len(items) == 1 else b"".join(bytes(i["content"]) for i in items).decode()
+        body = first["content"] if len(items) == 1 else b"".join(bytes(i["content"]) for i in items).decode()
+        content, parts = json.loads(body) if first.get("packed") else (body, None)
         return ChatMessage(session_id=pk.removeprefix("SESSION#"), seq=int(first["seq"]), role=first["role"],
                            content=content, tokens=first.get("tokens"), context_ids=first.get("context_ids", []),
-                           created_at=first["created_at"])
+                           created_at=first["created_at"], **read_parts(parts))
 
     def messages(self, session_id: uuid.UUID, user_id: str, now: datetime, limit: int | None,
                  before: int | None) -> list[ChatMessage] | None:
@@ -250,7 +313,8 @@ class DynamoChat:
         meta = self._live(session_id, user_id, now)
         if meta is None:
             return None
-        messages = self._messages(meta["PK"], "MESSAGE#", "MESSAGE#" + HIGH, newest_first=False, limit=None)
+        messages = self._messages(meta["PK"], "MESSAGE#", _through(int(meta["last_seq"])), newest_first=False,
+                                  limit=None)
         session = _session(meta)
         return SessionStats(session_id=session.id, message_count=session.message_count,
                             total_tokens=session.total_tokens,

@@ -14,7 +14,7 @@ from alexdb.adapters.sql.bulk import PreparedStatement
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import keyset_rows
 from alexdb.adapters.sql.schema import chat_messages, chat_sessions
-from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats
+from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats, read_parts, stored_parts
 from alexdb.domain.errors import ConflictError
 from alexdb.domain.paging import Bookmark
 from alexdb.ports import Rows
@@ -26,7 +26,7 @@ def _session(row: Row[Any]) -> ChatSession:
     return ChatSession.model_validate({c.name: row._mapping[c.name] for c in SESSION_COLUMNS})
 
 
-MESSAGE_COLUMNS = ("seq", "role", "content", "tokens", "context_ids", "created_at")
+MESSAGE_COLUMNS = ("seq", "role", "content", "tokens", "context_ids", "created_at", "parts")
 
 
 def _messages_statement(newest_first: bool) -> Any:
@@ -53,7 +53,8 @@ def _bump() -> Any:
             .where(s.c.id == bindparam("sid", type_=s.c.id.type),
                    s.c.user_id == bindparam("uid", type_=s.c.user_id.type),
                    s.c.expires_at > bindparam("now", type_=s.c.expires_at.type))
-            .values(last_seq=s.c.last_seq + 1, message_count=s.c.message_count + 1,
+            .values(last_seq=s.c.last_seq + bindparam("count", type_=s.c.last_seq.type),
+                    message_count=s.c.message_count + bindparam("count", type_=s.c.message_count.type),
                     total_tokens=s.c.total_tokens + bindparam("add_tokens", type_=s.c.total_tokens.type),
                     last_accessed=bindparam("at", type_=s.c.last_accessed.type),
                     expires_at=bindparam("until", type_=s.c.expires_at.type))
@@ -68,7 +69,8 @@ def _message_values(seq: Any) -> dict[str, Any]:
             "content": cast(bindparam("m_content", type_=m.c.content.type), m.c.content.type),
             "tokens": cast(bindparam("m_tokens", type_=m.c.tokens.type), m.c.tokens.type),
             "context_ids": bindparam("m_context", type_=m.c.context_ids.type),
-            "created_at": bindparam("at", type_=m.c.created_at.type)}
+            "created_at": bindparam("at", type_=m.c.created_at.type),
+            "parts": cast(bindparam("m_parts", type_=m.c.parts.type), m.c.parts.type)}
 
 
 def _append_statements(dialect: Dialect) -> list[PreparedStatement]:
@@ -92,6 +94,7 @@ class SqlChat:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
         self._append: list[PreparedStatement] | None = None
+        self._bump_many: PreparedStatement | None = None
         self._read: dict[bool, PreparedStatement] = {}
         self._loaders: list[Any] = []
 
@@ -105,11 +108,14 @@ class SqlChat:
     def _stored(self, session_id: uuid.UUID, row: tuple[Any, ...]) -> ChatMessage:
         # Rows this store wrote were validated on the way in: rebuilding them skips validation, so a read
         # of the last 50 messages costs what the query does.
-        seq, role, content, tokens, context_ids, created_at = (
+        seq, role, content, tokens, context_ids, created_at, parts = (
             load(value) if load and value is not None else value
             for load, value in zip(self._loaders, row, strict=True))
-        return ChatMessage.model_construct(session_id=session_id, seq=seq, role=role, content=content,
-                                           tokens=tokens, context_ids=context_ids, created_at=created_at)
+        fields = {"session_id": session_id, "seq": seq, "role": role, "content": content, "tokens": tokens,
+                  "context_ids": context_ids, "created_at": created_at}
+        if parts is not None:  # tool calls are models of their own: validated into them
+            return ChatMessage.model_validate({**fields, **read_parts(parts)})
+        return ChatMessage.model_construct(**fields)
 
     def insert_session(self, session: ChatSession) -> bool:
         """Insert (purging expired sessions as it goes); False when the id is taken."""
@@ -133,28 +139,48 @@ class SqlChat:
             row = self._live(conn, session_id, user_id, now)
         return None if row is None else _session(row)
 
-    def append(self, session_id: uuid.UUID, user_id: str, message: NewMessage, now: datetime,
-               ttl: timedelta) -> ChatMessage | None:
-        """The seq taken and the message inserted in one transaction, as prepared statements (see _bump)."""
+    def append(self, session_id: uuid.UUID, user_id: str, messages: list[NewMessage], now: datetime,
+               ttl: timedelta) -> list[ChatMessage] | None:
+        """The seqs taken and the messages inserted in one transaction, as prepared statements (see _bump)."""
         params = {"sid": session_id, "uid": user_id, "now": now, "at": now, "until": now + ttl,
-                  "add_tokens": message.tokens or 0, "m_role": message.role, "m_content": message.content,
-                  "m_tokens": message.tokens, "m_context": message.context_ids}
+                  "count": len(messages), "add_tokens": sum(m.tokens or 0 for m in messages)}
         with self._uow.begin(write=True) as conn:
             if self._append is None:
                 self._append = _append_statements(conn.dialect)
-            *bump, insert_message = self._append
-            if bump:
-                taken = bump[0].run(conn, params)
-                if not taken:
-                    return None
-                params["m_seq"] = seq = taken[0][1]
-                insert_message.run(conn, params)
+                self._bump_many = PreparedStatement.compile(conn.dialect, _bump())
+            if len(messages) == 1:
+                last = self._append_one(conn, params, messages[0])
             else:
-                inserted = insert_message.run(conn, params)
-                if not inserted:
-                    return None
-                seq = inserted[0][0]
-        return ChatMessage(session_id=session_id, seq=seq, created_at=now, **message.model_dump())
+                assert self._bump_many is not None
+                taken = self._bump_many.run(conn, params)
+                last = taken[0][1] if taken else None
+                if last is not None:
+                    first = last - len(messages) + 1
+                    conn.execute(insert(chat_messages), [
+                        {"session_id": session_id, "seq": first + n, "created_at": now, "parts": stored_parts(m),
+                         **m.model_dump(include={"role", "content", "tokens", "context_ids"})}
+                        for n, m in enumerate(messages)])
+        if last is None:
+            return None
+        first = last - len(messages) + 1
+        return [ChatMessage(session_id=session_id, seq=first + n, created_at=now, **m.model_dump())
+                for n, m in enumerate(messages)]
+
+    def _append_one(self, conn: Connection, params: dict[str, Any], message: NewMessage) -> int | None:
+        """One message: on PostgreSQL one round trip (see _append_statements); its seq, or None."""
+        assert self._append is not None
+        params.update(m_role=message.role, m_content=message.content, m_tokens=message.tokens,
+                      m_context=message.context_ids, m_parts=stored_parts(message))
+        *bump, insert_message = self._append
+        if bump:
+            taken = bump[0].run(conn, params)
+            if not taken:
+                return None
+            params["m_seq"] = seq = taken[0][1]
+            insert_message.run(conn, params)
+            return int(seq)
+        inserted = insert_message.run(conn, params)
+        return int(inserted[0][0]) if inserted else None
 
     def messages(self, session_id: uuid.UUID, user_id: str, now: datetime, limit: int | None,
                  before: int | None) -> list[ChatMessage] | None:

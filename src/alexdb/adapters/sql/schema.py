@@ -189,6 +189,8 @@ chat_messages = Table(
     Column("tokens", Integer),
     Column("context_ids", Document(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # domain.chat.stored_parts: plain JSON text (not Document: a float must come back the same float).
+    Column("parts", Text),
 )
 
 # The speed layer (seed 002).
