@@ -8,10 +8,13 @@
 // - numberOfRecordsUpdated: it counts UPDATEs only; the service counts INSERT, UPDATE and DELETE.
 // - records: it sends an empty list for statements that return no rows; the service sends none.
 // - longValue: it casts to int (32 bits); the service's long is 64 bits (epoch milliseconds overflow int).
+// - blobValue: it passes the base64 text on as the bytes and answers bytea as a JSON-dumped Buffer; the
+//   service takes and gives base64 of the bytes.
 // - errors: the service ends PostgreSQL's message with its position and SQLSTATE, which the driver reads to
 //   raise the matching DB-API error (a unique violation is an IntegrityError).
 const pg = require("pg");
 for (const oid of [114, 1082, 1114, 1184, 1700, 3802]) pg.types.setTypeParser(oid, (text) => text);
+pg.types.setTypeParser(17, (text) => Buffer.from(text.slice(2), "hex").toString("base64"));  // bytea: \x<hex>
 pg.types.builtins.TIMESTAMP = -1114;  // its timestamp branch reformats: fall through to plain text
 pg.types.builtins.TIMESTAMPTZ = -1184;
 
@@ -32,8 +35,11 @@ PostgresClient.prototype.query = async function ({ query, values }) {
 };
 const { transformQuery } = require("data-api-local/lib/utils/transformQuery");
 const { transformResult } = require("data-api-local/lib/utils/transformResult");
+// A blob parameter reaches PostgreSQL as bytea's hex text (what the emulator sends is value.toString()).
+const hexBlob = (p) => ("blobValue" in (p.value || {}) ? { ...p, value: { blobValue: {
+  toString: () => "\\x" + Buffer.from(p.value.blobValue, "base64").toString("hex") } } } : p);
 function statement(sql, parameters) {
-  const { query, values } = transformQuery(sql, parameters);
+  const { query, values } = transformQuery(sql, (parameters || []).map(hexBlob));
   return { query: query.replace(/(\$\d+)::int\b/g, "$1::bigint"), values };
 }
 // The driver sends at most 1,000 parameter sets per BatchExecuteStatement (it pages its input): held here.

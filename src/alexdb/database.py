@@ -10,6 +10,7 @@ from alexdb.domain.paging import Cursors
 from alexdb.services.accounts import AccountService
 from alexdb.services.cash import CashService, LedgerReader
 from alexdb.services.chat import ChatService
+from alexdb.services.checkpoints import CheckpointService
 from alexdb.services.instruments import InstrumentService
 from alexdb.services.jobs import JobService
 from alexdb.services.performance import PerformanceService
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         AlertRecords,
         CashRecords,
         ChatRecords,
+    CheckpointRecords,
         CursorRecords,
         InstrumentStore,
         JobRecords,
@@ -76,6 +78,10 @@ class Backend(Protocol):
     @property
     def chat(self) -> ChatRecords:
         """Chat primitives."""
+        ...
+    @property
+    def checkpoints(self) -> CheckpointRecords:
+        """Agent checkpoint primitives."""
         ...
     @property
     def alerts(self) -> AlertRecords:
@@ -132,6 +138,7 @@ class Database:
         self.performance = PerformanceService(self.positions, engine.positions, self.accounts)
         self.jobs = JobService(engine.jobs, cursors)
         self.chat = ChatService(engine.chat, cursors, chat_ttl)
+        self.checkpoints = CheckpointService(engine.checkpoints)
         self.alerts = AlertService(engine.alerts, engine.cursors, cursors)
         self.ticks = TickService(engine.ticks, cursors)
         self.notifications = NotificationService(engine.notifications, cursors)

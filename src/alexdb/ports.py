@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from alexdb.domain.alerts import Alert, Notification
 from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats
+from alexdb.domain.checkpoints import BlobRow, CheckpointRow, ThreadRows, WriteRow
 from alexdb.domain.ledger import CashMovement, CashPlan, PlannedCash, Split
 from alexdb.domain.models import (
     Account,
@@ -279,6 +280,58 @@ class ChatRecords(Protocol):
         ...
     def purge_expired(self, now: datetime) -> int:
         """Delete expired sessions where the engine does not (SQL); how many."""
+        ...
+
+
+class CheckpointRecords(Protocol):
+    """The primitives behind db.checkpoints (LangGraph's persistence): every rule lives in
+    services/checkpoints.py. Every call is scoped by owner; a thread whose expiry has passed is absent."""
+
+    def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], now: datetime,
+            expires_at: datetime | None) -> int:
+        """Store a checkpoint and the blobs new at it (one already there is kept), and record the thread's
+        activity and expiry, in one transaction; the thread's checkpoint count after."""
+        ...
+    def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,
+                   expires_at: datetime | None) -> None:
+        """Store pending writes in one transaction: over existing ones when replace, else keeping them."""
+        ...
+    def checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
+                   now: datetime) -> CheckpointRow | None:
+        """One checkpoint, or the namespace's newest when checkpoint_id is None."""
+        ...
+    def checkpoints(self, owner: str, thread_id: str | None, ns: str | None, before: str | None,
+                    now: datetime) -> Iterator[CheckpointRow]:
+        """Checkpoints by thread and namespace, newest first within each, read in pages as iterated."""
+        ...
+    def blobs(self, owner: str, thread_id: str, ns: str, keys: Sequence[tuple[str, str]]) -> list[BlobRow]:
+        """The blobs of these (channel, version) keys that exist."""
+        ...
+    def writes(self, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
+        """A checkpoint's pending writes (in no particular order)."""
+        ...
+    def thread(self, owner: str, thread_id: str, now: datetime) -> ThreadRows:
+        """Everything a live thread holds."""
+        ...
+    def insert_thread(self, owner: str, thread_id: str, rows: ThreadRows, now: datetime,
+                      expires_at: datetime | None) -> None:
+        """Write a thread's rows (under thread_id) to a thread that must not exist yet."""
+        ...
+    def delete_thread(self, owner: str, thread_id: str) -> None:
+        """Delete a thread with everything in it."""
+        ...
+    def delete_checkpoints(self, owner: str, thread_id: str, ns: str, checkpoint_ids: Sequence[str],
+                           blobs: Sequence[tuple[str, str]]) -> None:
+        """Delete checkpoints with their writes, and the given (channel, version) blobs of the namespace."""
+        ...
+    def blob_keys(self, owner: str, thread_id: str, ns: str) -> list[tuple[str, str]]:
+        """Every (channel, version) stored in a namespace of a thread."""
+        ...
+    def run_checkpoints(self, owner: str, run_ids: Sequence[str]) -> list[tuple[str, str, str]]:
+        """(thread, namespace, checkpoint id) of every checkpoint whose metadata names one of run_ids."""
+        ...
+    def purge_expired(self, now: datetime) -> int:
+        """Delete expired threads where the engine does not (SQL); how many."""
         ...
 
 

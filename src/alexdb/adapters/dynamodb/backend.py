@@ -7,6 +7,7 @@ from typing import Any
 from alexdb.adapters.dynamodb import keys, provisioning, upgrade
 from alexdb.adapters.dynamodb.accounts import DynamoAccounts
 from alexdb.adapters.dynamodb.chat import DynamoChat
+from alexdb.adapters.dynamodb.checkpoints import DynamoCheckpoints
 from alexdb.adapters.dynamodb.client import Dynamo, Meter, RetryPolicy
 from alexdb.adapters.dynamodb.config import DynamoConfig
 from alexdb.adapters.dynamodb.cursors import DynamoCursors
@@ -48,6 +49,7 @@ class DynamoBackend:
         self.cash = DynamoCash(self.dynamo, users)
         self.positions = DynamoPositionStore(self.dynamo, users, instruments, self.splits, hot)
         self.chat = DynamoChat(self.dynamo, self.config.chat_table)
+        self.checkpoints = DynamoCheckpoints(self.dynamo, self.config.chat_table)
         tables = self.config.table_names()
         recorder = DynamoRecorder(self.dynamo, tables["alerts"], tables["notifications"], users)
         self.alerts = DynamoAlerts(self.dynamo, tables["alerts"], recorder)
@@ -90,6 +92,8 @@ class DynamoBackend:
                 counts["price_history"] += 1
         counts["chat_sessions"] = counts["chat_messages"] = 0
         for item in self.dynamo.scan(self.config.chat_table, ProjectionExpression="PK, SK"):
+            if not item["PK"].startswith("SESSION#"):  # agent checkpoints share the table
+                continue
             if item["SK"] == keys.META:
                 counts["chat_sessions"] += 1
             elif item["SK"].endswith("#000"):  # the first part of each message

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from alexdb.adapters.sql import migrate
 from alexdb.adapters.sql.accounts import SqlAccounts
 from alexdb.adapters.sql.chat import SqlChat
+from alexdb.adapters.sql.checkpoints import SqlCheckpoints
 from alexdb.adapters.sql.cursors import SqlCursors
 from alexdb.adapters.sql.engine import UnitOfWork, is_memory, make_engine, normalise_url, translated_errors
 from alexdb.adapters.sql.instruments import SqlInstruments
@@ -44,6 +45,7 @@ class SqlBackend:
         self.cash = SqlCash(self._uow)
         self.splits = SqlSplits(self._uow)
         self.chat = SqlChat(self._uow)
+        self.checkpoints = SqlCheckpoints(self._uow)
         self.alerts = SqlAlerts(self._uow)
         self.ticks = SqlTicks(self._uow)
         self.cursors = SqlCursors(self._uow)

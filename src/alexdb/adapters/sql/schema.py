@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -193,6 +197,61 @@ chat_messages = Table(
     Column("parts", Text),
 )
 
+# Agent checkpoints (LangGraph): threads of an owner; values by (channel, version), each written once.
+KEY = 255
+checkpoint_threads = Table(
+    "checkpoint_threads", metadata,
+    Column("owner", String(KEY), primary_key=True),
+    Column("thread_id", String(KEY), primary_key=True),
+    Column("checkpoint_count", Integer, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), index=True),
+)
+
+
+def _in_thread(name: str, *columns: Column[Any]) -> Table:
+    """A table of rows that belong to a thread and go with it (ON DELETE CASCADE)."""
+    return Table(
+        name, metadata,
+        Column("owner", String(KEY), primary_key=True),
+        Column("thread_id", String(KEY), primary_key=True),
+        Column("ns", String(KEY), primary_key=True),
+        *columns,
+        ForeignKeyConstraint(["owner", "thread_id"], ["checkpoint_threads.owner", "checkpoint_threads.thread_id"],
+                             ondelete="CASCADE"),
+    )
+
+
+checkpoints = _in_thread(
+    "checkpoints",
+    Column("checkpoint_id", String(KEY), primary_key=True),
+    Column("parent_id", String(KEY)),
+    Column("run_id", String(KEY)),
+    Column("type", String(KEY), nullable=False),
+    Column("checkpoint", LargeBinary, nullable=False),
+    Column("metadata_type", String(KEY), nullable=False),
+    Column("metadata", LargeBinary, nullable=False),
+    Column("versions", Text, nullable=False),  # JSON: channel -> version
+)
+Index("ix_checkpoints_run", checkpoints.c.owner, checkpoints.c.run_id)
+checkpoint_blobs = _in_thread(
+    "checkpoint_blobs",
+    Column("channel", String(KEY), primary_key=True),
+    Column("version", String(KEY), primary_key=True),
+    Column("type", String(KEY), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+checkpoint_writes = _in_thread(
+    "checkpoint_writes",
+    Column("checkpoint_id", String(KEY), primary_key=True),
+    Column("task_id", String(KEY), primary_key=True),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("channel", String(KEY), nullable=False),
+    Column("type", String(KEY), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("task_path", Text, nullable=False),
+)
+
 # The speed layer (seed 002).
 alert_configurations = Table(
     "alert_configurations", metadata,
@@ -261,4 +320,4 @@ speed_cursors = Table(
 
 ALL_TABLES = (users, instruments, price_history, accounts, positions, position_history, cash_movements, splits, jobs,
               chat_sessions, chat_messages, alert_configurations, realtime_ticks, alert_notifications_history,
-              speed_cursors)
+              speed_cursors, checkpoint_threads, checkpoints, checkpoint_blobs, checkpoint_writes)

@@ -1,0 +1,355 @@
+"""Agent checkpoints on DynamoDB, in the conversation-memory table (seed 003's chat_sessions).
+
+CKOWNER#<owner> / THREAD#<thread>   the thread: checkpoint count, activity, expiry (its TTL), items_ttl
+CKTHREAD#<owner>#<thread> / ...     the thread's rows, sort keys joined by U+001F (no key part holds it):
+    C <ns> <checkpoint id> <part>                the checkpoint (with its metadata)
+    B <ns> <channel> <version> <part>            a channel value, written once per version
+    W <ns> <checkpoint id> <task> <idx> <part>   a pending write
+CKRUN#<owner>#<run> / <thread> <ns> <checkpoint id>   which checkpoints a run made (for delete_for_runs)
+
+Values past PART_BYTES are split across items (no 400 KB ceiling). A write is one transaction when it fits
+one (100 items, 4 MB); past that the parts go first and what makes them visible last (the checkpoint's
+parts, whose count readers check; the thread item for a copy). Expiry as chat's: the thread item expires
+ttl after the last write and gates every read; the rows carry a TTL of twice that, moved forward for the
+whole thread about once per half window, so DynamoDB deletes them after the thread.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from alexdb.adapters.dynamodb.client import Dynamo
+from alexdb.domain.checkpoints import SEPARATOR as S
+from alexdb.domain.checkpoints import BlobRow, CheckpointRow, ThreadRows, Typed, WriteRow
+from alexdb.domain.instants import instant_text
+
+PART_BYTES = 350_000
+TRANSACTION_ITEMS, TRANSACTION_BYTES = 99, 3_500_000
+IDX = 10**6  # write indexes (special ones are negative) shifted to sort as text
+
+
+def _epoch(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+def _parts(data: bytes) -> list[bytes]:
+    return [data[i:i + PART_BYTES] for i in range(0, len(data), PART_BYTES)] or [b""]
+
+
+def _joined(items: list[dict[str, Any]]) -> bytes | None:
+    """The value split across items (sorted by key), or None while some part is missing."""
+    if not items or len(items) != int(items[0]["parts"]):
+        return None
+    return b"".join(bytes(i["data"]) for i in sorted(items, key=lambda i: i["SK"]))
+
+
+def _grouped(items: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Consecutive items of one value (same sort key but the part) as one list."""
+    group: list[dict[str, Any]] = []
+    for item in items:
+        stem = item["SK"].rsplit(S, 1)[0]
+        if group and group[0]["SK"].rsplit(S, 1)[0] != stem:
+            yield group
+            group = []
+        group.append(item)
+    if group:
+        yield group
+
+
+def _checkpoint(thread_id: str, items: list[dict[str, Any]]) -> CheckpointRow | None:
+    data = _joined(items)
+    if data is None:
+        return None
+    first = items[0]
+    split = int(first["checkpoint_bytes"])
+    _, ns, checkpoint_id, _ = first["SK"].split(S)
+    return CheckpointRow(thread_id, ns, checkpoint_id, first.get("parent_id"), Typed(first["type"], data[:split]),
+                         Typed(first["metadata_type"], data[split:]), first.get("run_id"),
+                         json.loads(first["versions"]))
+
+
+def _blob(thread_id: str, items: list[dict[str, Any]]) -> BlobRow | None:
+    data = _joined(items)
+    if data is None:
+        return None
+    _, ns, channel, version, _ = items[0]["SK"].split(S)
+    return BlobRow(thread_id, ns, channel, version, Typed(items[0]["type"], data))
+
+
+def _write(thread_id: str, items: list[dict[str, Any]]) -> WriteRow | None:
+    items = [i for i in items if int(i["SK"].rsplit(S, 1)[1]) < int(items[0]["parts"])]  # a longer one replaced
+    data = _joined(items)
+    if data is None:
+        return None
+    _, ns, checkpoint_id, task_id, idx, _ = items[0]["SK"].split(S)
+    first = items[0]
+    return WriteRow(thread_id, ns, checkpoint_id, task_id, int(idx) - IDX, first["channel"],
+                    Typed(first["type"], data), first["task_path"])
+
+
+class DynamoCheckpoints:
+    """CheckpointRecords on DynamoDB."""
+
+    def __init__(self, dynamo: Dynamo, table: str) -> None:
+        self._dynamo, self._table = dynamo, table
+
+    # Keys and items.
+
+    def _thread_key(self, owner: str, thread_id: str) -> dict[str, str]:
+        return {"PK": f"CKOWNER#{owner}", "SK": f"THREAD#{thread_id}"}
+
+    @staticmethod
+    def _pk(owner: str, thread_id: str) -> str:
+        return f"CKTHREAD#{owner}#{thread_id}"
+
+    def _items(self, pk: str, stem: str, data: bytes, ttl: int | None, **attributes: Any) -> list[dict[str, Any]]:
+        chunks = _parts(data)
+        extra = {} if ttl is None else {"ttl": ttl}
+        return [{"PK": pk, "SK": f"{stem}{S}{n:03d}", "data": chunk, "parts": len(chunks), **attributes, **extra}
+                for n, chunk in enumerate(chunks)]
+
+    def _checkpoint_items(self, owner: str, row: CheckpointRow, ttl: int | None) -> list[dict[str, Any]]:
+        attributes = {k: v for k, v in {"parent_id": row.parent_id, "run_id": row.run_id}.items() if v is not None}
+        return self._items(self._pk(owner, row.thread_id), f"C{S}{row.ns}{S}{row.checkpoint_id}",
+                           row.checkpoint.data + row.metadata.data, ttl, type=row.checkpoint.type,
+                           metadata_type=row.metadata.type, checkpoint_bytes=len(row.checkpoint.data),
+                           versions=json.dumps(row.versions), **attributes)
+
+    def _blob_items(self, owner: str, row: BlobRow, ttl: int | None) -> list[dict[str, Any]]:
+        return self._items(self._pk(owner, row.thread_id), f"B{S}{row.ns}{S}{row.channel}{S}{row.version}",
+                           row.value.data, ttl, type=row.value.type)
+
+    def _write_items(self, owner: str, row: WriteRow, ttl: int | None) -> list[dict[str, Any]]:
+        return self._items(self._pk(owner, row.thread_id),
+                           f"W{S}{row.ns}{S}{row.checkpoint_id}{S}{row.task_id}{S}{row.idx + IDX:08d}",
+                           row.value.data, ttl, type=row.value.type, channel=row.channel, task_path=row.task_path)
+
+    def _run_item(self, owner: str, row: CheckpointRow, ttl: int | None) -> list[dict[str, Any]]:
+        if row.run_id is None:
+            return []
+        extra = {} if ttl is None else {"ttl": ttl}
+        return [{"PK": f"CKRUN#{owner}#{row.run_id}", "SK": f"{row.thread_id}{S}{row.ns}{S}{row.checkpoint_id}",
+                 **extra}]
+
+    # The thread item: liveness, activity, expiry.
+
+    def _live(self, owner: str, thread_id: str, now: datetime) -> dict[str, Any] | None:
+        item = self._dynamo.get(self._table, self._thread_key(owner, thread_id))
+        if item is None or ("expires_at" in item and item["expires_at"] <= instant_text(now)):
+            return None
+        return item
+
+    def _activity(self, owner: str, thread_id: str, now: datetime, expires_at: datetime | None,
+                  added: int) -> tuple[dict[str, Any], int | None]:
+        """The thread's update (created or refreshed), and the TTL its rows get; an expired thread's old
+        rows are deleted first, and the rows' TTL is moved forward when half its margin has passed."""
+        current = self._dynamo.get(self._table, self._thread_key(owner, thread_id))
+        if current is not None and "expires_at" in current and current["expires_at"] <= instant_text(now):
+            self.delete_thread(owner, thread_id)
+            current = None
+        values: dict[str, Any] = {":now": instant_text(now), ":n": added}
+        clause = "SET updated_at = :now"
+        rows_ttl: int | None = None
+        if expires_at is None:
+            clause += " REMOVE expires_at, #ttl, rows_ttl"
+        else:
+            rows_ttl = int(current["rows_ttl"]) if current is not None and "rows_ttl" in current else None
+            margin = _epoch(expires_at) - _epoch(now)
+            if rows_ttl is None or rows_ttl < _epoch(expires_at) + margin // 2:
+                rows_ttl = _epoch(expires_at) + margin
+                if current is not None:
+                    self._restamp(owner, thread_id, rows_ttl)
+            clause += ", expires_at = :exp, #ttl = :ttl, rows_ttl = :rows"
+            values.update({":exp": instant_text(expires_at), ":ttl": _epoch(expires_at), ":rows": rows_ttl})
+        update = {"TableName": self._table, "Key": self._thread_key(owner, thread_id),
+                  "UpdateExpression": clause + " ADD checkpoint_count :n", "ExpressionAttributeValues": values,
+                  "ExpressionAttributeNames": {"#ttl": "ttl"}}
+        return update, rows_ttl
+
+    def _restamp(self, owner: str, thread_id: str, ttl: int) -> None:
+        """Move every row's TTL (and its runs') forward: amortised, once per half window of activity."""
+        items = list(self._dynamo.query(self._table, KeyConditionExpression="PK = :pk",
+                                        ExpressionAttributeValues={":pk": self._pk(owner, thread_id)}))
+        runs = [row for group in _grouped(iter(i for i in items if i["SK"].startswith("C" + S)))
+                if (row := _checkpoint(thread_id, group)) is not None]
+        moved = [{**i, "ttl": ttl} for i in items]
+        moved += [item for row in runs for item in self._run_item(owner, row, ttl)]
+        self._dynamo.batch_write(self._table, puts=moved)
+
+    def _commit(self, items: list[dict[str, Any]], last: list[dict[str, Any]], update: dict[str, Any]) -> None:
+        """items, then last (what makes them visible), then the thread: one transaction when it fits."""
+        everything = items + last
+        if len(everything) < TRANSACTION_ITEMS and sum(len(bytes(i.get("data", b""))) + 1024
+                                                      for i in everything) < TRANSACTION_BYTES:
+            self._dynamo.transact([*({"Put": {"TableName": self._table, "Item": i}} for i in everything),
+                                   {"Update": update}])
+            return
+        self._dynamo.batch_write(self._table, puts=items)
+        self._dynamo.batch_write(self._table, puts=last)
+        self._dynamo.transact([{"Update": update}])
+
+    # CheckpointRecords.
+
+    def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], now: datetime,
+            expires_at: datetime | None) -> int:
+        """The blobs and the run's marker, then the checkpoint's parts, then the thread's activity."""
+        # The count is of puts: a checkpoint put twice counts twice, so keep_last may prune a little early.
+        update, ttl = self._activity(owner, row.thread_id, now, expires_at, 1)
+        items = [i for blob in blobs for i in self._blob_items(owner, blob, ttl)] + self._run_item(owner, row, ttl)
+        self._commit(items, self._checkpoint_items(owner, row, ttl), update)
+        found = self._dynamo.get(self._table, self._thread_key(owner, row.thread_id))
+        return 0 if found is None else int(found["checkpoint_count"])
+
+    def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,
+                   expires_at: datetime | None) -> None:
+        """Pending writes (kept as first stored unless replace) and the thread's activity."""
+        update, ttl = self._activity(owner, rows[0].thread_id, now, expires_at, 0)
+        if not replace:
+            first = rows[0]
+            stored = {(w.task_id, w.idx) for w in self.writes(owner, first.thread_id, first.ns, first.checkpoint_id)}
+            rows = [w for w in rows if (w.task_id, w.idx) not in stored]
+        self._commit([i for row in rows for i in self._write_items(owner, row, ttl)], [], update)
+
+    def _query(self, pk: str, prefix: str, newest_first: bool = False, upto: str | None = None,
+               **request: Any) -> Iterator[dict[str, Any]]:
+        condition, values = "PK = :pk AND begins_with(SK, :prefix)", {":pk": pk, ":prefix": prefix}
+        if not prefix:  # the whole partition (a key condition cannot name an empty prefix)
+            condition, values = "PK = :pk", {":pk": pk}
+        if upto is not None:
+            condition, values = "PK = :pk AND SK BETWEEN :prefix AND :upto", {":pk": pk, ":prefix": prefix,
+                                                                               ":upto": upto}
+        return self._dynamo.query(self._table, ConsistentRead=True, ScanIndexForward=not newest_first,
+                                  KeyConditionExpression=condition, ExpressionAttributeValues=values, **request)
+
+    def checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
+                   now: datetime) -> CheckpointRow | None:
+        """One checkpoint of a live thread, or the namespace's newest complete one."""
+        if self._live(owner, thread_id, now) is None:
+            return None
+        prefix = f"C{S}{ns}{S}" + ("" if checkpoint_id is None else f"{checkpoint_id}{S}")
+        for group in _grouped(self._query(self._pk(owner, thread_id), prefix, newest_first=True)):
+            row = _checkpoint(thread_id, group)
+            if row is not None:
+                return row
+        return None
+
+    def checkpoints(self, owner: str, thread_id: str | None, ns: str | None, before: str | None,
+                    now: datetime) -> Iterator[CheckpointRow]:
+        """Newest first within each namespace of each live thread, as the queries page."""
+        threads = [thread_id] if thread_id is not None else [
+            item["SK"].removeprefix("THREAD#") for item in self._dynamo.query(
+                self._table, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={
+                    ":pk": f"CKOWNER#{owner}"})]
+        for thread in threads:
+            if self._live(owner, thread, now) is None:
+                continue
+            prefix = f"C{S}" + ("" if ns is None else f"{ns}{S}")
+            upto = None if before is None or ns is None else f"{prefix}{before}"
+            for group in _grouped(self._query(self._pk(owner, thread), prefix, newest_first=True, upto=upto)):
+                row = _checkpoint(thread, group)
+                if row is not None and (before is None or row.checkpoint_id < before):
+                    yield row
+
+    def blobs(self, owner: str, thread_id: str, ns: str, keys: Sequence[tuple[str, str]]) -> list[BlobRow]:
+        """One BatchGetItem for the first parts, a Query for any value of more."""
+        pk = self._pk(owner, thread_id)
+        firsts = self._dynamo.batch_get(self._table, [{"PK": pk, "SK": f"B{S}{ns}{S}{c}{S}{v}{S}000"}
+                                                      for c, v in keys])
+        found = []
+        for first in firsts:
+            group = [first] if int(first["parts"]) == 1 else list(
+                self._query(pk, first["SK"].rsplit(S, 1)[0] + S))
+            row = _blob(thread_id, group)
+            if row is not None:
+                found.append(row)
+        return found
+
+    def writes(self, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
+        """A checkpoint's pending writes (one Query)."""
+        groups = _grouped(self._query(self._pk(owner, thread_id), f"W{S}{ns}{S}{checkpoint_id}{S}"))
+        return [row for group in groups if (row := _write(thread_id, group)) is not None]
+
+    def thread(self, owner: str, thread_id: str, now: datetime) -> ThreadRows:
+        """Everything a live thread holds (one Query of its partition)."""
+        if self._live(owner, thread_id, now) is None:
+            return ThreadRows([], [], [])
+        rows = ThreadRows([], [], [])
+        for group in _grouped(self._query(self._pk(owner, thread_id), "")):
+            kind = group[0]["SK"][0]
+            if kind == "C" and (cp := _checkpoint(thread_id, group)) is not None:
+                rows.checkpoints.append(cp)
+            elif kind == "B" and (blob := _blob(thread_id, group)) is not None:
+                rows.blobs.append(blob)
+            elif kind == "W" and (write := _write(thread_id, group)) is not None:
+                rows.writes.append(write)
+        return rows
+
+    def insert_thread(self, owner: str, thread_id: str, rows: ThreadRows, now: datetime,
+                      expires_at: datetime | None) -> None:
+        """The rows under thread_id, then the thread item, which makes them visible."""
+        update, ttl = self._activity(owner, thread_id, now, expires_at, len(rows.checkpoints))
+        items = [i for x in rows.blobs for i in self._blob_items(owner, _moved(x, thread_id), ttl)]
+        items += [i for x in rows.writes for i in self._write_items(owner, _moved(x, thread_id), ttl)]
+        items += [i for x in rows.checkpoints for i in self._checkpoint_items(owner, _moved(x, thread_id), ttl)]
+        items += [i for x in rows.checkpoints for i in self._run_item(owner, _moved(x, thread_id), ttl)]
+        self._dynamo.batch_write(self._table, puts=items)
+        self._dynamo.transact([{"Update": update}])
+
+    def delete_thread(self, owner: str, thread_id: str) -> None:
+        """The thread item first (the rest is invisible from then on), then its rows and run markers."""
+        self._dynamo.batch_write(self._table, deletes=[self._thread_key(owner, thread_id)])
+        items = list(self._query(self._pk(owner, thread_id), ""))
+        runs = [f"CKRUN#{owner}#{i['run_id']}" for i in items if i["SK"].startswith("C" + S) and "run_id" in i]
+        markers = [{"PK": pk, "SK": f"{thread_id}{S}{i['SK'].split(S)[1]}{S}{i['SK'].split(S)[2]}"}
+                   for pk, i in zip(runs, (i for i in items if i["SK"].startswith("C" + S) and "run_id" in i),
+                                    strict=True)]
+        self._dynamo.batch_write(self._table, deletes=[{"PK": i["PK"], "SK": i["SK"]} for i in items] + markers)
+
+    def delete_checkpoints(self, owner: str, thread_id: str, ns: str, checkpoint_ids: Sequence[str],
+                           blobs: Sequence[tuple[str, str]]) -> None:
+        """The checkpoints' parts first (they vanish whole: a part short reads as absent), their writes and run
+        markers, the blobs, and the thread's count."""
+        pk, doomed, markers = self._pk(owner, thread_id), [], []
+        for checkpoint_id in checkpoint_ids:
+            parts = list(self._query(pk, f"C{S}{ns}{S}{checkpoint_id}{S}"))
+            doomed += parts
+            markers += [{"PK": f"CKRUN#{owner}#{p['run_id']}", "SK": f"{thread_id}{S}{ns}{S}{checkpoint_id}"}
+                        for p in parts[:1] if "run_id" in p]
+        for checkpoint_id in checkpoint_ids:
+            doomed += list(self._query(pk, f"W{S}{ns}{S}{checkpoint_id}{S}", ProjectionExpression="PK, SK"))
+        for channel, version in blobs:
+            doomed += list(self._query(pk, f"B{S}{ns}{S}{channel}{S}{version}{S}", ProjectionExpression="PK, SK"))
+        self._dynamo.batch_write(self._table, deletes=[{"PK": i["PK"], "SK": i["SK"]} for i in doomed] + markers)
+        self._dynamo.update_if(self._table, self._thread_key(owner, thread_id), "ADD checkpoint_count :n", {},
+                               {":n": -len(checkpoint_ids)}, "attribute_exists(PK)")
+
+    def blob_keys(self, owner: str, thread_id: str, ns: str) -> list[tuple[str, str]]:
+        """Every (channel, version) of a namespace (keys only)."""
+        found = []
+        for item in self._query(self._pk(owner, thread_id), f"B{S}{ns}{S}", ProjectionExpression="SK"):
+            _, _, channel, version, part = item["SK"].split(S)
+            if part == "000":
+                found.append((channel, version))
+        return found
+
+    def run_checkpoints(self, owner: str, run_ids: Sequence[str]) -> list[tuple[str, str, str]]:
+        """One Query per run of its markers."""
+        found = []
+        for run_id in run_ids:
+            for item in self._dynamo.query(self._table, KeyConditionExpression="PK = :pk",
+                                           ExpressionAttributeValues={":pk": f"CKRUN#{owner}#{run_id}"}):
+                thread_id, ns, checkpoint_id = item["SK"].split(S)
+                found.append((thread_id, ns, checkpoint_id))
+        return found
+
+    def purge_expired(self, now: datetime) -> int:
+        """Nothing to do: DynamoDB's TTL deletes expired threads and their rows; reads already ignore them."""
+        return 0
+
+
+def _moved(row: Any, thread_id: str) -> Any:
+    """A row of one thread as a row of another."""
+    return type(row)(**{**row.__dict__, "thread_id": thread_id})

@@ -1,0 +1,231 @@
+"""Agent checkpoints on SQL: checkpoint_threads, checkpoints, checkpoint_blobs, checkpoint_writes.
+
+A thread's rows reference its checkpoint_threads row (ON DELETE CASCADE), which carries its expiry, so
+deleting or purging a thread is one DELETE. Blobs are inserted ON CONFLICT DO NOTHING: a (channel,
+version) is written once, which is what keeps a step's write to what changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, or_, select, tuple_, update
+
+from alexdb.adapters.sql.engine import UnitOfWork
+from alexdb.adapters.sql.schema import checkpoint_blobs, checkpoint_threads, checkpoint_writes, checkpoints
+from alexdb.adapters.sql.upsert import insert_for
+from alexdb.domain.checkpoints import BlobRow, CheckpointRow, ThreadRows, Typed, WriteRow
+
+PAGE = 100  # checkpoints read per query while a listing is iterated
+t, c, b, w = checkpoint_threads, checkpoints, checkpoint_blobs, checkpoint_writes
+
+
+def _checkpoint(row: Row[Any]) -> CheckpointRow:
+    return CheckpointRow(row.thread_id, row.ns, row.checkpoint_id, row.parent_id,
+                         Typed(row.type, bytes(row.checkpoint)), Typed(row.metadata_type, bytes(row.metadata)),
+                         row.run_id, json.loads(row.versions))
+
+
+def _checkpoint_values(owner: str, row: CheckpointRow) -> dict[str, Any]:
+    return {"owner": owner, "thread_id": row.thread_id, "ns": row.ns, "checkpoint_id": row.checkpoint_id,
+            "parent_id": row.parent_id, "run_id": row.run_id, "type": row.checkpoint.type,
+            "checkpoint": row.checkpoint.data, "metadata_type": row.metadata.type, "metadata": row.metadata.data,
+            "versions": json.dumps(row.versions)}
+
+
+def _blob_values(owner: str, row: BlobRow) -> dict[str, Any]:
+    return {"owner": owner, "thread_id": row.thread_id, "ns": row.ns, "channel": row.channel,
+            "version": row.version, "type": row.value.type, "data": row.value.data}
+
+
+def _write_values(owner: str, row: WriteRow) -> dict[str, Any]:
+    return {"owner": owner, "thread_id": row.thread_id, "ns": row.ns, "checkpoint_id": row.checkpoint_id,
+            "task_id": row.task_id, "idx": row.idx, "channel": row.channel, "type": row.value.type,
+            "data": row.value.data, "task_path": row.task_path}
+
+
+def _live(owner: str, now: datetime) -> Any:
+    """The owner's threads that have not expired (a subquery to join on)."""
+    return select(t.c.thread_id).where(t.c.owner == owner, or_(t.c.expires_at.is_(None), t.c.expires_at > now))
+
+
+class SqlCheckpoints:
+    """CheckpointRecords on SQLite and PostgreSQL."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def _touch(self, conn: Connection, owner: str, thread_id: str, now: datetime, expires_at: datetime | None,
+               added: int) -> int:
+        """Record activity on the thread (creating it), adding to its checkpoint count; the count after.
+
+        An expired thread that is written again starts afresh: its old rows go first.
+        """
+        conn.execute(delete(t).where(t.c.owner == owner, t.c.thread_id == thread_id, t.c.expires_at <= now))
+        statement = insert_for(conn, t).values(owner=owner, thread_id=thread_id, checkpoint_count=added,
+                                               updated_at=now, expires_at=expires_at)
+        statement = statement.on_conflict_do_update(
+            index_elements=[t.c.owner, t.c.thread_id],
+            set_={"checkpoint_count": t.c.checkpoint_count + added, "updated_at": now, "expires_at": expires_at})
+        conn.execute(statement)
+        return int(conn.execute(select(t.c.checkpoint_count).where(
+            t.c.owner == owner, t.c.thread_id == thread_id)).scalar_one())
+
+    def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], now: datetime,
+            expires_at: datetime | None) -> int:
+        """The checkpoint (replacing one of the same id), its new blobs and the thread's activity: one transaction."""
+        with self._uow.begin(write=True) as conn:
+            existed = conn.execute(select(func.count()).select_from(c).where(
+                c.c.owner == owner, c.c.thread_id == row.thread_id, c.c.ns == row.ns,
+                c.c.checkpoint_id == row.checkpoint_id)).scalar_one()
+            count = self._touch(conn, owner, row.thread_id, now, expires_at, 0 if existed else 1)
+            if blobs:
+                conn.execute(insert_for(conn, b).on_conflict_do_nothing(), [_blob_values(owner, x) for x in blobs])
+            values = _checkpoint_values(owner, row)
+            conn.execute(insert_for(conn, c).values(values).on_conflict_do_update(
+                index_elements=[c.c.owner, c.c.thread_id, c.c.ns, c.c.checkpoint_id],
+                set_={k: v for k, v in values.items() if k not in ("owner", "thread_id", "ns", "checkpoint_id")}))
+        return count
+
+    def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,
+                   expires_at: datetime | None) -> None:
+        """Pending writes in one transaction (over existing ones when replace)."""
+        if not rows:
+            return
+        with self._uow.begin(write=True) as conn:
+            self._touch(conn, owner, rows[0].thread_id, now, expires_at, 0)
+            statement = insert_for(conn, w)
+            if replace:
+                statement = statement.on_conflict_do_update(
+                    index_elements=[w.c.owner, w.c.thread_id, w.c.ns, w.c.checkpoint_id, w.c.task_id, w.c.idx],
+                    set_={"channel": statement.excluded.channel, "type": statement.excluded.type,
+                          "data": statement.excluded.data, "task_path": statement.excluded.task_path})
+            else:
+                statement = statement.on_conflict_do_nothing()
+            conn.execute(statement, [_write_values(owner, x) for x in rows])
+
+    def checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
+                   now: datetime) -> CheckpointRow | None:
+        """One checkpoint of a live thread, or the namespace's newest."""
+        statement = select(c).where(c.c.owner == owner, c.c.thread_id == thread_id, c.c.ns == ns,
+                                    c.c.thread_id.in_(_live(owner, now)))
+        if checkpoint_id is None:
+            statement = statement.order_by(c.c.checkpoint_id.desc()).limit(1)
+        else:
+            statement = statement.where(c.c.checkpoint_id == checkpoint_id)
+        with self._uow.begin() as conn:
+            row = conn.execute(statement).first()
+        return None if row is None else _checkpoint(row)
+
+    def checkpoints(self, owner: str, thread_id: str | None, ns: str | None, before: str | None,
+                    now: datetime) -> Iterator[CheckpointRow]:
+        """Newest first within each thread and namespace, a page of PAGE at a time (keyset)."""
+        statement = select(c).where(c.c.owner == owner, c.c.thread_id.in_(_live(owner, now)))
+        if thread_id is not None:
+            statement = statement.where(c.c.thread_id == thread_id)
+        if ns is not None:
+            statement = statement.where(c.c.ns == ns)
+        if before is not None:
+            statement = statement.where(c.c.checkpoint_id < before)
+        statement = statement.order_by(c.c.thread_id, c.c.ns, c.c.checkpoint_id.desc()).limit(PAGE)
+        after: tuple[str, str, str] | None = None
+        while True:
+            page = statement
+            if after is not None:  # past the last row: a later (thread, ns), or the same one and an older id
+                page = page.where(or_(tuple_(c.c.thread_id, c.c.ns) > tuple_(after[0], after[1]),
+                                      (c.c.thread_id == after[0]) & (c.c.ns == after[1])
+                                      & (c.c.checkpoint_id < after[2])))
+            with self._uow.begin() as conn:
+                rows = [_checkpoint(row) for row in conn.execute(page)]
+            yield from rows
+            if len(rows) < PAGE:
+                return
+            last = rows[-1]
+            after = (last.thread_id, last.ns, last.checkpoint_id)
+
+    def blobs(self, owner: str, thread_id: str, ns: str, keys: Sequence[tuple[str, str]]) -> list[BlobRow]:
+        """The blobs of these keys that exist."""
+        if not keys:
+            return []
+        with self._uow.begin() as conn:
+            rows = conn.execute(select(b).where(b.c.owner == owner, b.c.thread_id == thread_id, b.c.ns == ns,
+                                                tuple_(b.c.channel, b.c.version).in_(list(keys)))).all()
+        return [BlobRow(r.thread_id, r.ns, r.channel, r.version, Typed(r.type, bytes(r.data))) for r in rows]
+
+    def writes(self, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
+        """A checkpoint's pending writes."""
+        with self._uow.begin() as conn:
+            rows = conn.execute(select(w).where(w.c.owner == owner, w.c.thread_id == thread_id, w.c.ns == ns,
+                                                w.c.checkpoint_id == checkpoint_id)).all()
+        return [_write(r) for r in rows]
+
+    def thread(self, owner: str, thread_id: str, now: datetime) -> ThreadRows:
+        """Everything a live thread holds."""
+        with self._uow.begin() as conn:
+            live = conn.execute(_live(owner, now).where(t.c.thread_id == thread_id)).first()
+            if live is None:
+                return ThreadRows([], [], [])
+            cps = conn.execute(select(c).where(c.c.owner == owner, c.c.thread_id == thread_id)).all()
+            blobs = conn.execute(select(b).where(b.c.owner == owner, b.c.thread_id == thread_id)).all()
+            writes = conn.execute(select(w).where(w.c.owner == owner, w.c.thread_id == thread_id)).all()
+        return ThreadRows([_checkpoint(r) for r in cps],
+                          [BlobRow(r.thread_id, r.ns, r.channel, r.version, Typed(r.type, bytes(r.data)))
+                           for r in blobs], [_write(r) for r in writes])
+
+    def insert_thread(self, owner: str, thread_id: str, rows: ThreadRows, now: datetime,
+                      expires_at: datetime | None) -> None:
+        """A copy's rows under thread_id, in one transaction."""
+        with self._uow.begin(write=True) as conn:
+            self._touch(conn, owner, thread_id, now, expires_at, len(rows.checkpoints))
+            for table, values in ((c, [_checkpoint_values(owner, x) for x in rows.checkpoints]),
+                                  (b, [_blob_values(owner, x) for x in rows.blobs]),
+                                  (w, [_write_values(owner, x) for x in rows.writes])):
+                if values:
+                    conn.execute(insert_for(conn, table), [{**v, "thread_id": thread_id} for v in values])
+
+    def delete_thread(self, owner: str, thread_id: str) -> None:
+        """The thread and (by cascade) everything in it."""
+        with self._uow.begin(write=True) as conn:
+            conn.execute(delete(t).where(t.c.owner == owner, t.c.thread_id == thread_id))
+
+    def delete_checkpoints(self, owner: str, thread_id: str, ns: str, checkpoint_ids: Sequence[str],
+                           blobs: Sequence[tuple[str, str]]) -> None:
+        """Checkpoints with their writes and the given blobs, and the thread's count, in one transaction."""
+        with self._uow.begin(write=True) as conn:
+            for start in range(0, len(checkpoint_ids), 500):
+                ids = list(checkpoint_ids[start:start + 500])
+                conn.execute(delete(w).where(w.c.owner == owner, w.c.thread_id == thread_id, w.c.ns == ns,
+                                             w.c.checkpoint_id.in_(ids)))
+                removed = conn.execute(delete(c).where(c.c.owner == owner, c.c.thread_id == thread_id,
+                                                       c.c.ns == ns, c.c.checkpoint_id.in_(ids))).rowcount
+                conn.execute(update(t).where(t.c.owner == owner, t.c.thread_id == thread_id).values(
+                    checkpoint_count=t.c.checkpoint_count - removed))
+            for start in range(0, len(blobs), 500):
+                conn.execute(delete(b).where(b.c.owner == owner, b.c.thread_id == thread_id, b.c.ns == ns,
+                                             tuple_(b.c.channel, b.c.version).in_(list(blobs[start:start + 500]))))
+
+    def blob_keys(self, owner: str, thread_id: str, ns: str) -> list[tuple[str, str]]:
+        """Every (channel, version) of a namespace."""
+        with self._uow.begin() as conn:
+            return [(r.channel, r.version) for r in conn.execute(select(b.c.channel, b.c.version).where(
+                b.c.owner == owner, b.c.thread_id == thread_id, b.c.ns == ns))]
+
+    def run_checkpoints(self, owner: str, run_ids: Sequence[str]) -> list[tuple[str, str, str]]:
+        """The checkpoints of these runs (indexed by owner and run)."""
+        with self._uow.begin() as conn:
+            return [(r.thread_id, r.ns, r.checkpoint_id) for r in conn.execute(
+                select(c.c.thread_id, c.c.ns, c.c.checkpoint_id).where(c.c.owner == owner,
+                                                                       c.c.run_id.in_(list(run_ids))))]
+
+    def purge_expired(self, now: datetime) -> int:
+        """Expired threads with everything in them; how many threads."""
+        with self._uow.begin(write=True) as conn:
+            return int(conn.execute(delete(t).where(t.c.expires_at <= now)).rowcount)
+
+
+def _write(r: Row[Any]) -> WriteRow:
+    return WriteRow(r.thread_id, r.ns, r.checkpoint_id, r.task_id, r.idx, r.channel, Typed(r.type, bytes(r.data)),
+                    r.task_path)

@@ -1,0 +1,157 @@
+"""db.checkpoints: agent checkpoints (LangGraph's persistence) over any backend's CheckpointRecords.
+
+Every rule lives here: keys checked, threads scoped by owner, expiry (ttl after a thread's last write),
+pruning (which checkpoints go, and which channel values no kept checkpoint references any more), runs
+deleted, threads copied. The LangGraph saver (integrations/langgraph.py) only (de)serialises.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+
+from alexdb.domain.checkpoints import (
+    BlobRow,
+    CheckpointRow,
+    ThreadRows,
+    WriteRow,
+    check_keep,
+    check_key,
+    check_ttl,
+    expiry,
+)
+from alexdb.domain.errors import ConflictError, ValidationError
+from alexdb.domain.instants import utcnow
+from alexdb.domain.models import user_key
+from alexdb.ports import CheckpointRecords
+
+
+def _owner(owner: str) -> str:
+    return user_key(owner)
+
+
+def _checked(row: CheckpointRow | BlobRow | WriteRow) -> None:
+    check_key("thread_id", row.thread_id)
+    check_key("checkpoint_ns", row.ns, empty=True)
+    if isinstance(row, CheckpointRow):
+        check_key("checkpoint_id", row.checkpoint_id)
+        for channel, version in row.versions.items():
+            check_key("channel", channel)
+            check_key("version", version)
+    elif isinstance(row, BlobRow):
+        check_key("channel", row.channel)
+        check_key("version", row.version)
+    else:
+        check_key("checkpoint_id", row.checkpoint_id)
+        check_key("task_id", row.task_id)
+        check_key("channel", row.channel)
+
+
+class CheckpointService:
+    """The storage-neutral checkpoint store; every call names the owner whose threads it touches.
+
+    ttl: a thread expires that long after its last write (None: never). keep_last: after a write, a thread
+    namespace holding more than keep_last checkpoints (plus a quarter, so pruning is amortised) is pruned
+    back to the newest keep_last.
+    """
+
+    def __init__(self, records: CheckpointRecords, ttl: timedelta | None = None, keep_last: int | None = None) -> None:
+        self._records, self.ttl = records, check_ttl(ttl)
+        self.keep_last = None if keep_last is None else check_keep(keep_last)
+
+    def configured(self, ttl: timedelta | None = None, keep_last: int | None = None) -> CheckpointService:
+        """The same store with another expiry and pruning policy."""
+        return CheckpointService(self._records, ttl, keep_last)
+
+    def put(self, owner: str, row: CheckpointRow, blobs: Sequence[BlobRow]) -> None:
+        """Store a checkpoint and the channel values new at it (an existing (channel, version) is kept)."""
+        _checked(row)
+        for blob in blobs:
+            _checked(blob)
+        now = utcnow()
+        count = self._records.put(_owner(owner), row, list(blobs), now, expiry(now, self.ttl))
+        if self.keep_last is not None and count > self.keep_last + max(1, self.keep_last // 4):
+            self.prune(owner, [row.thread_id], keep=self.keep_last)
+
+    def put_writes(self, owner: str, rows: Sequence[WriteRow], replace: bool) -> None:
+        """Store a task's pending writes; replace: over ones already stored (special writes), else kept."""
+        for row in rows:
+            _checked(row)
+        now = utcnow()
+        self._records.put_writes(_owner(owner), list(rows), replace, now, expiry(now, self.ttl))
+
+    def get(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | None:
+        """A checkpoint, or the namespace's newest (None when there is none)."""
+        return self._records.checkpoint(_owner(owner), check_key("thread_id", thread_id),
+                                        check_key("checkpoint_ns", ns, empty=True), checkpoint_id, utcnow())
+
+    def checkpoints(self, owner: str, thread_id: str | None = None, ns: str | None = None,
+                    before: str | None = None) -> Iterator[CheckpointRow]:
+        """Checkpoints newest first within each thread and namespace (all of the owner's when thread_id is
+        None), read in pages as iterated."""
+        if thread_id is not None:
+            check_key("thread_id", thread_id)
+        return self._records.checkpoints(_owner(owner), thread_id, ns, before, utcnow())
+
+    def blobs(self, owner: str, row: CheckpointRow) -> list[BlobRow]:
+        """The channel values a checkpoint references."""
+        return self._records.blobs(_owner(owner), row.thread_id, row.ns, list(row.versions.items()))
+
+    def writes(self, owner: str, row: CheckpointRow) -> list[WriteRow]:
+        """A checkpoint's pending writes, in the order a run applies them (task path, task id, index)."""
+        found = self._records.writes(_owner(owner), row.thread_id, row.ns, row.checkpoint_id)
+        return sorted(found, key=lambda x: (x.task_path, x.task_id, x.idx))
+
+    def delete_thread(self, owner: str, thread_id: str) -> None:
+        """Delete a thread with everything in it."""
+        self._records.delete_thread(_owner(owner), check_key("thread_id", thread_id))
+
+    def prune(self, owner: str, thread_ids: Sequence[str], keep: int = 1) -> None:
+        """Keep the newest `keep` checkpoints of each namespace of these threads (with their writes and the
+        values they reference); delete the rest."""
+        key = _owner(owner)
+        check_keep(keep)
+        for thread_id in thread_ids:
+            by_ns: dict[str, list[CheckpointRow]] = defaultdict(list)
+            for row in self._records.checkpoints(key, check_key("thread_id", thread_id), None, None, utcnow()):
+                by_ns[row.ns].append(row)
+            for ns, rows in by_ns.items():
+                self._drop(key, thread_id, ns, [row.checkpoint_id for row in rows[keep:]], rows[:keep])
+
+    def _drop(self, key: str, thread_id: str, ns: str, doomed: Sequence[str], kept: Sequence[CheckpointRow]) -> None:
+        """Delete checkpoints, and every value of the namespace no kept checkpoint references."""
+        if not doomed:
+            return
+        referenced = {item for row in kept for item in row.versions.items()}
+        unreferenced = [k for k in self._records.blob_keys(key, thread_id, ns) if k not in referenced]
+        self._records.delete_checkpoints(key, thread_id, ns, doomed, unreferenced)
+
+    def delete_for_runs(self, owner: str, run_ids: Sequence[str]) -> None:
+        """Delete the checkpoints (and their writes) that runs made; values only they referenced go too."""
+        key = _owner(owner)
+        if isinstance(run_ids, str):
+            raise ValidationError("run_ids", run_ids, "must be a list of run ids")
+        places: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for thread_id, ns, checkpoint_id in self._records.run_checkpoints(key, list(run_ids)):
+            places[thread_id, ns].append(checkpoint_id)
+        for (thread_id, ns), doomed in places.items():
+            gone = set(doomed)
+            kept = [row for row in self._records.checkpoints(key, thread_id, ns, None, utcnow())
+                    if row.checkpoint_id not in gone]
+            self._drop(key, thread_id, ns, doomed, kept)
+
+    def copy_thread(self, owner: str, source: str, target: str) -> None:
+        """Copy every checkpoint, value and write of source to a new thread target (ConflictError if it exists)."""
+        key, now = _owner(owner), utcnow()
+        rows = self._records.thread(key, check_key("thread_id", source), now)
+        if not rows.checkpoints:
+            return
+        if self._records.thread(key, check_key("thread_id", target), now).checkpoints:
+            raise ConflictError(f"thread {target!r} already exists: copy to a new thread")
+        self._records.insert_thread(key, target, ThreadRows(rows.checkpoints, rows.blobs, rows.writes), now,
+                                    expiry(now, self.ttl))
+
+    def purge_expired(self) -> int:
+        """Delete expired threads now (SQL; on DynamoDB its TTL does it, and reads already ignore them)."""
+        return self._records.purge_expired(utcnow())

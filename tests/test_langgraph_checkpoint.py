@@ -1,0 +1,135 @@
+"""The LangGraph checkpointer on every backend: langgraph-checkpoint-conformance (every capability, base and
+extended), then what the suite does not ask: scoping by user, incremental storage, pruning, expiry, size."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Annotated, Any, TypedDict
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.checkpoint.conformance import checkpointer_test, validate
+from langgraph.checkpoint.conformance.capabilities import ALL_CAPABILITIES
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+
+from alexdb import Database, ValidationError
+from alexdb.integrations.langgraph import AlexdbSaver
+
+
+def test_the_conformance_suite_passes_every_capability(db: Database) -> None:
+    @checkpointer_test(name="alexdb")
+    async def saver() -> AsyncIterator[AlexdbSaver]:
+        yield AlexdbSaver(user_id=f"user-{uuid.uuid4().hex[:8]}", db=db)
+
+    report = asyncio.run(validate(saver))
+    results = {name: (result.passed, result.tests_passed, result.failures) for name, result in report.results.items()}
+    assert set(results) == {c.value for c in ALL_CAPABILITIES}
+    assert all(passed for passed, _, _ in results.values()), {k: v for k, v in results.items() if not v[0]}
+    assert sum(count for _, count, _ in results.values()) >= 80
+
+
+def _config(thread: str, checkpoint_id: str | None = None) -> Any:
+    configurable = {"thread_id": thread, "checkpoint_ns": ""}
+    if checkpoint_id is not None:
+        configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
+class State(TypedDict):
+    messages: Annotated[list[Any], add_messages]
+    context: str  # a large channel no step changes
+
+
+def _graph(saver: AlexdbSaver) -> Any:
+    def reply(state: State) -> dict[str, Any]:
+        return {"messages": [AIMessage(f"answer {len(state['messages'])}")]}
+
+    builder = StateGraph(State)
+    builder.add_node("reply", reply)
+    builder.add_edge(START, "reply")
+    builder.add_edge("reply", END)
+    return builder.compile(checkpointer=saver)
+
+
+def _turns(graph: Any, thread: str, count: int, context: str = "ctx") -> None:
+    for n in range(count):
+        update: dict[str, Any] = {"messages": [HumanMessage(f"question {n}")]}
+        if n == 0:
+            update["context"] = context
+        graph.invoke(update, {"configurable": {"thread_id": thread}})
+
+
+def test_a_graph_resumes_its_thread_and_unchanged_channels_are_stored_once(db: Database) -> None:
+    saver = AlexdbSaver(user_id="alice", db=db)
+    graph = _graph(saver)
+    _turns(graph, "t1", 5, context="x" * 50_000)
+    state = graph.get_state({"configurable": {"thread_id": "t1"}})
+    assert [m.content for m in state.values["messages"]][-2:] == ["question 4", "answer 9"]
+    assert len(state.values["messages"]) == 10 and state.values["context"] == "x" * 50_000
+    history = list(graph.get_state_history({"configurable": {"thread_id": "t1"}}))
+    assert len(history) == len(list(saver.list(_config("t1"))))
+    stored = db.engine.checkpoints.blob_keys("alice", "t1", "")
+    assert sum(1 for channel, _ in stored if channel == "context") == 1  # written once, referenced by all
+
+
+def test_threads_are_scoped_by_user(db: Database) -> None:
+    alice, bob = AlexdbSaver(user_id="alice", db=db), AlexdbSaver(user_id="bob", db=db)
+    _turns(_graph(alice), "shared-name", 2)
+    assert bob.get_tuple(_config("shared-name")) is None
+    assert list(bob.list(None)) == [] and list(bob.list(_config("shared-name"))) == []
+    bob.delete_thread("shared-name")
+    bob.prune(["shared-name"])
+    latest = alice.get_tuple(_config("shared-name"))
+    assert latest is not None and len(latest.checkpoint["channel_values"]["messages"]) == 4
+    assert bob.get_tuple(_config("shared-name", latest.checkpoint["id"])) is None
+
+
+def test_keep_last_prunes_a_thread_as_it_grows_and_keeps_its_state(db: Database) -> None:
+    saver = AlexdbSaver(user_id="alice", db=db, keep_last=3)
+    graph = _graph(saver)
+    _turns(graph, "long", 12)
+    kept = list(saver.list(_config("long")))
+    assert 3 <= len(kept) <= 4  # pruned back to 3 each time it passes 3 + a quarter
+    state = graph.get_state({"configurable": {"thread_id": "long"}})
+    assert len(state.values["messages"]) == 24
+    referenced = {item for t in kept for item in t.checkpoint["channel_versions"].items()}
+    assert len(db.engine.checkpoints.blob_keys("alice", "long", "")) <= len(referenced)  # no orphans kept
+
+
+def test_threads_expire_after_their_ttl(db: Database) -> None:
+    saver = AlexdbSaver(user_id="alice", db=db, ttl=timedelta(seconds=1))
+    graph = _graph(saver)
+    _turns(graph, "brief", 2)
+    assert saver.get_tuple(_config("brief")) is not None
+    time.sleep(1.2)
+    saver.store.purge_expired()
+    assert saver.get_tuple(_config("brief")) is None and list(saver.list(None)) == []
+    _turns(graph, "brief", 1)  # a new thread of the same name starts empty
+    state = graph.get_state({"configurable": {"thread_id": "brief"}})
+    assert [m.content for m in state.values["messages"]] == ["question 0", "answer 1"]
+
+
+def test_values_past_any_item_size_round_trip(db: Database) -> None:
+    saver = AlexdbSaver(user_id="alice", db=db)
+    graph = _graph(saver)
+    big = "".join(chr(0x4E00 + n % 5000) for n in range(700_000))  # about 2 MB of UTF-8
+    _turns(graph, "big", 2, context=big)
+    state = graph.get_state({"configurable": {"thread_id": "big"}})
+    assert state.values["context"] == big
+
+
+def test_bad_keys_are_refused_naming_the_field(db: Database) -> None:
+    saver = AlexdbSaver(user_id="alice", db=db)
+    for config, field in ((_config("x" * 256), "thread_id"), (_config("a\x1fb"), "thread_id")):
+        with pytest.raises(ValidationError) as raised:
+            _turns(_graph(saver), config["configurable"]["thread_id"], 1)
+        assert raised.value.field == field
+    with pytest.raises(ValidationError):
+        AlexdbSaver(user_id="has space", db=db).get_tuple(_config("t"))
+    with pytest.raises(ValidationError, match="keep_last"):
+        AlexdbSaver(user_id="alice", db=db, keep_last=0)
