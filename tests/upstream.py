@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from _pytest.mark.structures import ParameterSet
 
 
 def source_tests(config: pytest.Config, distribution: str, members: list[str]) -> Path:
@@ -72,14 +73,21 @@ def _cases(function: Callable[..., Any]) -> list[dict[str, Any]]:
         if mark.name != "parametrize":
             continue
         names = [n.strip() for n in mark.args[0].split(",")] if isinstance(mark.args[0], str) else mark.args[0]
-        values = [v.values if hasattr(v, "values") else v for v in mark.args[1]]
+        values = [v.values if isinstance(v, ParameterSet) else v for v in mark.args[1]]
         rows = [dict(zip(names, v if len(names) > 1 else (v,), strict=True)) for v in values]
         cases = [{**case, **row} for case in cases for row in rows]
     return cases
 
 
-def run_module(module: ModuleType, substitutes: Mapping[str, Any]) -> tuple[int, list[str]]:
-    """Run every test function of module with names replaced by substitutes: (how many ran, failures)."""
+def run_module(module: ModuleType, substitutes: Mapping[str, Any],
+               fixtures: Mapping[str, Callable[[], Any]] | None = None,
+               skipped: list[str] | None = None,
+               after_each: Callable[[], None] | None = None) -> tuple[int, list[str]]:
+    """Run every test function of module with names replaced by substitutes: (how many ran, failures).
+
+    fixtures gives the value of each fixture argument by name; a test asking for any other (pytest-mock's
+    mocker, say) is named in skipped; after_each runs after every test (a fixture's teardown).
+    """
     for name, value in substitutes.items():
         setattr(module, name, value)
     ran, failures = 0, []
@@ -87,11 +95,22 @@ def run_module(module: ModuleType, substitutes: Mapping[str, Any]) -> tuple[int,
         if not name.startswith("test_") or not inspect.isfunction(function):
             continue
         for case in _cases(function):
+            missing = [arg for arg in inspect.signature(function).parameters
+                       if arg not in case and arg not in (fixtures or {})]
+            if missing:
+                if skipped is not None:
+                    skipped.append(f"{name} (needs {', '.join(missing)})")
+                continue
             ran += 1
+            arguments = {**case, **{arg: (fixtures or {})[arg]() for arg in inspect.signature(function).parameters
+                                    if arg not in case}}
             try:
-                result = function(**case)
+                result = function(**arguments)
                 if inspect.iscoroutine(result):
                     asyncio.run(result)
             except Exception:  # collected and reported together, as pytest would
                 failures.append(f"{module.__name__}.{name}({case}):\n{traceback.format_exc()}")
+            finally:
+                if after_each is not None:
+                    after_each()
     return ran, failures

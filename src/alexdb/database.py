@@ -13,6 +13,7 @@ from alexdb.services.chat import ChatService
 from alexdb.services.checkpoints import CheckpointService
 from alexdb.services.instruments import InstrumentService
 from alexdb.services.jobs import JobService
+from alexdb.services.memories import MemoryService
 from alexdb.services.performance import PerformanceService
 from alexdb.services.positions import PositionService
 from alexdb.services.speed import AlertService, NotificationService, TickService
@@ -24,10 +25,11 @@ if TYPE_CHECKING:
         AlertRecords,
         CashRecords,
         ChatRecords,
-    CheckpointRecords,
+        CheckpointRecords,
         CursorRecords,
         InstrumentStore,
         JobRecords,
+        MemoryRecords,
         NotificationRecords,
         PositionStore,
         SplitRecords,
@@ -82,6 +84,10 @@ class Backend(Protocol):
     @property
     def checkpoints(self) -> CheckpointRecords:
         """Agent checkpoint primitives."""
+        ...
+    @property
+    def memories(self) -> MemoryRecords:
+        """Long-term memory primitives."""
         ...
     @property
     def alerts(self) -> AlertRecords:
@@ -139,6 +145,7 @@ class Database:
         self.jobs = JobService(engine.jobs, cursors)
         self.chat = ChatService(engine.chat, cursors, chat_ttl)
         self.checkpoints = CheckpointService(engine.checkpoints)
+        self.memories = MemoryService(engine.memories)
         self.alerts = AlertService(engine.alerts, engine.cursors, cursors)
         self.ticks = TickService(engine.ticks, cursors)
         self.notifications = NotificationService(engine.notifications, cursors)

@@ -12,6 +12,7 @@ from alexdb.domain.alerts import Alert, Notification
 from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats
 from alexdb.domain.checkpoints import BlobRow, CheckpointRow, ThreadRows, WriteRow
 from alexdb.domain.ledger import CashMovement, CashPlan, PlannedCash, Split
+from alexdb.domain.memories import MemoryItem
 from alexdb.domain.models import (
     Account,
     Instrument,
@@ -332,6 +333,33 @@ class CheckpointRecords(Protocol):
         ...
     def purge_expired(self, now: datetime) -> int:
         """Delete expired threads where the engine does not (SQL); how many."""
+        ...
+
+
+class MemoryRecords(Protocol):
+    """The primitives behind db.memories: every rule lives in services/memories.py. Namespaces are given as
+    their text (domain.memories.namespace_text); an item whose expiry has passed is absent."""
+
+    def get(self, owner: str, namespace: str, key: str, now: datetime) -> MemoryItem | None:
+        """One live item."""
+        ...
+    def put(self, owner: str, item: MemoryItem, now: datetime) -> MemoryItem:
+        """Insert or replace an item, keeping the created_at of the one replaced (if live); the item stored."""
+        ...
+    def delete(self, owner: str, namespace: str, key: str) -> None:
+        """Delete an item."""
+        ...
+    def under(self, owner: str, prefix: str, now: datetime) -> Iterator[MemoryItem]:
+        """The live items whose namespace text starts with prefix, by namespace and key, read in pages."""
+        ...
+    def namespaces(self, owner: str, now: datetime) -> list[str]:
+        """The text of every namespace holding a live item."""
+        ...
+    def refresh(self, owner: str, items: Sequence[MemoryItem]) -> None:
+        """Set these items' expiry to theirs as given (items deleted meanwhile stay deleted)."""
+        ...
+    def purge_expired(self, now: datetime) -> int:
+        """Delete expired items where the engine does not (SQL); how many."""
         ...
 
 

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
-import simplejson
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from alexdb.domain.errors import ValidationError
@@ -16,7 +15,7 @@ from alexdb.domain.ids import new_id
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import ClerkUserId, Record, clean_text
 from alexdb.domain.numbers import WholeNumber
-from alexdb.domain.payloads import check_tree
+from alexdb.domain.payloads import plain_json
 from alexdb.domain.validate import build
 
 Role = Literal["user", "assistant", "system", "tool"]
@@ -152,25 +151,13 @@ def check_message(role: Any, content: Any, tokens: Any, context_ids: Any,
         raise ValidationError(unknown[0], given[unknown[0]], f"not a message part (one of {', '.join(PART_FIELDS)})")
     for field in ("tool_calls", "blocks", "metadata"):
         if given.get(field) is not None:
-            given[field] = parts_json(field, given[field])[1]
+            given[field] = plain_json(field, given[field])[1]
     message = build(NewMessage, {"role": role, "content": content, "tokens": tokens,
                                  "context_ids": [] if context_ids is None else context_ids, **given})
     size = len(stored_parts(message) or "")
     if size > MAX_CONTENT_BYTES:
         raise ValidationError("parts", f"<{size} bytes>", f"larger than the {MAX_CONTENT_BYTES}-byte limit")
     return message
-
-
-def parts_json(field: str, value: Any) -> tuple[str, Any]:
-    """Plain JSON (numbers keep their type: a float comes back the same float), as text and as read back;
-    a ValidationError naming the field for anything else (NaN, objects, nesting too deep)."""
-    check_tree(field, value)
-    try:  # a Decimal (as JSON bodies are read) is written as its digits and comes back a float
-        text = simplejson.dumps(value, use_decimal=True, allow_nan=False, separators=(",", ":"),
-                                ensure_ascii=False)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(field, value, f"must be plain JSON: {exc}") from exc
-    return text, json.loads(text)
 
 
 def stored_parts(message: MessageParts) -> str | None:

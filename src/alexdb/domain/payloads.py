@@ -102,3 +102,15 @@ def check_payload(field: str, payload: Any) -> dict[str, Any]:
     except (TypeError, ValueError) as exc:
         raise ValidationError(field, payload, f"not JSON-serialisable: {exc}") from exc
     return normalised
+
+
+def plain_json(field: str, value: Any) -> tuple[str, Any]:
+    """Plain JSON (numbers keep their type: a float comes back the same float), as text and as read back;
+    a ValidationError naming the field for anything else (NaN, objects, nesting too deep)."""
+    check_tree(field, value)
+    try:  # a Decimal (as JSON bodies are read) is written as its digits and comes back a float
+        text = simplejson.dumps(value, use_decimal=True, allow_nan=False, separators=(",", ":"),
+                                ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(field, value, f"must be plain JSON: {exc}") from exc
+    return text, stdlib_json.loads(text)

@@ -16,6 +16,7 @@ from alexdb.adapters.dynamodb.hot import HotInstruments
 from alexdb.adapters.dynamodb.instruments import DynamoInstruments
 from alexdb.adapters.dynamodb.jobs import DynamoJobs
 from alexdb.adapters.dynamodb.ledger import CASH_HEAD, SPLITS, DynamoCash, DynamoSplits
+from alexdb.adapters.dynamodb.memories import DynamoMemories
 from alexdb.adapters.dynamodb.positions import DynamoPositionStore
 from alexdb.adapters.dynamodb.speed import DynamoAlerts, DynamoNotifications
 from alexdb.adapters.dynamodb.tables import RETIRED_INDEXES, TABLES
@@ -50,6 +51,7 @@ class DynamoBackend:
         self.positions = DynamoPositionStore(self.dynamo, users, instruments, self.splits, hot)
         self.chat = DynamoChat(self.dynamo, self.config.chat_table)
         self.checkpoints = DynamoCheckpoints(self.dynamo, self.config.chat_table)
+        self.memories = DynamoMemories(self.dynamo, self.config.chat_table)
         tables = self.config.table_names()
         recorder = DynamoRecorder(self.dynamo, tables["alerts"], tables["notifications"], users)
         self.alerts = DynamoAlerts(self.dynamo, tables["alerts"], recorder)

@@ -16,6 +16,7 @@ from alexdb.adapters.sql.engine import UnitOfWork, is_memory, make_engine, norma
 from alexdb.adapters.sql.instruments import SqlInstruments
 from alexdb.adapters.sql.jobs import SqlJobs
 from alexdb.adapters.sql.ledger import SqlCash, SqlSplits
+from alexdb.adapters.sql.memories import SqlMemories
 from alexdb.adapters.sql.positions import SqlPositionStore
 from alexdb.adapters.sql.raw import read_rows
 from alexdb.adapters.sql.schema import ALL_TABLES
@@ -46,6 +47,7 @@ class SqlBackend:
         self.splits = SqlSplits(self._uow)
         self.chat = SqlChat(self._uow)
         self.checkpoints = SqlCheckpoints(self._uow)
+        self.memories = SqlMemories(self._uow)
         self.alerts = SqlAlerts(self._uow)
         self.ticks = SqlTicks(self._uow)
         self.cursors = SqlCursors(self._uow)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -252,6 +253,20 @@ checkpoint_writes = _in_thread(
     Column("task_path", Text, nullable=False),
 )
 
+# Long-term memory (LangGraph's store): JSON items by namespace text and key, per owner.
+memory_items = Table(
+    "memory_items", metadata,
+    Column("owner", String(KEY), primary_key=True),
+    Column("namespace", String(500), primary_key=True),  # domain.memories.namespace_text
+    Column("key", String(500), primary_key=True),
+    Column("value", Text, nullable=False),  # plain JSON text: floats come back the same floats
+    Column("vectors", Text),  # JSON: text path -> embedding
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), index=True),
+    Column("ttl_seconds", Float),
+)
+
 # The speed layer (seed 002).
 alert_configurations = Table(
     "alert_configurations", metadata,
@@ -320,4 +335,5 @@ speed_cursors = Table(
 
 ALL_TABLES = (users, instruments, price_history, accounts, positions, position_history, cash_movements, splits, jobs,
               chat_sessions, chat_messages, alert_configurations, realtime_ticks, alert_notifications_history,
-              speed_cursors, checkpoint_threads, checkpoints, checkpoint_blobs, checkpoint_writes)
+              speed_cursors, checkpoint_threads, checkpoints, checkpoint_blobs, checkpoint_writes,
+              memory_items)
