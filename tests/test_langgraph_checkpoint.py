@@ -7,7 +7,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypedDict
 
 import pytest
@@ -133,3 +133,23 @@ def test_bad_keys_are_refused_naming_the_field(db: Database) -> None:
         AlexdbSaver(user_id="has space", db=db).get_tuple(_config("t"))
     with pytest.raises(ValidationError, match="keep_last"):
         AlexdbSaver(user_id="alice", db=db, keep_last=0)
+
+
+def test_a_growing_conversation_stores_its_new_content_not_its_whole_state_each_step(db: Database) -> None:
+    saver = AlexdbSaver(user_id="alice", db=db)
+    graph = _graph(saver)
+
+    def stored_after(turns: range) -> int:
+        for n in turns:
+            graph.invoke({"messages": [HumanMessage(f"question {n}: " + "word " * 400)]},
+                         {"configurable": {"thread_id": "chat"}})
+        rows = db.engine.checkpoints.thread("alice", "chat", datetime.now(UTC))
+        return sum(len(b.value.data) for b in rows.blobs) + sum(len(piece) for piece in rows.chunks.values())
+
+    half, full = stored_after(range(20)), stored_after(range(20, 40))
+    state = graph.get_state({"configurable": {"thread_id": "chat"}})
+    assert len(state.values["messages"]) == 80
+    whole = len(saver.serde.dumps_typed(state.values["messages"])[1])
+    # Linear growth doubles the bytes from 20 turns to 40; the whole state at every step quadruples them,
+    # and would total about 20 times the final state.
+    assert full < 2.5 * half and full < 4 * whole, (half, full, whole)

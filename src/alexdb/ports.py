@@ -288,10 +288,11 @@ class CheckpointRecords(Protocol):
     """The primitives behind db.checkpoints (LangGraph's persistence): every rule lives in
     services/checkpoints.py. Every call is scoped by owner; a thread whose expiry has passed is absent."""
 
-    def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], now: datetime,
+    def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], chunks: Mapping[str, bytes], now: datetime,
             expires_at: datetime | None) -> int:
-        """Store a checkpoint and the blobs new at it (one already there is kept), and record the thread's
-        activity and expiry, in one transaction; the thread's checkpoint count after."""
+        """Store a checkpoint, the blobs new at it (one already there is kept) and the pieces of chunked ones
+        (one the thread already holds is not written again), and record the thread's activity and expiry;
+        the thread's checkpoint count after."""
         ...
     def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,
                    expires_at: datetime | None) -> None:
@@ -310,6 +311,9 @@ class CheckpointRecords(Protocol):
         ...
     def writes(self, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         """A checkpoint's pending writes (in no particular order)."""
+        ...
+    def chunks(self, owner: str, thread_id: str, names: Sequence[str]) -> dict[str, bytes]:
+        """The pieces of chunked values the thread holds, by name."""
         ...
     def thread(self, owner: str, thread_id: str, now: datetime) -> ThreadRows:
         """Everything a live thread holds."""

@@ -8,11 +8,12 @@ bytes (the serializer's type tag and data).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from alexdb.domain.errors import ValidationError
+from alexdb.domain.errors import BackendError, ValidationError
 
 MAX_KEY = 255  # thread ids, namespaces, channel names, task ids, versions
 SEPARATOR = "\x1f"
@@ -42,13 +43,18 @@ class CheckpointRow:
 
 @dataclass(frozen=True)
 class BlobRow:
-    """The value of one channel at one version (type "empty" when the channel had none)."""
+    """The value of one channel at one version (type "empty" when the channel had none).
+
+    A value larger than CHUNK_BYTES is stored as chunks: value.data is then empty and chunks names, in
+    order, the content hashes of the pieces (each piece stored once per thread).
+    """
 
     thread_id: str
     ns: str
     channel: str
     version: str
     value: Typed
+    chunks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,36 @@ class ThreadRows:
     checkpoints: list[CheckpointRow]
     blobs: list[BlobRow]
     writes: list[WriteRow]
+    chunks: dict[str, bytes] = field(default_factory=dict)
+
+
+# A channel's value changes whole from step to step (a conversation's message list is one value), but most
+# of its serialised bytes stay as they were: stored in pieces named by their hash, a step stores only the
+# pieces that changed, so a thread grows with its new content, not with its whole state at every step.
+# The first piece is small because a list's header (its length) changes with every append; the last one
+# changes as content is appended, so pieces are small enough that rewriting it costs little.
+HEAD_BYTES, CHUNK_BYTES = 64, 2048
+
+
+def chunked(blob: BlobRow) -> tuple[BlobRow, dict[str, bytes]]:
+    """A blob as stored: itself when small, else its manifest and its pieces by hash."""
+    data = blob.value.data
+    if len(data) <= 2 * CHUNK_BYTES:
+        return blob, {}
+    pieces = [data[:HEAD_BYTES], *(data[i:i + CHUNK_BYTES] for i in range(HEAD_BYTES, len(data), CHUNK_BYTES))]
+    names = tuple(hashlib.sha256(piece).hexdigest()[:40] for piece in pieces)
+    return replace(blob, value=Typed(blob.value.type, b""), chunks=names), dict(zip(names, pieces, strict=True))
+
+
+def assembled(blob: BlobRow, pieces: dict[str, bytes]) -> BlobRow:
+    """A stored blob with its value whole again."""
+    if not blob.chunks:
+        return blob
+    missing = [name for name in blob.chunks if name not in pieces]
+    if missing:
+        raise BackendError(f"checkpoint value {blob.channel}@{blob.version} of thread {blob.thread_id!r} misses "
+                           f"{len(missing)} of its {len(blob.chunks)} pieces")
+    return replace(blob, value=Typed(blob.value.type, b"".join(pieces[name] for name in blob.chunks)), chunks=())
 
 
 def check_key(field: str, value: Any, empty: bool = False) -> str:

@@ -14,11 +14,12 @@ from datetime import timedelta
 from alexdb.domain.checkpoints import (
     BlobRow,
     CheckpointRow,
-    ThreadRows,
     WriteRow,
+    assembled,
     check_keep,
     check_key,
     check_ttl,
+    chunked,
     expiry,
 )
 from alexdb.domain.errors import ConflictError, ValidationError
@@ -69,8 +70,12 @@ class CheckpointService:
         _checked(row)
         for blob in blobs:
             _checked(blob)
-        now = utcnow()
-        count = self._records.put(_owner(owner), row, list(blobs), now, expiry(now, self.ttl))
+        now, stored, pieces = utcnow(), [], {}
+        for blob in blobs:
+            kept, parts = chunked(blob)
+            stored.append(kept)
+            pieces.update(parts)
+        count = self._records.put(_owner(owner), row, stored, pieces, now, expiry(now, self.ttl))
         if self.keep_last is not None and count > self.keep_last + max(1, self.keep_last // 4):
             self.prune(owner, [row.thread_id], keep=self.keep_last)
 
@@ -95,8 +100,12 @@ class CheckpointService:
         return self._records.checkpoints(_owner(owner), thread_id, ns, before, utcnow())
 
     def blobs(self, owner: str, row: CheckpointRow) -> list[BlobRow]:
-        """The channel values a checkpoint references."""
-        return self._records.blobs(_owner(owner), row.thread_id, row.ns, list(row.versions.items()))
+        """The channel values a checkpoint references (chunked ones whole again)."""
+        key = _owner(owner)
+        found = self._records.blobs(key, row.thread_id, row.ns, list(row.versions.items()))
+        names = sorted({name for blob in found for name in blob.chunks})
+        pieces = self._records.chunks(key, row.thread_id, names) if names else {}
+        return [assembled(blob, pieces) for blob in found]
 
     def writes(self, owner: str, row: CheckpointRow) -> list[WriteRow]:
         """A checkpoint's pending writes, in the order a run applies them (task path, task id, index)."""
@@ -120,7 +129,12 @@ class CheckpointService:
                 self._drop(key, thread_id, ns, [row.checkpoint_id for row in rows[keep:]], rows[:keep])
 
     def _drop(self, key: str, thread_id: str, ns: str, doomed: Sequence[str], kept: Sequence[CheckpointRow]) -> None:
-        """Delete checkpoints, and every value of the namespace no kept checkpoint references."""
+        """Delete checkpoints, and every value of the namespace no kept checkpoint references.
+
+        The pieces of chunked values stay while the thread lives (another value may share them): a
+        conversation's later state holds its earlier content, so few become unused, and they go with the
+        thread (deleted or expired).
+        """
         if not doomed:
             return
         referenced = {item for row in kept for item in row.versions.items()}
@@ -149,8 +163,7 @@ class CheckpointService:
             return
         if self._records.thread(key, check_key("thread_id", target), now).checkpoints:
             raise ConflictError(f"thread {target!r} already exists: copy to a new thread")
-        self._records.insert_thread(key, target, ThreadRows(rows.checkpoints, rows.blobs, rows.writes), now,
-                                    expiry(now, self.ttl))
+        self._records.insert_thread(key, target, rows, now, expiry(now, self.ttl))
 
     def purge_expired(self) -> int:
         """Delete expired threads now (SQL; on DynamoDB its TTL does it, and reads already ignore them)."""

@@ -4,6 +4,7 @@ CKOWNER#<owner> / THREAD#<thread>   the thread: checkpoint count, activity, expi
 CKTHREAD#<owner>#<thread> / ...     the thread's rows, sort keys joined by U+001F (no key part holds it):
     C <ns> <checkpoint id> <part>                the checkpoint (with its metadata)
     B <ns> <channel> <version> <part>            a channel value, written once per version
+    K <name>                                     a piece of chunked values, by content hash, written once
     W <ns> <checkpoint id> <task> <idx> <part>   a pending write
 CKRUN#<owner>#<run> / <thread> <ns> <checkpoint id>   which checkpoints a run made (for delete_for_runs)
 
@@ -17,7 +18,9 @@ whole thread about once per half window, so DynamoDB deletes them after the thre
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +32,7 @@ from alexdb.domain.instants import instant_text
 PART_BYTES = 350_000
 TRANSACTION_ITEMS, TRANSACTION_BYTES = 99, 3_500_000
 IDX = 10**6  # write indexes (special ones are negative) shifted to sort as text
+HELD_THREADS = 1024  # threads whose pieces a process remembers
 
 
 def _epoch(at: datetime) -> int:
@@ -76,7 +80,8 @@ def _blob(thread_id: str, items: list[dict[str, Any]]) -> BlobRow | None:
     if data is None:
         return None
     _, ns, channel, version, _ = items[0]["SK"].split(S)
-    return BlobRow(thread_id, ns, channel, version, Typed(items[0]["type"], data))
+    chunks = tuple(items[0]["chunks"].split(",")) if "chunks" in items[0] else ()
+    return BlobRow(thread_id, ns, channel, version, Typed(items[0]["type"], data), chunks)
 
 
 def _write(thread_id: str, items: list[dict[str, Any]]) -> WriteRow | None:
@@ -95,6 +100,17 @@ class DynamoCheckpoints:
 
     def __init__(self, dynamo: Dynamo, table: str) -> None:
         self._dynamo, self._table = dynamo, table
+        # (owner, thread) -> (generation, names of pieces it holds): the threads this process wrote lately.
+        self._held: OrderedDict[tuple[str, str], tuple[str, set[str]]] = OrderedDict()
+
+    def _remember(self, owner: str, thread_id: str, generation: str, names: Iterable[str]) -> None:
+        key = (owner, thread_id)
+        known = self._held.pop(key, None)
+        held = known[1] if known is not None and known[0] == generation else set()
+        held.update(names)
+        self._held[key] = (generation, held)
+        while len(self._held) > HELD_THREADS:
+            self._held.popitem(last=False)
 
     # Keys and items.
 
@@ -119,8 +135,31 @@ class DynamoCheckpoints:
                            versions=json.dumps(row.versions), **attributes)
 
     def _blob_items(self, owner: str, row: BlobRow, ttl: int | None) -> list[dict[str, Any]]:
+        manifest = {"chunks": ",".join(row.chunks)} if row.chunks else {}
         return self._items(self._pk(owner, row.thread_id), f"B{S}{row.ns}{S}{row.channel}{S}{row.version}",
-                           row.value.data, ttl, type=row.value.type)
+                           row.value.data, ttl, type=row.value.type, **manifest)
+
+    def _chunk_items(self, owner: str, thread_id: str, chunks: Mapping[str, bytes],
+                     ttl: int | None) -> list[dict[str, Any]]:
+        extra = {} if ttl is None else {"ttl": ttl}
+        return [{"PK": self._pk(owner, thread_id), "SK": f"K{S}{name}", "data": data, **extra}
+                for name, data in chunks.items()]
+
+    def _new_chunks(self, owner: str, thread_id: str, chunks: Mapping[str, bytes], generation: str,
+                    fresh: bool) -> dict[str, bytes]:
+        """The pieces the thread does not hold yet: none when it is new; else those this process has not
+        written or seen in this generation of the thread (pieces go only with the thread, so what was held
+        in a generation is held for all of it); else, on a first write here, their keys read (100 a
+        BatchGetItem: cheaper than rewriting them, a piece costing a WCU per KB)."""
+        if not chunks or fresh:
+            return dict(chunks)
+        known = self._held.get((owner, thread_id))
+        if known is not None and known[0] == generation:
+            return {name: data for name, data in chunks.items() if name not in known[1]}
+        pk = self._pk(owner, thread_id)
+        held = {i["SK"].split(S, 1)[1] for i in self._dynamo.batch_get(
+            self._table, [{"PK": pk, "SK": f"K{S}{name}"} for name in chunks], projection="SK")}
+        return {name: data for name, data in chunks.items() if name not in held}
 
     def _write_items(self, owner: str, row: WriteRow, ttl: int | None) -> list[dict[str, Any]]:
         return self._items(self._pk(owner, row.thread_id),
@@ -143,15 +182,19 @@ class DynamoCheckpoints:
         return item
 
     def _activity(self, owner: str, thread_id: str, now: datetime, expires_at: datetime | None,
-                  added: int) -> tuple[dict[str, Any], int | None]:
-        """The thread's update (created or refreshed), and the TTL its rows get; an expired thread's old
-        rows are deleted first, and the rows' TTL is moved forward when half its margin has passed."""
+                  added: int) -> tuple[dict[str, Any], int | None, str, bool]:
+        """The thread's update (created or refreshed), the TTL its rows get, the thread's generation and
+        whether it is new. An expired thread's old rows are deleted first, and the rows' TTL is moved
+        forward when half its margin has passed. The generation names this life of the thread: it changes
+        only when the thread is deleted (or expires) and begins again."""
         current = self._dynamo.get(self._table, self._thread_key(owner, thread_id))
         if current is not None and "expires_at" in current and current["expires_at"] <= instant_text(now):
             self.delete_thread(owner, thread_id)
             current = None
-        values: dict[str, Any] = {":now": instant_text(now), ":n": added}
-        clause = "SET updated_at = :now"
+        generation = str(current["generation"]) if current is not None and "generation" in current else str(
+            uuid.uuid4())
+        values: dict[str, Any] = {":now": instant_text(now), ":n": added, ":gen": generation}
+        clause = "SET updated_at = :now, generation = if_not_exists(generation, :gen)"
         rows_ttl: int | None = None
         if expires_at is None:
             clause += " REMOVE expires_at, #ttl, rows_ttl"
@@ -167,7 +210,7 @@ class DynamoCheckpoints:
         update = {"TableName": self._table, "Key": self._thread_key(owner, thread_id),
                   "UpdateExpression": clause + " ADD checkpoint_count :n", "ExpressionAttributeValues": values,
                   "ExpressionAttributeNames": {"#ttl": "ttl"}}
-        return update, rows_ttl
+        return update, rows_ttl, generation, current is None
 
     def _restamp(self, owner: str, thread_id: str, ttl: int) -> None:
         """Move every row's TTL (and its runs') forward: amortised, once per half window of activity."""
@@ -193,20 +236,23 @@ class DynamoCheckpoints:
 
     # CheckpointRecords.
 
-    def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], now: datetime,
+    def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], chunks: Mapping[str, bytes], now: datetime,
             expires_at: datetime | None) -> int:
-        """The blobs and the run's marker, then the checkpoint's parts, then the thread's activity."""
+        """New pieces, the blobs and the run's marker, then the checkpoint's parts, then the thread's activity."""
         # The count is of puts: a checkpoint put twice counts twice, so keep_last may prune a little early.
-        update, ttl = self._activity(owner, row.thread_id, now, expires_at, 1)
-        items = [i for blob in blobs for i in self._blob_items(owner, blob, ttl)] + self._run_item(owner, row, ttl)
+        update, ttl, generation, fresh = self._activity(owner, row.thread_id, now, expires_at, 1)
+        items = self._chunk_items(owner, row.thread_id,
+                                  self._new_chunks(owner, row.thread_id, chunks, generation, fresh), ttl)
+        items += [i for blob in blobs for i in self._blob_items(owner, blob, ttl)] + self._run_item(owner, row, ttl)
         self._commit(items, self._checkpoint_items(owner, row, ttl), update)
+        self._remember(owner, row.thread_id, generation, chunks)
         found = self._dynamo.get(self._table, self._thread_key(owner, row.thread_id))
         return 0 if found is None else int(found["checkpoint_count"])
 
     def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,
                    expires_at: datetime | None) -> None:
         """Pending writes (kept as first stored unless replace) and the thread's activity."""
-        update, ttl = self._activity(owner, rows[0].thread_id, now, expires_at, 0)
+        update, ttl, _, _ = self._activity(owner, rows[0].thread_id, now, expires_at, 0)
         if not replace:
             first = rows[0]
             stored = {(w.task_id, w.idx) for w in self.writes(owner, first.thread_id, first.ns, first.checkpoint_id)}
@@ -267,6 +313,12 @@ class DynamoCheckpoints:
                 found.append(row)
         return found
 
+    def chunks(self, owner: str, thread_id: str, names: Sequence[str]) -> dict[str, bytes]:
+        """Pieces by name (BatchGetItem, 100 keys a call)."""
+        pk = self._pk(owner, thread_id)
+        return {i["SK"].split(S, 1)[1]: bytes(i["data"])
+                for i in self._dynamo.batch_get(self._table, [{"PK": pk, "SK": f"K{S}{name}"} for name in names])}
+
     def writes(self, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         """A checkpoint's pending writes (one Query)."""
         groups = _grouped(self._query(self._pk(owner, thread_id), f"W{S}{ns}{S}{checkpoint_id}{S}"))
@@ -277,7 +329,9 @@ class DynamoCheckpoints:
         if self._live(owner, thread_id, now) is None:
             return ThreadRows([], [], [])
         rows = ThreadRows([], [], [])
-        for group in _grouped(self._query(self._pk(owner, thread_id), "")):
+        items = list(self._query(self._pk(owner, thread_id), ""))
+        rows.chunks.update((i["SK"].split(S, 1)[1], bytes(i["data"])) for i in items if i["SK"].startswith("K" + S))
+        for group in _grouped(iter(i for i in items if not i["SK"].startswith("K" + S))):
             kind = group[0]["SK"][0]
             if kind == "C" and (cp := _checkpoint(thread_id, group)) is not None:
                 rows.checkpoints.append(cp)
@@ -290,8 +344,9 @@ class DynamoCheckpoints:
     def insert_thread(self, owner: str, thread_id: str, rows: ThreadRows, now: datetime,
                       expires_at: datetime | None) -> None:
         """The rows under thread_id, then the thread item, which makes them visible."""
-        update, ttl = self._activity(owner, thread_id, now, expires_at, len(rows.checkpoints))
-        items = [i for x in rows.blobs for i in self._blob_items(owner, _moved(x, thread_id), ttl)]
+        update, ttl, _, _ = self._activity(owner, thread_id, now, expires_at, len(rows.checkpoints))
+        items = self._chunk_items(owner, thread_id, rows.chunks, ttl)
+        items += [i for x in rows.blobs for i in self._blob_items(owner, _moved(x, thread_id), ttl)]
         items += [i for x in rows.writes for i in self._write_items(owner, _moved(x, thread_id), ttl)]
         items += [i for x in rows.checkpoints for i in self._checkpoint_items(owner, _moved(x, thread_id), ttl)]
         items += [i for x in rows.checkpoints for i in self._run_item(owner, _moved(x, thread_id), ttl)]
@@ -300,6 +355,7 @@ class DynamoCheckpoints:
 
     def delete_thread(self, owner: str, thread_id: str) -> None:
         """The thread item first (the rest is invisible from then on), then its rows and run markers."""
+        self._held.pop((owner, thread_id), None)
         self._dynamo.batch_write(self._table, deletes=[self._thread_key(owner, thread_id)])
         items = list(self._query(self._pk(owner, thread_id), ""))
         runs = [f"CKRUN#{owner}#{i['run_id']}" for i in items if i["SK"].startswith("C" + S) and "run_id" in i]

@@ -301,12 +301,15 @@ class Dynamo:
             if pending:
                 raise BackendError(f"BatchWriteItem left {len(pending)} items unprocessed: {pending}")
 
-    def batch_get(self, table: str, keys: Sequence[dict[str, str]], consistent: bool = True) -> list[dict[str, Any]]:
+    def batch_get(self, table: str, keys: Sequence[dict[str, str]], consistent: bool = True,
+                  projection: str | None = None) -> list[dict[str, Any]]:
         """BatchGetItem in chunks of 100, resending UnprocessedKeys with backoff; raises with what failed."""
         found: list[dict[str, Any]] = []
         for offset in range(0, len(keys), 100):
             pending: dict[str, Any] = {"Keys": [to_item(k) for k in keys[offset:offset + 100]],
                                        "ConsistentRead": consistent}
+            if projection is not None:
+                pending["ProjectionExpression"] = projection
             for attempt in self.retry.tries():
                 if attempt:
                     self.retry.sleep(attempt)

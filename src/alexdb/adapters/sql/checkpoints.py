@@ -8,19 +8,25 @@ version) is written once, which is what keeps a step's write to what changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, or_, select, tuple_, update
 
 from alexdb.adapters.sql.engine import UnitOfWork
-from alexdb.adapters.sql.schema import checkpoint_blobs, checkpoint_threads, checkpoint_writes, checkpoints
+from alexdb.adapters.sql.schema import (
+    checkpoint_blobs,
+    checkpoint_chunks,
+    checkpoint_threads,
+    checkpoint_writes,
+    checkpoints,
+)
 from alexdb.adapters.sql.upsert import insert_for
 from alexdb.domain.checkpoints import BlobRow, CheckpointRow, ThreadRows, Typed, WriteRow
 
 PAGE = 100  # checkpoints read per query while a listing is iterated
-t, c, b, w = checkpoint_threads, checkpoints, checkpoint_blobs, checkpoint_writes
+t, c, b, w, k = checkpoint_threads, checkpoints, checkpoint_blobs, checkpoint_writes, checkpoint_chunks
 
 
 def _checkpoint(row: Row[Any]) -> CheckpointRow:
@@ -38,7 +44,13 @@ def _checkpoint_values(owner: str, row: CheckpointRow) -> dict[str, Any]:
 
 def _blob_values(owner: str, row: BlobRow) -> dict[str, Any]:
     return {"owner": owner, "thread_id": row.thread_id, "ns": row.ns, "channel": row.channel,
-            "version": row.version, "type": row.value.type, "data": row.value.data}
+            "version": row.version, "type": row.value.type, "data": row.value.data,
+            "chunks": ",".join(row.chunks) if row.chunks else None}
+
+
+def _blob(r: Row[Any]) -> BlobRow:
+    return BlobRow(r.thread_id, r.ns, r.channel, r.version, Typed(r.type, bytes(r.data)),
+                   tuple(r.chunks.split(",")) if r.chunks else ())
 
 
 def _write_values(owner: str, row: WriteRow) -> dict[str, Any]:
@@ -74,9 +86,10 @@ class SqlCheckpoints:
         return int(conn.execute(select(t.c.checkpoint_count).where(
             t.c.owner == owner, t.c.thread_id == thread_id)).scalar_one())
 
-    def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], now: datetime,
+    def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], chunks: Mapping[str, bytes], now: datetime,
             expires_at: datetime | None) -> int:
-        """The checkpoint (replacing one of the same id), its new blobs and the thread's activity: one transaction."""
+        """The checkpoint (replacing one of the same id), its new blobs and pieces (ON CONFLICT DO NOTHING: a
+        piece the thread holds is not written again) and the thread's activity: one transaction."""
         with self._uow.begin(write=True) as conn:
             existed = conn.execute(select(func.count()).select_from(c).where(
                 c.c.owner == owner, c.c.thread_id == row.thread_id, c.c.ns == row.ns,
@@ -84,6 +97,7 @@ class SqlCheckpoints:
             count = self._touch(conn, owner, row.thread_id, now, expires_at, 0 if existed else 1)
             if blobs:
                 conn.execute(insert_for(conn, b).on_conflict_do_nothing(), [_blob_values(owner, x) for x in blobs])
+            self._insert_chunks(conn, owner, row.thread_id, chunks)
             values = _checkpoint_values(owner, row)
             conn.execute(insert_for(conn, c).values(values).on_conflict_do_update(
                 index_elements=[c.c.owner, c.c.thread_id, c.c.ns, c.c.checkpoint_id],
@@ -146,6 +160,21 @@ class SqlCheckpoints:
             last = rows[-1]
             after = (last.thread_id, last.ns, last.checkpoint_id)
 
+    @staticmethod
+    def _insert_chunks(conn: Connection, owner: str, thread_id: str, chunks: Mapping[str, bytes]) -> None:
+        if chunks:
+            conn.execute(insert_for(conn, k).on_conflict_do_nothing(), [
+                {"owner": owner, "thread_id": thread_id, "name": name, "data": data} for name, data in chunks.items()])
+
+    def chunks(self, owner: str, thread_id: str, names: Sequence[str]) -> dict[str, bytes]:
+        """Pieces by name (500 names a query)."""
+        found: dict[str, bytes] = {}
+        with self._uow.begin() as conn:
+            for start in range(0, len(names), 500):
+                found.update((name, bytes(data)) for name, data in conn.execute(select(k.c.name, k.c.data).where(
+                    k.c.owner == owner, k.c.thread_id == thread_id, k.c.name.in_(list(names[start:start + 500])))))
+        return found
+
     def blobs(self, owner: str, thread_id: str, ns: str, keys: Sequence[tuple[str, str]]) -> list[BlobRow]:
         """The blobs of these keys that exist."""
         if not keys:
@@ -153,7 +182,7 @@ class SqlCheckpoints:
         with self._uow.begin() as conn:
             rows = conn.execute(select(b).where(b.c.owner == owner, b.c.thread_id == thread_id, b.c.ns == ns,
                                                 tuple_(b.c.channel, b.c.version).in_(list(keys)))).all()
-        return [BlobRow(r.thread_id, r.ns, r.channel, r.version, Typed(r.type, bytes(r.data))) for r in rows]
+        return [_blob(r) for r in rows]
 
     def writes(self, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         """A checkpoint's pending writes."""
@@ -171,15 +200,17 @@ class SqlCheckpoints:
             cps = conn.execute(select(c).where(c.c.owner == owner, c.c.thread_id == thread_id)).all()
             blobs = conn.execute(select(b).where(b.c.owner == owner, b.c.thread_id == thread_id)).all()
             writes = conn.execute(select(w).where(w.c.owner == owner, w.c.thread_id == thread_id)).all()
-        return ThreadRows([_checkpoint(r) for r in cps],
-                          [BlobRow(r.thread_id, r.ns, r.channel, r.version, Typed(r.type, bytes(r.data)))
-                           for r in blobs], [_write(r) for r in writes])
+            chunks = conn.execute(select(k.c.name, k.c.data).where(k.c.owner == owner,
+                                                                   k.c.thread_id == thread_id)).all()
+        return ThreadRows([_checkpoint(r) for r in cps], [_blob(r) for r in blobs], [_write(r) for r in writes],
+                          {name: bytes(data) for name, data in chunks})
 
     def insert_thread(self, owner: str, thread_id: str, rows: ThreadRows, now: datetime,
                       expires_at: datetime | None) -> None:
         """A copy's rows under thread_id, in one transaction."""
         with self._uow.begin(write=True) as conn:
             self._touch(conn, owner, thread_id, now, expires_at, len(rows.checkpoints))
+            self._insert_chunks(conn, owner, thread_id, rows.chunks)
             for table, values in ((c, [_checkpoint_values(owner, x) for x in rows.checkpoints]),
                                   (b, [_blob_values(owner, x) for x in rows.blobs]),
                                   (w, [_write_values(owner, x) for x in rows.writes])):

@@ -241,6 +241,16 @@ checkpoint_blobs = _in_thread(
     Column("version", String(KEY), primary_key=True),
     Column("type", String(KEY), nullable=False),
     Column("data", LargeBinary, nullable=False),
+    Column("chunks", Text),  # the names of its pieces, comma-separated, when the value is chunked
+)
+checkpoint_chunks = Table(
+    "checkpoint_chunks", metadata,
+    Column("owner", String(KEY), primary_key=True),
+    Column("thread_id", String(KEY), primary_key=True),
+    Column("name", String(40), primary_key=True),  # the piece's content hash
+    Column("data", LargeBinary, nullable=False),
+    ForeignKeyConstraint(["owner", "thread_id"], ["checkpoint_threads.owner", "checkpoint_threads.thread_id"],
+                         ondelete="CASCADE"),
 )
 checkpoint_writes = _in_thread(
     "checkpoint_writes",
@@ -336,4 +346,4 @@ speed_cursors = Table(
 ALL_TABLES = (users, instruments, price_history, accounts, positions, position_history, cash_movements, splits, jobs,
               chat_sessions, chat_messages, alert_configurations, realtime_ticks, alert_notifications_history,
               speed_cursors, checkpoint_threads, checkpoints, checkpoint_blobs, checkpoint_writes,
-              memory_items)
+              checkpoint_chunks, memory_items)

@@ -1,4 +1,5 @@
-"""Agent checkpoints (LangGraph): threads, checkpoints, channel values by version, pending writes.
+"""Agent checkpoints (LangGraph): threads, checkpoints, channel values by version (large ones as pieces
+named by their hash, each stored once per thread), pending writes.
 
 Revision ID: 0008
 Revises: 0007
@@ -61,7 +62,16 @@ def upgrade() -> None:
         sa.Column("version", sa.String(KEY), primary_key=True),
         sa.Column("type", sa.String(KEY), nullable=False),
         sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.Column("chunks", sa.Text),
         _cascade("checkpoint_blobs"),
+    )
+    op.create_table(
+        "checkpoint_chunks",
+        sa.Column("owner", sa.String(KEY), primary_key=True),
+        sa.Column("thread_id", sa.String(KEY), primary_key=True),
+        sa.Column("name", sa.String(40), primary_key=True),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+        _cascade("checkpoint_chunks"),
     )
     op.create_table(
         "checkpoint_writes", *_thread_columns(),
@@ -77,5 +87,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("checkpoint_writes", "checkpoint_blobs", "checkpoints", "checkpoint_threads"):
+    for table in ("checkpoint_chunks", "checkpoint_writes", "checkpoint_blobs", "checkpoints", "checkpoint_threads"):
         op.drop_table(table)
