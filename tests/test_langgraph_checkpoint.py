@@ -149,6 +149,8 @@ def test_a_growing_conversation_stores_its_new_content_not_its_whole_state_each_
     half, full = stored_after(range(20)), stored_after(range(20, 40))
     state = graph.get_state({"configurable": {"thread_id": "chat"}})
     assert len(state.values["messages"]) == 80
+    elsewhere = _graph(AlexdbSaver(user_id="alice", db=db))  # another process: nothing in memory yet
+    assert elsewhere.get_state({"configurable": {"thread_id": "chat"}}).values == state.values
     whole = len(saver.serde.dumps_typed(state.values["messages"])[1])
     # Linear growth doubles the bytes from 20 turns to 40; the whole state at every step quadruples them,
     # and would total about 20 times the final state.

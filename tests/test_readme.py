@@ -17,4 +17,4 @@ def test_readme_python_example_runs() -> None:
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
     assert blocks
     for block in blocks:
-        exec(compile(block, str(README), "exec"), {})
+        exec(compile(block, str(README), "exec", dont_inherit=True), {"__name__": "readme"})

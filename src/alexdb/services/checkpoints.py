@@ -7,8 +7,8 @@ deleted, threads copied. The LangGraph saver (integrations/langgraph.py) only (d
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 
 from alexdb.domain.checkpoints import (
@@ -26,6 +26,8 @@ from alexdb.domain.errors import ConflictError, ValidationError
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import user_key
 from alexdb.ports import CheckpointRecords
+
+PIECE_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def _owner(owner: str) -> str:
@@ -60,6 +62,22 @@ class CheckpointService:
     def __init__(self, records: CheckpointRecords, ttl: timedelta | None = None, keep_last: int | None = None) -> None:
         self._records, self.ttl = records, check_ttl(ttl)
         self.keep_last = None if keep_last is None else check_keep(keep_last)
+        # Pieces of chunked values by name, most recently used last. A name is the hash of its bytes, so a
+        # remembered piece can never be stale: reading a thread's latest state again fetches only its
+        # manifest and the pieces it has not seen.
+        self._pieces: OrderedDict[str, bytes] = OrderedDict()
+        self._piece_bytes = 0
+
+    def _keep(self, pieces: Mapping[str, bytes]) -> None:
+        for name, data in pieces.items():
+            if name in self._pieces:
+                self._pieces.move_to_end(name)
+                continue
+            self._pieces[name] = data
+            self._piece_bytes += len(data)
+        while self._piece_bytes > PIECE_CACHE_BYTES:
+            _, dropped = self._pieces.popitem(last=False)
+            self._piece_bytes -= len(dropped)
 
     def configured(self, ttl: timedelta | None = None, keep_last: int | None = None) -> CheckpointService:
         """The same store with another expiry and pruning policy."""
@@ -76,6 +94,7 @@ class CheckpointService:
             stored.append(kept)
             pieces.update(parts)
         count = self._records.put(_owner(owner), row, stored, pieces, now, expiry(now, self.ttl))
+        self._keep(pieces)
         if self.keep_last is not None and count > self.keep_last + max(1, self.keep_last // 4):
             self.prune(owner, [row.thread_id], keep=self.keep_last)
 
@@ -103,8 +122,13 @@ class CheckpointService:
         """The channel values a checkpoint references (chunked ones whole again)."""
         key = _owner(owner)
         found = self._records.blobs(key, row.thread_id, row.ns, list(row.versions.items()))
-        names = sorted({name for blob in found for name in blob.chunks})
-        pieces = self._records.chunks(key, row.thread_id, names) if names else {}
+        names = {name for blob in found for name in blob.chunks}
+        pieces = {name: self._pieces[name] for name in names if name in self._pieces}
+        missing = sorted(names - set(pieces))
+        if missing:
+            fetched = self._records.chunks(key, row.thread_id, missing)
+            pieces.update(fetched)
+        self._keep(pieces)
         return [assembled(blob, pieces) for blob in found]
 
     def writes(self, owner: str, row: CheckpointRow) -> list[WriteRow]:

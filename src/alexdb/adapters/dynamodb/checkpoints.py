@@ -22,7 +22,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.domain.checkpoints import SEPARATOR as S
@@ -33,6 +33,16 @@ PART_BYTES = 350_000
 TRANSACTION_ITEMS, TRANSACTION_BYTES = 99, 3_500_000
 IDX = 10**6  # write indexes (special ones are negative) shifted to sort as text
 HELD_THREADS = 1024  # threads whose pieces a process remembers
+
+
+class Activity(NamedTuple):
+    """What recording a write on a thread takes and tells (see DynamoCheckpoints._activity)."""
+
+    update: dict[str, Any]
+    rows_ttl: int | None
+    generation: str
+    fresh: bool
+    checkpoints: int
 
 
 def _epoch(at: datetime) -> int:
@@ -182,11 +192,13 @@ class DynamoCheckpoints:
         return item
 
     def _activity(self, owner: str, thread_id: str, now: datetime, expires_at: datetime | None,
-                  added: int) -> tuple[dict[str, Any], int | None, str, bool]:
-        """The thread's update (created or refreshed), the TTL its rows get, the thread's generation and
-        whether it is new. An expired thread's old rows are deleted first, and the rows' TTL is moved
-        forward when half its margin has passed. The generation names this life of the thread: it changes
-        only when the thread is deleted (or expires) and begins again."""
+                  added: int) -> Activity:
+        """The thread's update (created or refreshed), the TTL its rows get, the thread's generation,
+        whether it is new, and its checkpoint count after (as read: a race may make it one off).
+
+        An expired thread's old rows are deleted first, and the rows' TTL is moved forward when half its
+        margin has passed. The generation names this life of the thread: it changes only when the thread
+        is deleted (or expires) and begins again."""
         current = self._dynamo.get(self._table, self._thread_key(owner, thread_id))
         if current is not None and "expires_at" in current and current["expires_at"] <= instant_text(now):
             self.delete_thread(owner, thread_id)
@@ -194,6 +206,7 @@ class DynamoCheckpoints:
         generation = str(current["generation"]) if current is not None and "generation" in current else str(
             uuid.uuid4())
         values: dict[str, Any] = {":now": instant_text(now), ":n": added, ":gen": generation}
+        count_before = 0 if current is None else int(current.get("checkpoint_count", 0))
         clause = "SET updated_at = :now, generation = if_not_exists(generation, :gen)"
         rows_ttl: int | None = None
         if expires_at is None:
@@ -210,7 +223,7 @@ class DynamoCheckpoints:
         update = {"TableName": self._table, "Key": self._thread_key(owner, thread_id),
                   "UpdateExpression": clause + " ADD checkpoint_count :n", "ExpressionAttributeValues": values,
                   "ExpressionAttributeNames": {"#ttl": "ttl"}}
-        return update, rows_ttl, generation, current is None
+        return Activity(update, rows_ttl, generation, current is None, count_before + added)
 
     def _restamp(self, owner: str, thread_id: str, ttl: int) -> None:
         """Move every row's TTL (and its runs') forward: amortised, once per half window of activity."""
@@ -240,19 +253,20 @@ class DynamoCheckpoints:
             expires_at: datetime | None) -> int:
         """New pieces, the blobs and the run's marker, then the checkpoint's parts, then the thread's activity."""
         # The count is of puts: a checkpoint put twice counts twice, so keep_last may prune a little early.
-        update, ttl, generation, fresh = self._activity(owner, row.thread_id, now, expires_at, 1)
-        items = self._chunk_items(owner, row.thread_id,
-                                  self._new_chunks(owner, row.thread_id, chunks, generation, fresh), ttl)
+        activity = self._activity(owner, row.thread_id, now, expires_at, 1)
+        ttl = activity.rows_ttl
+        items = self._chunk_items(owner, row.thread_id, self._new_chunks(
+            owner, row.thread_id, chunks, activity.generation, activity.fresh), ttl)
         items += [i for blob in blobs for i in self._blob_items(owner, blob, ttl)] + self._run_item(owner, row, ttl)
-        self._commit(items, self._checkpoint_items(owner, row, ttl), update)
-        self._remember(owner, row.thread_id, generation, chunks)
-        found = self._dynamo.get(self._table, self._thread_key(owner, row.thread_id))
-        return 0 if found is None else int(found["checkpoint_count"])
+        self._commit(items, self._checkpoint_items(owner, row, ttl), activity.update)
+        self._remember(owner, row.thread_id, activity.generation, chunks)
+        return activity.checkpoints
 
     def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,
                    expires_at: datetime | None) -> None:
         """Pending writes (kept as first stored unless replace) and the thread's activity."""
-        update, ttl, _, _ = self._activity(owner, rows[0].thread_id, now, expires_at, 0)
+        activity = self._activity(owner, rows[0].thread_id, now, expires_at, 0)
+        update, ttl = activity.update, activity.rows_ttl
         if not replace:
             first = rows[0]
             stored = {(w.task_id, w.idx) for w in self.writes(owner, first.thread_id, first.ns, first.checkpoint_id)}
@@ -276,11 +290,24 @@ class DynamoCheckpoints:
         if self._live(owner, thread_id, now) is None:
             return None
         prefix = f"C{S}{ns}{S}" + ("" if checkpoint_id is None else f"{checkpoint_id}{S}")
-        for group in _grouped(self._query(self._pk(owner, thread_id), prefix, newest_first=True)):
+        for group in _grouped(self._small_pages(self._pk(owner, thread_id), prefix)):
             row = _checkpoint(thread_id, group)
             if row is not None:
                 return row
         return None
+
+    def _small_pages(self, pk: str, prefix: str) -> Iterator[dict[str, Any]]:
+        """A prefix's items newest first, a few per Query: the newest checkpoint is a part or two, and a
+        full page would read up to 1 MB of older ones."""
+        start: dict[str, Any] | None = None
+        while True:
+            items, start = self._dynamo.query_page(
+                self._table, 4, start, ConsistentRead=True, ScanIndexForward=False,
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+                ExpressionAttributeValues={":pk": pk, ":prefix": prefix})
+            yield from items
+            if start is None:
+                return
 
     def checkpoints(self, owner: str, thread_id: str | None, ns: str | None, before: str | None,
                     now: datetime) -> Iterator[CheckpointRow]:
@@ -344,7 +371,8 @@ class DynamoCheckpoints:
     def insert_thread(self, owner: str, thread_id: str, rows: ThreadRows, now: datetime,
                       expires_at: datetime | None) -> None:
         """The rows under thread_id, then the thread item, which makes them visible."""
-        update, ttl, _, _ = self._activity(owner, thread_id, now, expires_at, len(rows.checkpoints))
+        activity = self._activity(owner, thread_id, now, expires_at, len(rows.checkpoints))
+        update, ttl = activity.update, activity.rows_ttl
         items = self._chunk_items(owner, thread_id, rows.chunks, ttl)
         items += [i for x in rows.blobs for i in self._blob_items(owner, _moved(x, thread_id), ttl)]
         items += [i for x in rows.writes for i in self._write_items(owner, _moved(x, thread_id), ttl)]

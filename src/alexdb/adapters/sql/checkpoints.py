@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Row, bindparam, delete, or_, select, tuple_, update
 
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.schema import (
@@ -26,6 +26,8 @@ from alexdb.adapters.sql.upsert import insert_for
 from alexdb.domain.checkpoints import BlobRow, CheckpointRow, ThreadRows, Typed, WriteRow
 
 PAGE = 100  # checkpoints read per query while a listing is iterated
+# One parameter for a list of names: built per element, an IN of 300 names costs more than the query.
+NAMES: Any = bindparam("names", expanding=True)
 t, c, b, w, k = checkpoint_threads, checkpoints, checkpoint_blobs, checkpoint_writes, checkpoint_chunks
 
 
@@ -82,19 +84,15 @@ class SqlCheckpoints:
         statement = statement.on_conflict_do_update(
             index_elements=[t.c.owner, t.c.thread_id],
             set_={"checkpoint_count": t.c.checkpoint_count + added, "updated_at": now, "expires_at": expires_at})
-        conn.execute(statement)
-        return int(conn.execute(select(t.c.checkpoint_count).where(
-            t.c.owner == owner, t.c.thread_id == thread_id)).scalar_one())
+        return int(conn.execute(statement.returning(t.c.checkpoint_count)).scalar_one())
 
     def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], chunks: Mapping[str, bytes], now: datetime,
             expires_at: datetime | None) -> int:
         """The checkpoint (replacing one of the same id), its new blobs and pieces (ON CONFLICT DO NOTHING: a
         piece the thread holds is not written again) and the thread's activity: one transaction."""
         with self._uow.begin(write=True) as conn:
-            existed = conn.execute(select(func.count()).select_from(c).where(
-                c.c.owner == owner, c.c.thread_id == row.thread_id, c.c.ns == row.ns,
-                c.c.checkpoint_id == row.checkpoint_id)).scalar_one()
-            count = self._touch(conn, owner, row.thread_id, now, expires_at, 0 if existed else 1)
+            # The count is of puts: a checkpoint put twice counts twice, so keep_last may prune a little early.
+            count = self._touch(conn, owner, row.thread_id, now, expires_at, 1)
             if blobs:
                 conn.execute(insert_for(conn, b).on_conflict_do_nothing(), [_blob_values(owner, x) for x in blobs])
             self._insert_chunks(conn, owner, row.thread_id, chunks)
@@ -110,7 +108,11 @@ class SqlCheckpoints:
         if not rows:
             return
         with self._uow.begin(write=True) as conn:
-            self._touch(conn, owner, rows[0].thread_id, now, expires_at, 0)
+            # The thread exists (its checkpoint was put) and its activity is recorded there: this only makes
+            # sure of the first, for writes that come before any checkpoint.
+            conn.execute(insert_for(conn, t).values(
+                owner=owner, thread_id=rows[0].thread_id, checkpoint_count=0, updated_at=now,
+                expires_at=expires_at).on_conflict_do_nothing())
             statement = insert_for(conn, w)
             if replace:
                 statement = statement.on_conflict_do_update(
@@ -162,9 +164,18 @@ class SqlCheckpoints:
 
     @staticmethod
     def _insert_chunks(conn: Connection, owner: str, thread_id: str, chunks: Mapping[str, bytes]) -> None:
-        if chunks:
-            conn.execute(insert_for(conn, k).on_conflict_do_nothing(), [
-                {"owner": owner, "thread_id": thread_id, "name": name, "data": data} for name, data in chunks.items()])
+        """The pieces the thread does not hold yet: their names are read first (in this transaction), so a
+        step sends the few new pieces, not the bytes of every piece again."""
+        names = list(chunks)
+        held: set[str] = set()
+        for start in range(0, len(names), 500):
+            held.update(conn.execute(select(k.c.name).where(
+                k.c.owner == owner, k.c.thread_id == thread_id, k.c.name.in_(NAMES)),
+                {"names": names[start:start + 500]}).scalars())
+        new = [{"owner": owner, "thread_id": thread_id, "name": name, "data": data}
+               for name, data in chunks.items() if name not in held]
+        if new:
+            conn.execute(insert_for(conn, k).on_conflict_do_nothing(), new)
 
     def chunks(self, owner: str, thread_id: str, names: Sequence[str]) -> dict[str, bytes]:
         """Pieces by name (500 names a query)."""
@@ -172,7 +183,8 @@ class SqlCheckpoints:
         with self._uow.begin() as conn:
             for start in range(0, len(names), 500):
                 found.update((name, bytes(data)) for name, data in conn.execute(select(k.c.name, k.c.data).where(
-                    k.c.owner == owner, k.c.thread_id == thread_id, k.c.name.in_(list(names[start:start + 500])))))
+                    k.c.owner == owner, k.c.thread_id == thread_id, k.c.name.in_(NAMES)),
+                    {"names": list(names[start:start + 500])}))
         return found
 
     def blobs(self, owner: str, thread_id: str, ns: str, keys: Sequence[tuple[str, str]]) -> list[BlobRow]:

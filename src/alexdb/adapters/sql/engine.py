@@ -121,6 +121,11 @@ class UnitOfWork:
         self.data_api = engine.dialect.driver == DRIVER
         # One shared in-memory connection cannot carry two transactions at once.
         self._lock = threading.RLock() if is_memory(str(engine.url)) else None
+        # Writers to a SQLite file in this process queue here: SQLite's own wait for its write lock
+        # (busy_timeout) polls, sleeping up to 100 ms at a time, so threads that write at once (LangGraph
+        # checkpoints in the background while a task stores its writes) would mostly sleep. Other
+        # processes still wait through busy_timeout.
+        self._writers = threading.RLock() if self.dialect == "sqlite" and self._lock is None else None
 
     @contextmanager
     def begin(self, write: bool = False, read_only: bool = False) -> Iterator[Connection]:
@@ -135,6 +140,7 @@ class UnitOfWork:
             options["isolation_level"] = "AUTOCOMMIT"
         with (
             self._lock or nullcontext(),
+            (self._writers if write and self._writers is not None else nullcontext()),
             translated_errors(),
             self.engine.connect().execution_options(**options) as connection,
             connection.begin(),
