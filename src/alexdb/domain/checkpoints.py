@@ -87,27 +87,61 @@ class ThreadRows:
 # The first piece is small because a list's header (its length) changes with every append; the last one
 # changes as content is appended, so pieces are small enough that rewriting it costs little.
 HEAD_BYTES, CHUNK_BYTES = 64, 2048
+NAME_CHARS = 40  # a piece's name: the first 160 bits of its SHA-256, in hex
+# Past this many pieces the list of names is itself stored as pieces (it too keeps its prefix from step to
+# step), so what a step adds stays constant as the value grows: the list of a 1 MB value is 20 KB.
+DIRECT_NAMES = 32
+INDIRECT = "@"  # a manifest that begins so names the pieces of the list of names
+
+
+def _split(data: bytes) -> tuple[tuple[str, ...], dict[str, bytes]]:
+    parts = [data[:HEAD_BYTES], *(data[i:i + CHUNK_BYTES] for i in range(HEAD_BYTES, len(data), CHUNK_BYTES))]
+    names = tuple(hashlib.sha256(part).hexdigest()[:NAME_CHARS] for part in parts)
+    return names, dict(zip(names, parts, strict=True))
 
 
 def chunked(blob: BlobRow) -> tuple[BlobRow, dict[str, bytes]]:
-    """A blob as stored: itself when small, else its manifest and its pieces by hash."""
+    """A blob as stored: itself when small, else its manifest and its pieces by name."""
     data = blob.value.data
     if len(data) <= 2 * CHUNK_BYTES:
         return blob, {}
-    pieces = [data[:HEAD_BYTES], *(data[i:i + CHUNK_BYTES] for i in range(HEAD_BYTES, len(data), CHUNK_BYTES))]
-    names = tuple(hashlib.sha256(piece).hexdigest()[:40] for piece in pieces)
-    return replace(blob, value=Typed(blob.value.type, b""), chunks=names), dict(zip(names, pieces, strict=True))
+    names, pieces = _split(data)
+    if len(names) > DIRECT_NAMES:
+        listing, more = _split("".join(names).encode("ascii"))
+        names, pieces = (INDIRECT, *listing), pieces | more
+    return replace(blob, value=Typed(blob.value.type, b""), chunks=names), pieces
+
+
+def wanted(blob: BlobRow, pieces: dict[str, bytes]) -> set[str]:
+    """The names of the pieces a stored blob still needs, given those at hand (an indirect manifest first
+    needs the pieces of its list of names, then the pieces they name)."""
+    if not blob.chunks:
+        return set()
+    if blob.chunks[0] != INDIRECT:
+        return {name for name in blob.chunks if name not in pieces}
+    listing = [name for name in blob.chunks[1:] if name not in pieces]
+    if listing:
+        return set(listing)
+    return {name for name in _names(blob, pieces) if name not in pieces}
+
+
+def _names(blob: BlobRow, pieces: dict[str, bytes]) -> list[str]:
+    if blob.chunks[0] != INDIRECT:
+        return list(blob.chunks)
+    text = b"".join(pieces[name] for name in blob.chunks[1:]).decode("ascii")
+    return [text[i:i + NAME_CHARS] for i in range(0, len(text), NAME_CHARS)]
 
 
 def assembled(blob: BlobRow, pieces: dict[str, bytes]) -> BlobRow:
     """A stored blob with its value whole again."""
     if not blob.chunks:
         return blob
-    missing = [name for name in blob.chunks if name not in pieces]
+    missing = wanted(blob, pieces)
     if missing:
         raise BackendError(f"checkpoint value {blob.channel}@{blob.version} of thread {blob.thread_id!r} misses "
-                           f"{len(missing)} of its {len(blob.chunks)} pieces")
-    return replace(blob, value=Typed(blob.value.type, b"".join(pieces[name] for name in blob.chunks)), chunks=())
+                           f"{len(missing)} of its pieces")
+    data = b"".join(pieces[name] for name in _names(blob, pieces))
+    return replace(blob, value=Typed(blob.value.type, data), chunks=())
 
 
 def check_key(field: str, value: Any, empty: bool = False) -> str:

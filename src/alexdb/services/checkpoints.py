@@ -21,6 +21,7 @@ from alexdb.domain.checkpoints import (
     check_ttl,
     chunked,
     expiry,
+    wanted,
 )
 from alexdb.domain.errors import ConflictError, ValidationError
 from alexdb.domain.instants import utcnow
@@ -122,12 +123,13 @@ class CheckpointService:
         """The channel values a checkpoint references (chunked ones whole again)."""
         key = _owner(owner)
         found = self._records.blobs(key, row.thread_id, row.ns, list(row.versions.items()))
-        names = {name for blob in found for name in blob.chunks}
-        pieces = {name: self._pieces[name] for name in names if name in self._pieces}
-        missing = sorted(names - set(pieces))
-        if missing:
-            fetched = self._records.chunks(key, row.thread_id, missing)
-            pieces.update(fetched)
+        pieces: dict[str, bytes] = {}
+        for _ in range(3):  # a manifest, the list of names it points to, the pieces that list names
+            names = set().union(*(wanted(blob, pieces) for blob in found))
+            pieces |= {name: self._pieces[name] for name in names if name in self._pieces}
+            missing = sorted(names - set(pieces))
+            if missing:
+                pieces |= self._records.chunks(key, row.thread_id, missing)
         self._keep(pieces)
         return [assembled(blob, pieces) for blob in found]
 
