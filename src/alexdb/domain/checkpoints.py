@@ -9,6 +9,8 @@ bytes (the serializer's type tag and data).
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -110,6 +112,21 @@ def chunked(blob: BlobRow) -> tuple[BlobRow, dict[str, bytes]]:
         listing, more = _split("".join(names).encode("ascii"))
         names, pieces = (INDIRECT, *listing), pieces | more
     return replace(blob, value=Typed(blob.value.type, b""), chunks=names), pieces
+
+
+HELD_THREADS = 1024  # threads whose pieces a process remembers having written
+Held = OrderedDict[tuple[str, str], tuple[str, set[str]]]
+"""(owner, thread) -> (the thread's generation, names of pieces it holds), most recently used last."""
+
+
+def remember(held: Held, thread: tuple[str, str], generation: str, names: Iterable[str]) -> None:
+    """Note that a thread (in this generation) holds these pieces; forget the least recent threads."""
+    known = held.pop(thread, None)
+    names_held = known[1] if known is not None and known[0] == generation else set()
+    names_held.update(names)
+    held[thread] = (generation, names_held)
+    while len(held) > HELD_THREADS:
+        held.popitem(last=False)
 
 
 def wanted(blob: BlobRow, pieces: dict[str, bytes]) -> set[str]:

@@ -20,19 +20,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.domain.checkpoints import SEPARATOR as S
-from alexdb.domain.checkpoints import BlobRow, CheckpointRow, ThreadRows, Typed, WriteRow
+from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Held, ThreadRows, Typed, WriteRow, remember
 from alexdb.domain.instants import instant_text
 
 PART_BYTES = 350_000
 TRANSACTION_ITEMS, TRANSACTION_BYTES = 99, 3_500_000
 IDX = 10**6  # write indexes (special ones are negative) shifted to sort as text
-HELD_THREADS = 1024  # threads whose pieces a process remembers
 
 
 class Activity(NamedTuple):
@@ -111,16 +110,7 @@ class DynamoCheckpoints:
     def __init__(self, dynamo: Dynamo, table: str) -> None:
         self._dynamo, self._table = dynamo, table
         # (owner, thread) -> (generation, names of pieces it holds): the threads this process wrote lately.
-        self._held: OrderedDict[tuple[str, str], tuple[str, set[str]]] = OrderedDict()
-
-    def _remember(self, owner: str, thread_id: str, generation: str, names: Iterable[str]) -> None:
-        key = (owner, thread_id)
-        known = self._held.pop(key, None)
-        held = known[1] if known is not None and known[0] == generation else set()
-        held.update(names)
-        self._held[key] = (generation, held)
-        while len(self._held) > HELD_THREADS:
-            self._held.popitem(last=False)
+        self._held: Held = OrderedDict()
 
     # Keys and items.
 
@@ -259,7 +249,7 @@ class DynamoCheckpoints:
             owner, row.thread_id, chunks, activity.generation, activity.fresh), ttl)
         items += [i for blob in blobs for i in self._blob_items(owner, blob, ttl)] + self._run_item(owner, row, ttl)
         self._commit(items, self._checkpoint_items(owner, row, ttl), activity.update)
-        self._remember(owner, row.thread_id, activity.generation, chunks)
+        remember(self._held, (owner, row.thread_id), activity.generation, chunks)
         return activity.checkpoints
 
     def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,

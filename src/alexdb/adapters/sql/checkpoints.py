@@ -8,6 +8,8 @@ version) is written once, which is what keeps a step's write to what changed.
 from __future__ import annotations
 
 import json
+import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -23,7 +25,7 @@ from alexdb.adapters.sql.schema import (
     checkpoints,
 )
 from alexdb.adapters.sql.upsert import insert_for
-from alexdb.domain.checkpoints import BlobRow, CheckpointRow, ThreadRows, Typed, WriteRow
+from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Held, ThreadRows, Typed, WriteRow, remember
 
 PAGE = 100  # checkpoints read per query while a listing is iterated
 # One parameter for a list of names: built per element, an IN of 300 names costs more than the query.
@@ -71,20 +73,24 @@ class SqlCheckpoints:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
+        self._held: Held = OrderedDict()  # see _insert_chunks
 
     def _touch(self, conn: Connection, owner: str, thread_id: str, now: datetime, expires_at: datetime | None,
-               added: int) -> int:
-        """Record activity on the thread (creating it), adding to its checkpoint count; the count after.
+               added: int) -> tuple[int, str]:
+        """Record activity on the thread (creating it), adding to its checkpoint count; the count after and
+        the thread's generation (which names this life of it: a thread deleted or expired and begun again
+        has a new one). The upsert locks the thread's row until the transaction ends.
 
         An expired thread that is written again starts afresh: its old rows go first.
         """
         conn.execute(delete(t).where(t.c.owner == owner, t.c.thread_id == thread_id, t.c.expires_at <= now))
         statement = insert_for(conn, t).values(owner=owner, thread_id=thread_id, checkpoint_count=added,
-                                               updated_at=now, expires_at=expires_at)
+                                               updated_at=now, expires_at=expires_at, generation=uuid.uuid4().hex)
         statement = statement.on_conflict_do_update(
             index_elements=[t.c.owner, t.c.thread_id],
             set_={"checkpoint_count": t.c.checkpoint_count + added, "updated_at": now, "expires_at": expires_at})
-        return int(conn.execute(statement.returning(t.c.checkpoint_count)).scalar_one())
+        count, generation = conn.execute(statement.returning(t.c.checkpoint_count, t.c.generation)).one()
+        return int(count), str(generation)
 
     def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], chunks: Mapping[str, bytes], now: datetime,
             expires_at: datetime | None) -> int:
@@ -92,10 +98,10 @@ class SqlCheckpoints:
         piece the thread holds is not written again) and the thread's activity: one transaction."""
         with self._uow.begin(write=True) as conn:
             # The count is of puts: a checkpoint put twice counts twice, so keep_last may prune a little early.
-            count = self._touch(conn, owner, row.thread_id, now, expires_at, 1)
+            count, generation = self._touch(conn, owner, row.thread_id, now, expires_at, 1)
             if blobs:
                 conn.execute(insert_for(conn, b).on_conflict_do_nothing(), [_blob_values(owner, x) for x in blobs])
-            self._insert_chunks(conn, owner, row.thread_id, chunks)
+            self._insert_chunks(conn, owner, row.thread_id, generation, chunks)
             values = _checkpoint_values(owner, row)
             conn.execute(insert_for(conn, c).values(values).on_conflict_do_update(
                 index_elements=[c.c.owner, c.c.thread_id, c.c.ns, c.c.checkpoint_id],
@@ -112,7 +118,7 @@ class SqlCheckpoints:
             # sure of the first, for writes that come before any checkpoint.
             conn.execute(insert_for(conn, t).values(
                 owner=owner, thread_id=rows[0].thread_id, checkpoint_count=0, updated_at=now,
-                expires_at=expires_at).on_conflict_do_nothing())
+                expires_at=expires_at, generation=uuid.uuid4().hex).on_conflict_do_nothing())
             statement = insert_for(conn, w)
             if replace:
                 statement = statement.on_conflict_do_update(
@@ -162,20 +168,28 @@ class SqlCheckpoints:
             last = rows[-1]
             after = (last.thread_id, last.ns, last.checkpoint_id)
 
-    @staticmethod
-    def _insert_chunks(conn: Connection, owner: str, thread_id: str, chunks: Mapping[str, bytes]) -> None:
-        """The pieces the thread does not hold yet: their names are read first (in this transaction), so a
-        step sends the few new pieces, not the bytes of every piece again."""
-        names = list(chunks)
-        held: set[str] = set()
-        for start in range(0, len(names), 500):
-            held.update(conn.execute(select(k.c.name).where(
-                k.c.owner == owner, k.c.thread_id == thread_id, k.c.name.in_(NAMES)),
-                {"names": names[start:start + 500]}).scalars())
+    def _insert_chunks(self, conn: Connection, owner: str, thread_id: str, generation: str,
+                       chunks: Mapping[str, bytes]) -> None:
+        """The pieces the thread does not hold yet. Those this process wrote in this generation of the
+        thread are known held (pieces go only with the thread); on a first write here their names are read,
+        so a step sends its few new pieces, not every piece again."""
+        if not chunks:
+            return
+        known = self._held.get((owner, thread_id))
+        if known is not None and known[0] == generation:
+            held = known[1]
+        else:
+            names = list(chunks)
+            held = set()
+            for start in range(0, len(names), 500):
+                held.update(conn.execute(select(k.c.name).where(
+                    k.c.owner == owner, k.c.thread_id == thread_id, k.c.name.in_(NAMES)),
+                    {"names": names[start:start + 500]}).scalars())
         new = [{"owner": owner, "thread_id": thread_id, "name": name, "data": data}
                for name, data in chunks.items() if name not in held]
         if new:
             conn.execute(insert_for(conn, k).on_conflict_do_nothing(), new)
+        remember(self._held, (owner, thread_id), generation, chunks)
 
     def chunks(self, owner: str, thread_id: str, names: Sequence[str]) -> dict[str, bytes]:
         """Pieces by name (500 names a query)."""
@@ -221,8 +235,8 @@ class SqlCheckpoints:
                       expires_at: datetime | None) -> None:
         """A copy's rows under thread_id, in one transaction."""
         with self._uow.begin(write=True) as conn:
-            self._touch(conn, owner, thread_id, now, expires_at, len(rows.checkpoints))
-            self._insert_chunks(conn, owner, thread_id, rows.chunks)
+            _, generation = self._touch(conn, owner, thread_id, now, expires_at, len(rows.checkpoints))
+            self._insert_chunks(conn, owner, thread_id, generation, rows.chunks)
             for table, values in ((c, [_checkpoint_values(owner, x) for x in rows.checkpoints]),
                                   (b, [_blob_values(owner, x) for x in rows.blobs]),
                                   (w, [_write_values(owner, x) for x in rows.writes])):

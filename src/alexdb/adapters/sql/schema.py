@@ -205,6 +205,7 @@ checkpoint_threads = Table(
     Column("owner", String(KEY), primary_key=True),
     Column("thread_id", String(KEY), primary_key=True),
     Column("checkpoint_count", Integer, nullable=False),
+    Column("generation", String(32), nullable=False),  # new each time the thread begins (again)
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), index=True),
 )

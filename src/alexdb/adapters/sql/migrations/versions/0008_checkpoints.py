@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("owner", sa.String(KEY), primary_key=True),
         sa.Column("thread_id", sa.String(KEY), primary_key=True),
         sa.Column("checkpoint_count", sa.Integer, nullable=False),
+        sa.Column("generation", sa.String(32), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.Column("expires_at", UTCDateTime()),
     )
