@@ -87,6 +87,8 @@ def test_threads_are_scoped_by_user(db: Database) -> None:
     latest = alice.get_tuple(_config("shared-name"))
     assert latest is not None and len(latest.checkpoint["channel_values"]["messages"]) == 4
     assert bob.get_tuple(_config("shared-name", latest.checkpoint["id"])) is None
+    counts = db.counts()
+    assert (counts["checkpoint_threads"], counts["checkpoints"]) == (1, len(list(alice.list(None))))
 
 
 def test_keep_last_prunes_a_thread_as_it_grows_and_keeps_its_state(db: Database) -> None:

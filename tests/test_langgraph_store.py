@@ -107,3 +107,11 @@ def test_bad_input_is_refused_naming_the_field(db: Database) -> None:
             store.put(namespace, key, value)
         assert raised.value.field == field
     assert store.search(()) == []
+
+
+def test_counts_name_agent_memory_on_every_backend(db: Database) -> None:
+    AlexdbStore(user_id="alice", db=db).put(("notes",), "a", {"n": 1})
+    counts = db.counts()
+    assert counts["memory_items"] == 1
+    assert {"checkpoint_threads", "checkpoints", "checkpoint_blobs", "checkpoint_writes",
+            "checkpoint_chunks"} <= set(counts)

@@ -92,14 +92,13 @@ class DynamoBackend:
                 counts["splits"] += len(item["splits"])
             elif "#" not in item["PK"] and item["SK"][:1].isdigit():  # a point, not a close, cursor or PRICE
                 counts["price_history"] += 1
-        counts["chat_sessions"] = counts["chat_messages"] = 0
+        memory = ("chat_sessions", "chat_messages", "checkpoint_threads", "checkpoints", "checkpoint_blobs",
+                  "checkpoint_writes", "checkpoint_chunks", "memory_items")
+        counts.update(dict.fromkeys(memory, 0))
         for item in self.dynamo.scan(self.config.chat_table, ProjectionExpression="PK, SK"):
-            if not item["PK"].startswith("SESSION#"):  # agent checkpoints share the table
-                continue
-            if item["SK"] == keys.META:
-                counts["chat_sessions"] += 1
-            elif item["SK"].endswith("#000"):  # the first part of each message
-                counts["chat_messages"] += 1
+            kind = _memory_kind(item["PK"], item["SK"])
+            if kind:
+                counts[kind] += 1
         names = self.config.table_names()
         for kind, role in (("alert_configurations", "alerts"), ("realtime_ticks", "ticks"),
                            ("alert_notifications_history", "notifications")):
@@ -149,3 +148,17 @@ class DynamoBackend:
 
     def __repr__(self) -> str:
         return f"<alexdb dynamodb {self.config.users_table} {self.config.instruments_table} {self.config.region}>"
+
+
+def _memory_kind(pk: str, sk: str) -> str | None:
+    """What an item of the conversation-memory table is, counted once per record (first parts only)."""
+    if pk.startswith("SESSION#"):
+        return "chat_sessions" if sk == keys.META else "chat_messages" if sk.endswith("#000") else None
+    if pk.startswith("MEM#"):
+        return "memory_items"
+    if pk.startswith("CKOWNER#"):
+        return "checkpoint_threads"
+    if pk.startswith("CKTHREAD#"):
+        kind = {"C": "checkpoints", "B": "checkpoint_blobs", "W": "checkpoint_writes", "K": "checkpoint_chunks"}
+        return kind.get(sk[:1]) if sk.startswith("K") or sk.endswith("\x1f000") else None
+    return None
