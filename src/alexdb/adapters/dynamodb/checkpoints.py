@@ -24,14 +24,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from alexdb.adapters.dynamodb.checkpoint_items import (
+    IDX,
+    blob_row,
+    checkpoint_row,
+    grouped,
+    parts,
+    write_row,
+)
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.domain.checkpoints import SEPARATOR as S
-from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Held, ThreadRows, Typed, WriteRow, remember
+from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Held, ThreadRows, WriteRow, remember
 from alexdb.domain.instants import instant_text
 
-PART_BYTES = 350_000
 TRANSACTION_ITEMS, TRANSACTION_BYTES = 99, 3_500_000
-IDX = 10**6  # write indexes (special ones are negative) shifted to sort as text
 
 
 class Activity(NamedTuple):
@@ -46,62 +52,6 @@ class Activity(NamedTuple):
 
 def _epoch(at: datetime) -> int:
     return int(at.timestamp())
-
-
-def _parts(data: bytes) -> list[bytes]:
-    return [data[i:i + PART_BYTES] for i in range(0, len(data), PART_BYTES)] or [b""]
-
-
-def _joined(items: list[dict[str, Any]]) -> bytes | None:
-    """The value split across items (sorted by key), or None while some part is missing."""
-    if not items or len(items) != int(items[0]["parts"]):
-        return None
-    return b"".join(bytes(i["data"]) for i in sorted(items, key=lambda i: i["SK"]))
-
-
-def _grouped(items: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    """Consecutive items of one value (same sort key but the part) as one list."""
-    group: list[dict[str, Any]] = []
-    for item in items:
-        stem = item["SK"].rsplit(S, 1)[0]
-        if group and group[0]["SK"].rsplit(S, 1)[0] != stem:
-            yield group
-            group = []
-        group.append(item)
-    if group:
-        yield group
-
-
-def _checkpoint(thread_id: str, items: list[dict[str, Any]]) -> CheckpointRow | None:
-    data = _joined(items)
-    if data is None:
-        return None
-    first = items[0]
-    split = int(first["checkpoint_bytes"])
-    _, ns, checkpoint_id, _ = first["SK"].split(S)
-    return CheckpointRow(thread_id, ns, checkpoint_id, first.get("parent_id"), Typed(first["type"], data[:split]),
-                         Typed(first["metadata_type"], data[split:]), first.get("run_id"),
-                         json.loads(first["versions"]))
-
-
-def _blob(thread_id: str, items: list[dict[str, Any]]) -> BlobRow | None:
-    data = _joined(items)
-    if data is None:
-        return None
-    _, ns, channel, version, _ = items[0]["SK"].split(S)
-    chunks = tuple(items[0]["chunks"].split(",")) if "chunks" in items[0] else ()
-    return BlobRow(thread_id, ns, channel, version, Typed(items[0]["type"], data), chunks)
-
-
-def _write(thread_id: str, items: list[dict[str, Any]]) -> WriteRow | None:
-    items = [i for i in items if int(i["SK"].rsplit(S, 1)[1]) < int(items[0]["parts"])]  # a longer one replaced
-    data = _joined(items)
-    if data is None:
-        return None
-    _, ns, checkpoint_id, task_id, idx, _ = items[0]["SK"].split(S)
-    first = items[0]
-    return WriteRow(thread_id, ns, checkpoint_id, task_id, int(idx) - IDX, first["channel"],
-                    Typed(first["type"], data), first["task_path"])
 
 
 class DynamoCheckpoints:
@@ -122,7 +72,7 @@ class DynamoCheckpoints:
         return f"CKTHREAD#{owner}#{thread_id}"
 
     def _items(self, pk: str, stem: str, data: bytes, ttl: int | None, **attributes: Any) -> list[dict[str, Any]]:
-        chunks = _parts(data)
+        chunks = parts(data)
         extra = {} if ttl is None else {"ttl": ttl}
         return [{"PK": pk, "SK": f"{stem}{S}{n:03d}", "data": chunk, "parts": len(chunks), **attributes, **extra}
                 for n, chunk in enumerate(chunks)]
@@ -219,8 +169,8 @@ class DynamoCheckpoints:
         """Move every row's TTL (and its runs') forward: amortised, once per half window of activity."""
         items = list(self._dynamo.query(self._table, KeyConditionExpression="PK = :pk",
                                         ExpressionAttributeValues={":pk": self._pk(owner, thread_id)}))
-        runs = [row for group in _grouped(iter(i for i in items if i["SK"].startswith("C" + S)))
-                if (row := _checkpoint(thread_id, group)) is not None]
+        runs = [row for group in grouped(iter(i for i in items if i["SK"].startswith("C" + S)))
+                if (row := checkpoint_row(thread_id, group)) is not None]
         moved = [{**i, "ttl": ttl} for i in items]
         moved += [item for row in runs for item in self._run_item(owner, row, ttl)]
         self._dynamo.batch_write(self._table, puts=moved)
@@ -280,8 +230,8 @@ class DynamoCheckpoints:
         if self._live(owner, thread_id, now) is None:
             return None
         prefix = f"C{S}{ns}{S}" + ("" if checkpoint_id is None else f"{checkpoint_id}{S}")
-        for group in _grouped(self._small_pages(self._pk(owner, thread_id), prefix)):
-            row = _checkpoint(thread_id, group)
+        for group in grouped(self._small_pages(self._pk(owner, thread_id), prefix)):
+            row = checkpoint_row(thread_id, group)
             if row is not None:
                 return row
         return None
@@ -311,8 +261,8 @@ class DynamoCheckpoints:
                 continue
             prefix = f"C{S}" + ("" if ns is None else f"{ns}{S}")
             upto = None if before is None or ns is None else f"{prefix}{before}"
-            for group in _grouped(self._query(self._pk(owner, thread), prefix, newest_first=True, upto=upto)):
-                row = _checkpoint(thread, group)
+            for group in grouped(self._query(self._pk(owner, thread), prefix, newest_first=True, upto=upto)):
+                row = checkpoint_row(thread, group)
                 if row is not None and (before is None or row.checkpoint_id < before):
                     yield row
 
@@ -325,7 +275,7 @@ class DynamoCheckpoints:
         for first in firsts:
             group = [first] if int(first["parts"]) == 1 else list(
                 self._query(pk, first["SK"].rsplit(S, 1)[0] + S))
-            row = _blob(thread_id, group)
+            row = blob_row(thread_id, group)
             if row is not None:
                 found.append(row)
         return found
@@ -338,8 +288,8 @@ class DynamoCheckpoints:
 
     def writes(self, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         """A checkpoint's pending writes (one Query)."""
-        groups = _grouped(self._query(self._pk(owner, thread_id), f"W{S}{ns}{S}{checkpoint_id}{S}"))
-        return [row for group in groups if (row := _write(thread_id, group)) is not None]
+        groups = grouped(self._query(self._pk(owner, thread_id), f"W{S}{ns}{S}{checkpoint_id}{S}"))
+        return [row for group in groups if (row := write_row(thread_id, group)) is not None]
 
     def thread(self, owner: str, thread_id: str, now: datetime) -> ThreadRows:
         """Everything a live thread holds (one Query of its partition)."""
@@ -348,13 +298,13 @@ class DynamoCheckpoints:
         rows = ThreadRows([], [], [])
         items = list(self._query(self._pk(owner, thread_id), ""))
         rows.chunks.update((i["SK"].split(S, 1)[1], bytes(i["data"])) for i in items if i["SK"].startswith("K" + S))
-        for group in _grouped(iter(i for i in items if not i["SK"].startswith("K" + S))):
+        for group in grouped(iter(i for i in items if not i["SK"].startswith("K" + S))):
             kind = group[0]["SK"][0]
-            if kind == "C" and (cp := _checkpoint(thread_id, group)) is not None:
+            if kind == "C" and (cp := checkpoint_row(thread_id, group)) is not None:
                 rows.checkpoints.append(cp)
-            elif kind == "B" and (blob := _blob(thread_id, group)) is not None:
+            elif kind == "B" and (blob := blob_row(thread_id, group)) is not None:
                 rows.blobs.append(blob)
-            elif kind == "W" and (write := _write(thread_id, group)) is not None:
+            elif kind == "W" and (write := write_row(thread_id, group)) is not None:
                 rows.writes.append(write)
         return rows
 

@@ -14,8 +14,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy import Column, Connection, Dialect, Row, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 
+from alexdb.adapters.sql.bulk import PreparedStatement
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.schema import (
     checkpoint_blobs,
@@ -68,12 +70,51 @@ def _live(owner: str, now: datetime) -> Any:
     return select(t.c.thread_id).where(t.c.owner == owner, or_(t.c.expires_at.is_(None), t.c.expires_at > now))
 
 
+def _param(column: Column[Any], name: str | None = None) -> Any:
+    return bindparam(name or column.name, type_=column.type)
+
+
+def _prepared(dialect: Dialect) -> dict[str, PreparedStatement]:
+    """The statements of every checkpoint put, compiled once (see bulk.PreparedStatement: for a write
+    of a few rows, SQLAlchemy's per-call statement building costs more than the SQL)."""
+    module: Any = postgresql if dialect.name == "postgresql" else sqlite
+    expired = delete(t).where(t.c.owner == _param(t.c.owner), t.c.thread_id == _param(t.c.thread_id),
+                              t.c.expires_at <= _param(t.c.expires_at, "now"))
+    thread = module.insert(t).values(
+        owner=_param(t.c.owner), thread_id=_param(t.c.thread_id), checkpoint_count=_param(t.c.checkpoint_count),
+        updated_at=_param(t.c.updated_at), expires_at=_param(t.c.expires_at), generation=_param(t.c.generation))
+    thread = thread.on_conflict_do_update(
+        index_elements=[t.c.owner, t.c.thread_id],
+        set_={"checkpoint_count": t.c.checkpoint_count + _param(t.c.checkpoint_count),
+              "updated_at": _param(t.c.updated_at), "expires_at": _param(t.c.expires_at)},
+    ).returning(t.c.checkpoint_count, t.c.generation)
+    columns = [column for column in c.c]
+    checkpoint = module.insert(c).values({column.name: _param(column) for column in columns})
+    checkpoint = checkpoint.on_conflict_do_update(
+        index_elements=[c.c.owner, c.c.thread_id, c.c.ns, c.c.checkpoint_id],
+        set_={column.name: _param(column) for column in columns
+              if column.name not in ("owner", "thread_id", "ns", "checkpoint_id")})
+    ensure = module.insert(t).values(
+        owner=_param(t.c.owner), thread_id=_param(t.c.thread_id), checkpoint_count=_param(t.c.checkpoint_count),
+        updated_at=_param(t.c.updated_at), expires_at=_param(t.c.expires_at), generation=_param(t.c.generation),
+    ).on_conflict_do_nothing()
+    write = module.insert(w).values({column.name: _param(column) for column in w.c})
+    keep = write.on_conflict_do_nothing()
+    replace = write.on_conflict_do_update(
+        index_elements=[w.c.owner, w.c.thread_id, w.c.ns, w.c.checkpoint_id, w.c.task_id, w.c.idx],
+        set_={name: _param(w.c[name]) for name in ("channel", "type", "data", "task_path")})
+    return {name: PreparedStatement.compile(dialect, statement)
+            for name, statement in (("expired", expired), ("thread", thread), ("checkpoint", checkpoint),
+                                    ("ensure thread", ensure), ("keep write", keep), ("replace write", replace))}
+
+
 class SqlCheckpoints:
     """CheckpointRecords on SQLite and PostgreSQL."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
         self._held: Held = OrderedDict()  # see _insert_chunks
+        self._statements: dict[str, PreparedStatement] = {}
 
     def _touch(self, conn: Connection, owner: str, thread_id: str, now: datetime, expires_at: datetime | None,
                added: int) -> tuple[int, str]:
@@ -83,13 +124,12 @@ class SqlCheckpoints:
 
         An expired thread that is written again starts afresh: its old rows go first.
         """
-        conn.execute(delete(t).where(t.c.owner == owner, t.c.thread_id == thread_id, t.c.expires_at <= now))
-        statement = insert_for(conn, t).values(owner=owner, thread_id=thread_id, checkpoint_count=added,
-                                               updated_at=now, expires_at=expires_at, generation=uuid.uuid4().hex)
-        statement = statement.on_conflict_do_update(
-            index_elements=[t.c.owner, t.c.thread_id],
-            set_={"checkpoint_count": t.c.checkpoint_count + added, "updated_at": now, "expires_at": expires_at})
-        count, generation = conn.execute(statement.returning(t.c.checkpoint_count, t.c.generation)).one()
+        if not self._statements:
+            self._statements = _prepared(conn.dialect)
+        params = {"owner": owner, "thread_id": thread_id, "now": now, "checkpoint_count": added, "updated_at": now,
+                  "expires_at": expires_at, "generation": uuid.uuid4().hex}
+        self._statements["expired"].run(conn, params)
+        count, generation = self._statements["thread"].run(conn, params)[0]
         return int(count), str(generation)
 
     def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], chunks: Mapping[str, bytes], now: datetime,
@@ -102,10 +142,7 @@ class SqlCheckpoints:
             if blobs:
                 conn.execute(insert_for(conn, b).on_conflict_do_nothing(), [_blob_values(owner, x) for x in blobs])
             self._insert_chunks(conn, owner, row.thread_id, generation, chunks)
-            values = _checkpoint_values(owner, row)
-            conn.execute(insert_for(conn, c).values(values).on_conflict_do_update(
-                index_elements=[c.c.owner, c.c.thread_id, c.c.ns, c.c.checkpoint_id],
-                set_={k: v for k, v in values.items() if k not in ("owner", "thread_id", "ns", "checkpoint_id")}))
+            self._statements["checkpoint"].run(conn, _checkpoint_values(owner, row))
         return count
 
     def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,
@@ -114,20 +151,16 @@ class SqlCheckpoints:
         if not rows:
             return
         with self._uow.begin(write=True) as conn:
+            if not self._statements:
+                self._statements = _prepared(conn.dialect)
             # The thread exists (its checkpoint was put) and its activity is recorded there: this only makes
             # sure of the first, for writes that come before any checkpoint.
-            conn.execute(insert_for(conn, t).values(
-                owner=owner, thread_id=rows[0].thread_id, checkpoint_count=0, updated_at=now,
-                expires_at=expires_at, generation=uuid.uuid4().hex).on_conflict_do_nothing())
-            statement = insert_for(conn, w)
-            if replace:
-                statement = statement.on_conflict_do_update(
-                    index_elements=[w.c.owner, w.c.thread_id, w.c.ns, w.c.checkpoint_id, w.c.task_id, w.c.idx],
-                    set_={"channel": statement.excluded.channel, "type": statement.excluded.type,
-                          "data": statement.excluded.data, "task_path": statement.excluded.task_path})
-            else:
-                statement = statement.on_conflict_do_nothing()
-            conn.execute(statement, [_write_values(owner, x) for x in rows])
+            self._statements["ensure thread"].run(conn, {
+                "owner": owner, "thread_id": rows[0].thread_id, "checkpoint_count": 0, "updated_at": now,
+                "expires_at": expires_at, "generation": uuid.uuid4().hex})
+            statement = self._statements["replace write" if replace else "keep write"]
+            for row in rows:
+                statement.run(conn, _write_values(owner, row))
 
     def checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
                    now: datetime) -> CheckpointRow | None:
