@@ -175,11 +175,16 @@ class DynamoCheckpoints:
         moved += [item for row in runs for item in self._run_item(owner, row, ttl)]
         self._dynamo.batch_write(self._table, puts=moved)
 
+    @staticmethod
+    def _fits(items: list[dict[str, Any]]) -> bool:
+        """Whether items (with the thread's update) fit one TransactWriteItems."""
+        return len(items) < TRANSACTION_ITEMS and sum(
+            len(bytes(i.get("data", b""))) + 1024 for i in items) < TRANSACTION_BYTES
+
     def _commit(self, items: list[dict[str, Any]], last: list[dict[str, Any]], update: dict[str, Any]) -> None:
         """items, then last (what makes them visible), then the thread: one transaction when it fits."""
         everything = items + last
-        if len(everything) < TRANSACTION_ITEMS and sum(len(bytes(i.get("data", b""))) + 1024
-                                                      for i in everything) < TRANSACTION_BYTES:
+        if self._fits(everything):
             self._dynamo.transact([*({"Put": {"TableName": self._table, "Item": i}} for i in everything),
                                    {"Update": update}])
             return
@@ -204,7 +209,18 @@ class DynamoCheckpoints:
 
     def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,
                    expires_at: datetime | None) -> None:
-        """Pending writes (kept as first stored unless replace) and the thread's activity."""
+        """Pending writes (kept as first stored unless replace), and the thread's activity when it expires.
+
+        A thread that never expires needs nothing of its thread item here (its checkpoint put recorded the
+        activity; writes are read only through their checkpoint): new writes are one TransactWriteItems,
+        each Put conditioned on its item being absent, and only when one is not are the stored ones read.
+        """
+        if expires_at is None:
+            items = [i for row in rows for i in self._write_items(owner, row, None)]
+            condition = {} if replace else {"ConditionExpression": "attribute_not_exists(PK)"}
+            if self._fits(items) and self._dynamo.transact_if(
+                    [{"Put": {"TableName": self._table, "Item": i, **condition}} for i in items]):
+                return
         activity = self._activity(owner, rows[0].thread_id, now, expires_at, 0)
         update, ttl = activity.update, activity.rows_ttl
         if not replace:
