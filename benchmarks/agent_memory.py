@@ -24,7 +24,7 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
@@ -41,11 +41,11 @@ from tests.dynamodb_local import dynamodb_local
 
 import alexdb
 from alexdb.integrations.langgraph import AlexdbSaver
+from benchmarks.postgres import throwaway_database
 from benchmarks.results import median, percentile, write_section
 
 STEPS, READS = 200, 50
 MARKS = (50, 100, 150, 200)
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 THREAD = "agent-thread"
 OURS_TABLES = ("checkpoint_threads", "checkpoints", "checkpoint_blobs", "checkpoint_writes", "checkpoint_chunks")
 PEER_TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes", "writes")
@@ -156,19 +156,6 @@ def dynamodb_item_bytes(client: Any, table: str, prefix: str | None) -> Callable
     return size
 
 
-@contextlib.contextmanager
-def fresh_pg() -> Iterator[str]:
-    """A throwaway PostgreSQL database."""
-    name = f"alexdb_agent_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_SERVER.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def sqlite_pair(workdir: Path) -> dict[str, dict[str, Any]]:
     """alexdb and SqliteSaver, each on its own SQLite file."""
     from langgraph.checkpoint.sqlite import SqliteSaver
@@ -191,11 +178,11 @@ def postgres_pair() -> dict[str, dict[str, Any]]:
     from langgraph.checkpoint.postgres import PostgresSaver
 
     results = {}
-    with fresh_pg() as ours:
+    with throwaway_database("agent") as ours:
         db = alexdb.connect(ours, migrate=True)
         results["alexdb AlexdbSaver"] = run(AlexdbSaver(user_id="bench", db=db), pg_bytes(ours, OURS_TABLES))
         db.close()
-    with fresh_pg() as peer, psycopg.connect(peer, autocommit=True, prepare_threshold=0,
+    with throwaway_database("agent") as peer, psycopg.connect(peer, autocommit=True, prepare_threshold=0,
                                              row_factory=dict_row) as conn:
         saver = PostgresSaver(conn)
         saver.setup()

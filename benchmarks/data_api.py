@@ -13,18 +13,15 @@ from __future__ import annotations
 import argparse
 import os
 import time
-import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 from tests.dynamodb_local import data_api_local
 
 import alexdb
+from benchmarks.postgres import throwaway_database
 from benchmarks.results import percentile, write_section
-
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def main() -> None:
@@ -34,18 +31,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    name = f"alexdb_dapi_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    direct_url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
-    try:
-        with data_api_local() as endpoint:
-            api_url = (f"aurora-data-api://arn:aws:rds:us-east-1:123456789012:cluster:alex?database={name}"
-                       f"&secret_arn=arn:aws:secretsmanager:us-east-1:123456789012:secret:alex&endpoint_url={endpoint}")
-            rows = measure(alexdb.connect(direct_url, migrate=True), alexdb.connect(api_url), args.calls)
-    finally:
-        with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("dapi") as direct_url, data_api_local() as endpoint:
+        name = direct_url.rsplit("/", 1)[1]
+        api_url = (f"aurora-data-api://arn:aws:rds:us-east-1:123456789012:cluster:alex?database={name}"
+                   f"&secret_arn=arn:aws:secretsmanager:us-east-1:123456789012:secret:alex&endpoint_url={endpoint}")
+        rows = measure(alexdb.connect(direct_url, migrate=True), alexdb.connect(api_url), args.calls)
     table = ["| call | direct p50 ms | direct p95 ms | Data API p50 ms | Data API p95 ms | Data API / direct |",
              "|---|---:|---:|---:|---:|---:|"] + ["| " + " | ".join(r) + " |" for r in rows]
     write_section("data_api", f"python -m benchmarks.data_api --calls {args.calls}", f"""

@@ -29,7 +29,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from tests.dynamodb_local import dynamodb_local
 
 import alexdb
@@ -39,9 +38,9 @@ from alexdb.domain.instants import now_ms
 from alexdb.domain.speed_rules import new_alert
 from alexdb.speed.notifiers import Delivery
 from alexdb.speed.pipeline import Ingestor
+from benchmarks.postgres import throwaway_database
 from benchmarks.results import percentile, write_section
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 SYMBOLS = [f"S{n:02d}" for n in range(20)]
 BATCH = 100
 
@@ -67,14 +66,8 @@ def store(backend: str, endpoint: str | None) -> Iterator[str]:
     if backend == "dynamodb":
         yield f"dynamodb://{endpoint}?region=us-east-1&prefix=s{uuid.uuid4().hex[:8]}-"
         return
-    database = f"alexdb_speed_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    try:
-        yield PG_SERVER.rsplit("/", 1)[0] + "/" + database
-    finally:
-        with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    with throwaway_database("speed") as url:
+        yield url
 
 
 def bulk_alerts(db: Database, alerts: list[Alert]) -> None:

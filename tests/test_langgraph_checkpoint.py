@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import ALL_CAPABILITIES
 from langgraph.graph import END, START, StateGraph
@@ -157,3 +158,29 @@ def test_a_growing_conversation_stores_its_new_content_not_its_whole_state_each_
     # Linear growth doubles the bytes from 20 turns to 40; the whole state at every step quadruples them,
     # and would total about 20 times the final state.
     assert full < 2.5 * half and full < 4 * whole, (half, full, whole)
+
+
+def test_a_thread_deleted_and_begun_again_stores_its_pieces_again(db: Database) -> None:
+    saver = AlexdbSaver(user_id="alice", db=db)
+    graph = _graph(saver)
+
+    def talk() -> list[str]:
+        for n in range(6):
+            graph.invoke({"messages": [HumanMessage(f"question {n}: " + "word " * 600)]},
+                         {"configurable": {"thread_id": "again"}})
+        return [m.content for m in graph.get_state({"configurable": {"thread_id": "again"}}).values["messages"]]
+
+    first = talk()
+    saver.delete_thread("again")
+    assert talk() == first  # the same pieces, written again for the thread's new life
+
+
+def test_checkpoints_larger_than_an_item_are_deleted_with_their_run(db: Database) -> None:
+    saver = AlexdbSaver(user_id="alice", db=db)
+    config = saver.put(_config("big-meta"), empty_checkpoint(), {"run_id": "run-1", "notes": "n" * 800_000}, {})
+    saver.put(config, {**empty_checkpoint(), "id": "2" + empty_checkpoint()["id"][1:]}, {"run_id": "run-2"}, {})
+    saver.delete_for_runs(["run-1"])
+    assert [t.metadata["run_id"] for t in saver.list(_config("big-meta"))] == ["run-2"]
+    saver.put(config, empty_checkpoint(), {"run_id": "run-3", "notes": "n" * 800_000}, {})
+    saver.delete_thread("big-meta")
+    assert list(saver.list(_config("big-meta"))) == []

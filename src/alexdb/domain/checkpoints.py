@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -127,6 +127,21 @@ def remember(held: Held, thread: tuple[str, str], generation: str, names: Iterab
     held[thread] = (generation, names_held)
     while len(held) > HELD_THREADS:
         held.popitem(last=False)
+
+
+def unheld(held: Held, thread: tuple[str, str], generation: str, pieces: Mapping[str, bytes],
+           stored: Callable[[list[str]], set[str]]) -> dict[str, bytes]:
+    """The pieces a thread does not hold yet, for a store to write.
+
+    Pieces go only with their thread, so what a thread held in one generation it holds for all of it: those
+    this process wrote in this generation are left out without asking; on its first write to the thread,
+    stored (the store's read of which of these names it holds) says.
+    """
+    if not pieces:
+        return {}
+    known = held.get(thread)
+    have = known[1] if known is not None and known[0] == generation else stored(list(pieces))
+    return {name: data for name, data in pieces.items() if name not in have}
 
 
 def wanted(blob: BlobRow, pieces: dict[str, bytes]) -> set[str]:

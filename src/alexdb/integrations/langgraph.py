@@ -13,8 +13,9 @@ values across items).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -93,8 +94,14 @@ class AlexdbSaver(BaseCheckpointSaver[str]):
         configurable = config["configurable"] if config else {}
         wanted = get_checkpoint_id(config) if config else None
         before_id = get_checkpoint_id(before) if before else None
-        rows = self.store.checkpoints(self.user_id, configurable.get("thread_id"), configurable.get("checkpoint_ns"),
-                               before_id)
+        rows: Iterable[CheckpointRow]
+        if wanted and "thread_id" in configurable and "checkpoint_ns" in configurable:
+            # One checkpoint named in full: read it, not the whole thread.
+            found = self.store.get(self.user_id, configurable["thread_id"], configurable["checkpoint_ns"], wanted)
+            rows = [found] if found is not None and (before_id is None or found.checkpoint_id < before_id) else []
+        else:
+            rows = self.store.checkpoints(self.user_id, configurable.get("thread_id"),
+                                          configurable.get("checkpoint_ns"), before_id)
         left = limit
         for row in rows:
             if left is not None and left <= 0:
@@ -174,7 +181,7 @@ class AlexdbSaver(BaseCheckpointSaver[str]):
         """list, off the event loop (a page of tuples at a time)."""
         rows = self.list(config, filter=filter, before=before, limit=limit)
         while True:
-            page = await asyncio.to_thread(_take, rows, 50)
+            page = await asyncio.to_thread(lambda: list(itertools.islice(rows, 50)))
             for item in page:
                 yield item
             if len(page) < 50:
@@ -206,11 +213,3 @@ class AlexdbSaver(BaseCheckpointSaver[str]):
         """prune, off the event loop."""
         await asyncio.to_thread(self.prune, thread_ids, strategy=strategy)
 
-
-def _take(rows: Iterator[CheckpointTuple], count: int) -> list[CheckpointTuple]:
-    page = []
-    for row in rows:
-        page.append(row)
-        if len(page) == count:
-            break
-    return page

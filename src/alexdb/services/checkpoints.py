@@ -187,7 +187,7 @@ class CheckpointService:
         rows = self._records.thread(key, check_key("thread_id", source), now)
         if not rows.checkpoints:
             return
-        if self._records.thread(key, check_key("thread_id", target), now).checkpoints:
+        if next(self._records.checkpoints(key, check_key("thread_id", target), None, None, now), None) is not None:
             raise ConflictError(f"thread {target!r} already exists: copy to a new thread")
         self._records.insert_thread(key, target, rows, now, expiry(now, self.ttl))
 

@@ -7,6 +7,7 @@ every call names the owner, and no call reaches another owner's items.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -80,11 +81,11 @@ class MemoryService:
         its best-matching text; items without vectors after them, unscored), else in namespace and key
         order; a page of limit from offset."""
         limit, offset = _page(limit, offset)
-        candidates = [item for item in self._records.under(user_key(owner),
-                                                           namespace_text(check_namespace("namespace_prefix",
-                                                                                          prefix, empty=True)),
-                                                           utcnow())
-                      if not filter or matches(item.value, dict(filter))]
+        found = (item for item in self._records.under(
+            user_key(owner), namespace_text(check_namespace("namespace_prefix", prefix, empty=True)), utcnow())
+            if not filter or matches(item.value, dict(filter)))
+        # Without a query the order is the store's: the page needs only the items up to its end.
+        candidates = list(found if query is not None else itertools.islice(found, offset + limit))
         ranked: list[tuple[MemoryItem, float | None]]
         if query is None:
             ranked = [(item, None) for item in candidates]

@@ -21,6 +21,7 @@ import json
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -34,7 +35,7 @@ from alexdb.adapters.dynamodb.checkpoint_items import (
 )
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.domain.checkpoints import SEPARATOR as S
-from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Held, ThreadRows, WriteRow, remember
+from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Held, ThreadRows, WriteRow, remember, unheld
 from alexdb.domain.instants import instant_text
 
 TRANSACTION_ITEMS, TRANSACTION_BYTES = 99, 3_500_000
@@ -97,19 +98,18 @@ class DynamoCheckpoints:
 
     def _new_chunks(self, owner: str, thread_id: str, chunks: Mapping[str, bytes], generation: str,
                     fresh: bool) -> dict[str, bytes]:
-        """The pieces the thread does not hold yet: none when it is new; else those this process has not
-        written or seen in this generation of the thread (pieces go only with the thread, so what was held
-        in a generation is held for all of it); else, on a first write here, their keys read (100 a
-        BatchGetItem: cheaper than rewriting them, a piece costing a WCU per KB)."""
-        if not chunks or fresh:
-            return dict(chunks)
-        known = self._held.get((owner, thread_id))
-        if known is not None and known[0] == generation:
-            return {name: data for name, data in chunks.items() if name not in known[1]}
+        """The pieces the thread does not hold yet (domain.checkpoints.unheld): a new thread holds none;
+        otherwise their keys are read when needed (100 a BatchGetItem: cheaper than rewriting them, a piece
+        costing a WCU per KB)."""
         pk = self._pk(owner, thread_id)
-        held = {i["SK"].split(S, 1)[1] for i in self._dynamo.batch_get(
-            self._table, [{"PK": pk, "SK": f"K{S}{name}"} for name in chunks], projection="SK")}
-        return {name: data for name, data in chunks.items() if name not in held}
+
+        def stored(names: list[str]) -> set[str]:
+            if fresh:
+                return set()
+            return {i["SK"].split(S, 1)[1] for i in self._dynamo.batch_get(
+                self._table, [{"PK": pk, "SK": f"K{S}{name}"} for name in names], projection="SK")}
+
+        return unheld(self._held, (owner, thread_id), generation, chunks, stored)
 
     def _write_items(self, owner: str, row: WriteRow, ttl: int | None) -> list[dict[str, Any]]:
         return self._items(self._pk(owner, row.thread_id),
@@ -122,6 +122,14 @@ class DynamoCheckpoints:
         extra = {} if ttl is None else {"ttl": ttl}
         return [{"PK": f"CKRUN#{owner}#{row.run_id}", "SK": f"{row.thread_id}{S}{row.ns}{S}{row.checkpoint_id}",
                  **extra}]
+
+    @staticmethod
+    def _run_marker(owner: str, thread_id: str, part: dict[str, Any]) -> dict[str, str] | None:
+        """The key of the run marker of the checkpoint whose (first) part this is, if it names a run."""
+        if "run_id" not in part:
+            return None
+        _, ns, checkpoint_id, _ = part["SK"].split(S)
+        return {"PK": f"CKRUN#{owner}#{part['run_id']}", "SK": f"{thread_id}{S}{ns}{S}{checkpoint_id}"}
 
     # The thread item: liveness, activity, expiry.
 
@@ -330,10 +338,12 @@ class DynamoCheckpoints:
         activity = self._activity(owner, thread_id, now, expires_at, len(rows.checkpoints))
         update, ttl = activity.update, activity.rows_ttl
         items = self._chunk_items(owner, thread_id, rows.chunks, ttl)
-        items += [i for x in rows.blobs for i in self._blob_items(owner, _moved(x, thread_id), ttl)]
-        items += [i for x in rows.writes for i in self._write_items(owner, _moved(x, thread_id), ttl)]
-        items += [i for x in rows.checkpoints for i in self._checkpoint_items(owner, _moved(x, thread_id), ttl)]
-        items += [i for x in rows.checkpoints for i in self._run_item(owner, _moved(x, thread_id), ttl)]
+        blobs = [replace(x, thread_id=thread_id) for x in rows.blobs]
+        writes = [replace(x, thread_id=thread_id) for x in rows.writes]
+        copies = [replace(x, thread_id=thread_id) for x in rows.checkpoints]
+        items += [i for x in blobs for i in self._blob_items(owner, x, ttl)]
+        items += [i for x in writes for i in self._write_items(owner, x, ttl)]
+        items += [i for x in copies for i in self._checkpoint_items(owner, x, ttl) + self._run_item(owner, x, ttl)]
         self._dynamo.batch_write(self._table, puts=items)
         self._dynamo.transact([{"Update": update}])
 
@@ -342,27 +352,25 @@ class DynamoCheckpoints:
         self._held.pop((owner, thread_id), None)
         self._dynamo.batch_write(self._table, deletes=[self._thread_key(owner, thread_id)])
         items = list(self._query(self._pk(owner, thread_id), ""))
-        runs = [f"CKRUN#{owner}#{i['run_id']}" for i in items if i["SK"].startswith("C" + S) and "run_id" in i]
-        markers = [{"PK": pk, "SK": f"{thread_id}{S}{i['SK'].split(S)[1]}{S}{i['SK'].split(S)[2]}"}
-                   for pk, i in zip(runs, (i for i in items if i["SK"].startswith("C" + S) and "run_id" in i),
-                                    strict=True)]
-        self._dynamo.batch_write(self._table, deletes=[{"PK": i["PK"], "SK": i["SK"]} for i in items] + markers)
+        markers = [self._run_marker(owner, thread_id, i) for i in items if _first_checkpoint_part(i)]
+        self._dynamo.batch_write(self._table, deletes=[{"PK": i["PK"], "SK": i["SK"]} for i in items]
+                                 + [m for m in markers if m is not None])
 
     def delete_checkpoints(self, owner: str, thread_id: str, ns: str, checkpoint_ids: Sequence[str],
                            blobs: Sequence[tuple[str, str]]) -> None:
         """The checkpoints' parts first (they vanish whole: a part short reads as absent), their writes and run
         markers, the blobs, and the thread's count."""
-        pk, doomed, markers = self._pk(owner, thread_id), [], []
-        for checkpoint_id in checkpoint_ids:
-            parts = list(self._query(pk, f"C{S}{ns}{S}{checkpoint_id}{S}"))
-            doomed += parts
-            markers += [{"PK": f"CKRUN#{owner}#{p['run_id']}", "SK": f"{thread_id}{S}{ns}{S}{checkpoint_id}"}
-                        for p in parts[:1] if "run_id" in p]
-        for checkpoint_id in checkpoint_ids:
-            doomed += list(self._query(pk, f"W{S}{ns}{S}{checkpoint_id}{S}", ProjectionExpression="PK, SK"))
-        for channel, version in blobs:
-            doomed += list(self._query(pk, f"B{S}{ns}{S}{channel}{S}{version}{S}", ProjectionExpression="PK, SK"))
-        self._dynamo.batch_write(self._table, deletes=[{"PK": i["PK"], "SK": i["SK"]} for i in doomed] + markers)
+        pk, ids, values = self._pk(owner, thread_id), set(checkpoint_ids), set(blobs)
+        # One Query per kind of row in the namespace, not one per checkpoint or value.
+        found = list(self._query(pk, f"C{S}{ns}{S}", ProjectionExpression="PK, SK, run_id"))
+        doomed = [i for i in found if i["SK"].split(S)[2] in ids]
+        markers = [self._run_marker(owner, thread_id, i) for i in doomed if _first_checkpoint_part(i)]
+        doomed += [i for i in self._query(pk, f"W{S}{ns}{S}", ProjectionExpression="PK, SK")
+                   if i["SK"].split(S)[2] in ids]
+        doomed += [i for i in self._query(pk, f"B{S}{ns}{S}", ProjectionExpression="PK, SK")
+                   if tuple(i["SK"].split(S)[2:4]) in values]
+        self._dynamo.batch_write(self._table, deletes=[{"PK": i["PK"], "SK": i["SK"]} for i in doomed]
+                                 + [m for m in markers if m is not None])
         self._dynamo.update_if(self._table, self._thread_key(owner, thread_id), "ADD checkpoint_count :n", {},
                                {":n": -len(checkpoint_ids)}, "attribute_exists(PK)")
 
@@ -390,6 +398,6 @@ class DynamoCheckpoints:
         return 0
 
 
-def _moved(row: Any, thread_id: str) -> Any:
-    """A row of one thread as a row of another."""
-    return type(row)(**{**row.__dict__, "thread_id": thread_id})
+def _first_checkpoint_part(item: dict[str, Any]) -> bool:
+    """Whether an item is the first part of a checkpoint (every part carries the checkpoint's attributes)."""
+    return bool(item["SK"].startswith("C" + S) and item["SK"].endswith(S + "000"))

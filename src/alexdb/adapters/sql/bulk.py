@@ -111,17 +111,29 @@ class PreparedStatement:
                          bind.type.dialect_impl(dialect).bind_processor(dialect)))
         return cls(str(compiled), compiled.positional, names, keys)
 
-    def run(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Execute in conn's transaction; the rows it returns, as driver tuples."""
+    def _arguments(self, params: Mapping[str, Any]) -> Any:
         values = []
         for key, fixed, processor in self.keys:
             value = fixed if key is None else params[key]
             values.append(processor(value) if processor else value)
-        arguments: Any = tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Execute in conn's transaction; the rows it returns, as driver tuples."""
         cursor = conn.connection.cursor()
         try:
-            cursor.execute(self.sql, arguments)
+            cursor.execute(self.sql, self._arguments(params))
             return list(cursor.fetchall()) if cursor.description else []
+        finally:
+            cursor.close()
+
+    def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per parameter set, in one driver call (executemany), in conn's transaction."""
+        if not rows:
+            return
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(self.sql, [self._arguments(params) for params in rows])
         finally:
             cursor.close()
 

@@ -27,7 +27,7 @@ from alexdb.adapters.sql.schema import (
     checkpoints,
 )
 from alexdb.adapters.sql.upsert import insert_for
-from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Held, ThreadRows, Typed, WriteRow, remember
+from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Held, ThreadRows, Typed, WriteRow, remember, unheld
 
 PAGE = 100  # checkpoints read per query while a listing is iterated
 # One parameter for a list of names: built per element, an IN of 300 names costs more than the query.
@@ -80,10 +80,10 @@ def _prepared(dialect: Dialect) -> dict[str, PreparedStatement]:
     module: Any = postgresql if dialect.name == "postgresql" else sqlite
     expired = delete(t).where(t.c.owner == _param(t.c.owner), t.c.thread_id == _param(t.c.thread_id),
                               t.c.expires_at <= _param(t.c.expires_at, "now"))
-    thread = module.insert(t).values(
+    new_thread = module.insert(t).values(
         owner=_param(t.c.owner), thread_id=_param(t.c.thread_id), checkpoint_count=_param(t.c.checkpoint_count),
         updated_at=_param(t.c.updated_at), expires_at=_param(t.c.expires_at), generation=_param(t.c.generation))
-    thread = thread.on_conflict_do_update(
+    thread = new_thread.on_conflict_do_update(
         index_elements=[t.c.owner, t.c.thread_id],
         set_={"checkpoint_count": t.c.checkpoint_count + _param(t.c.checkpoint_count),
               "updated_at": _param(t.c.updated_at), "expires_at": _param(t.c.expires_at)},
@@ -94,10 +94,7 @@ def _prepared(dialect: Dialect) -> dict[str, PreparedStatement]:
         index_elements=[c.c.owner, c.c.thread_id, c.c.ns, c.c.checkpoint_id],
         set_={column.name: _param(column) for column in columns
               if column.name not in ("owner", "thread_id", "ns", "checkpoint_id")})
-    ensure = module.insert(t).values(
-        owner=_param(t.c.owner), thread_id=_param(t.c.thread_id), checkpoint_count=_param(t.c.checkpoint_count),
-        updated_at=_param(t.c.updated_at), expires_at=_param(t.c.expires_at), generation=_param(t.c.generation),
-    ).on_conflict_do_nothing()
+    ensure = new_thread.on_conflict_do_nothing()
     write = module.insert(w).values({column.name: _param(column) for column in w.c})
     keep = write.on_conflict_do_nothing()
     replace = write.on_conflict_do_update(
@@ -116,6 +113,11 @@ class SqlCheckpoints:
         self._held: Held = OrderedDict()  # see _insert_chunks
         self._statements: dict[str, PreparedStatement] = {}
 
+    def _prepared(self, conn: Connection) -> dict[str, PreparedStatement]:
+        if not self._statements:
+            self._statements = _prepared(conn.dialect)
+        return self._statements
+
     def _touch(self, conn: Connection, owner: str, thread_id: str, now: datetime, expires_at: datetime | None,
                added: int) -> tuple[int, str]:
         """Record activity on the thread (creating it), adding to its checkpoint count; the count after and
@@ -124,12 +126,11 @@ class SqlCheckpoints:
 
         An expired thread that is written again starts afresh: its old rows go first.
         """
-        if not self._statements:
-            self._statements = _prepared(conn.dialect)
         params = {"owner": owner, "thread_id": thread_id, "now": now, "checkpoint_count": added, "updated_at": now,
                   "expires_at": expires_at, "generation": uuid.uuid4().hex}
-        self._statements["expired"].run(conn, params)
-        count, generation = self._statements["thread"].run(conn, params)[0]
+        statements = self._prepared(conn)
+        statements["expired"].run(conn, params)
+        count, generation = statements["thread"].run(conn, params)[0]
         return int(count), str(generation)
 
     def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], chunks: Mapping[str, bytes], now: datetime,
@@ -142,7 +143,7 @@ class SqlCheckpoints:
             if blobs:
                 conn.execute(insert_for(conn, b).on_conflict_do_nothing(), [_blob_values(owner, x) for x in blobs])
             self._insert_chunks(conn, owner, row.thread_id, generation, chunks)
-            self._statements["checkpoint"].run(conn, _checkpoint_values(owner, row))
+            self._prepared(conn)["checkpoint"].run(conn, _checkpoint_values(owner, row))
         return count
 
     def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,
@@ -151,16 +152,14 @@ class SqlCheckpoints:
         if not rows:
             return
         with self._uow.begin(write=True) as conn:
-            if not self._statements:
-                self._statements = _prepared(conn.dialect)
+            statements = self._prepared(conn)
             # The thread exists (its checkpoint was put) and its activity is recorded there: this only makes
             # sure of the first, for writes that come before any checkpoint.
-            self._statements["ensure thread"].run(conn, {
+            statements["ensure thread"].run(conn, {
                 "owner": owner, "thread_id": rows[0].thread_id, "checkpoint_count": 0, "updated_at": now,
                 "expires_at": expires_at, "generation": uuid.uuid4().hex})
-            statement = self._statements["replace write" if replace else "keep write"]
-            for row in rows:
-                statement.run(conn, _write_values(owner, row))
+            statements["replace write" if replace else "keep write"].run_many(
+                conn, [_write_values(owner, row) for row in rows])
 
     def checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
                    now: datetime) -> CheckpointRow | None:
@@ -203,23 +202,18 @@ class SqlCheckpoints:
 
     def _insert_chunks(self, conn: Connection, owner: str, thread_id: str, generation: str,
                        chunks: Mapping[str, bytes]) -> None:
-        """The pieces the thread does not hold yet. Those this process wrote in this generation of the
-        thread are known held (pieces go only with the thread); on a first write here their names are read,
-        so a step sends its few new pieces, not every piece again."""
-        if not chunks:
-            return
-        known = self._held.get((owner, thread_id))
-        if known is not None and known[0] == generation:
-            held = known[1]
-        else:
-            names = list(chunks)
-            held = set()
+        """The pieces the thread does not hold yet (domain.checkpoints.unheld): a step sends its few new
+        pieces, not every piece again."""
+        def stored(names: list[str]) -> set[str]:
+            found: set[str] = set()
             for start in range(0, len(names), 500):
-                held.update(conn.execute(select(k.c.name).where(
+                found.update(conn.execute(select(k.c.name).where(
                     k.c.owner == owner, k.c.thread_id == thread_id, k.c.name.in_(NAMES)),
                     {"names": names[start:start + 500]}).scalars())
+            return found
+
         new = [{"owner": owner, "thread_id": thread_id, "name": name, "data": data}
-               for name, data in chunks.items() if name not in held]
+               for name, data in unheld(self._held, (owner, thread_id), generation, chunks, stored).items()]
         if new:
             conn.execute(insert_for(conn, k).on_conflict_do_nothing(), new)
         remember(self._held, (owner, thread_id), generation, chunks)

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, String, case, delete, func, literal, literal_column, or_, select, update
+from sqlalchemy import Row, String, bindparam, case, delete, func, literal, literal_column, or_, select, update
 
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.schema import memory_items as m
@@ -54,9 +54,7 @@ class SqlMemories:
                 set_={**{k: statement.excluded[k] for k in values if k not in ("owner", "namespace", "key")},
                       # the row replaced is live: the item began then; an expired one is a new item
                       "created_at": case((_live(now), m.c.created_at), else_=statement.excluded.created_at)})
-            conn.execute(statement)
-            created = conn.execute(select(m.c.created_at).where(
-                m.c.owner == owner, m.c.namespace == values["namespace"], m.c.key == item.key)).scalar_one()
+            created = conn.execute(statement.returning(m.c.created_at)).scalar_one()
         return MemoryItem(**{**item.__dict__, "created_at": created})
 
     def delete(self, owner: str, namespace: str, key: str) -> None:
@@ -93,10 +91,10 @@ class SqlMemories:
         if not items:
             return
         with self._uow.begin(write=True) as conn:
-            for item in items:
-                conn.execute(update(m).where(m.c.owner == owner, m.c.namespace == namespace_text(item.namespace),
-                                           m.c.key == item.key).values(
-                    expires_at=item.expires_at))
+            conn.execute(update(m).where(m.c.owner == bindparam("o"), m.c.namespace == bindparam("ns"),
+                                         m.c.key == bindparam("k")).values(expires_at=bindparam("until")),
+                         [{"o": owner, "ns": namespace_text(i.namespace), "k": i.key, "until": i.expires_at}
+                          for i in items])
 
     def purge_expired(self, now: datetime) -> int:
         """Delete expired items; how many."""
