@@ -177,10 +177,13 @@ def test_a_thread_deleted_and_begun_again_stores_its_pieces_again(db: Database) 
 
 def test_checkpoints_larger_than_an_item_are_deleted_with_their_run(db: Database) -> None:
     saver = AlexdbSaver(user_id="alice", db=db)
-    config = saver.put(_config("big-meta"), empty_checkpoint(), {"run_id": "run-1", "notes": "n" * 800_000}, {})
+    def big(run_id: str) -> Any:  # metadata may carry any keys: these make the checkpoint several items
+        return {"run_id": run_id, "notes": "n" * 800_000}
+
+    config = saver.put(_config("big-meta"), empty_checkpoint(), big("run-1"), {})
     saver.put(config, {**empty_checkpoint(), "id": "2" + empty_checkpoint()["id"][1:]}, {"run_id": "run-2"}, {})
     saver.delete_for_runs(["run-1"])
     assert [t.metadata["run_id"] for t in saver.list(_config("big-meta"))] == ["run-2"]
-    saver.put(config, empty_checkpoint(), {"run_id": "run-3", "notes": "n" * 800_000}, {})
+    saver.put(config, empty_checkpoint(), big("run-3"), {})
     saver.delete_thread("big-meta")
     assert list(saver.list(_config("big-meta"))) == []
