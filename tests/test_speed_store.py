@@ -56,6 +56,23 @@ def test_alerts_that_cannot_fire_are_refused_and_not_stored(db: Database, condit
     assert list(db.alerts.find_by_user("alice")) == []
 
 
+def test_what_an_ingestor_loads_is_what_was_stored(db: Database) -> None:
+    made = [db.alerts.create_alert("carol", "SPY", {"operator": ">", "threshold": "400"}),  # a whole price
+            db.alerts.create_alert("carol", "SPY", {"operator": "crosses_below", "threshold": "0.0001",
+                                                    "price_type": "low"}, cooldown_seconds=90,
+                                   notification_method="webhook"),
+            db.alerts.create_alert("dave", "SPY", {"operator": "crosses_above", "indicator": {"kind": "sma",
+                                                                                             "period": 20}}),
+            db.alerts.create_alert("dave", "SPY", {"operator": "<", "threshold": "30",
+                                                   "indicator": {"kind": "rsi", "period": 14}}),
+            db.alerts.create_alert("erin", "SPY", {"operator": ">=", "threshold": "12.5",
+                                                   "field": "allocation_sectors.technology"})]
+    made.append(db.alerts.disable(db.alerts.create_alert("erin", "SPY", {"operator": "==", "threshold": "1"}).alert_id))
+    loaded = {entry.alert_id: entry for entry in db.alerts.settings_for_symbol("SPY")}
+    assert loaded == {alert.alert_id: alert.entry() for alert in made}
+    assert type(loaded[made[0].alert_id].threshold) is Decimal
+
+
 def test_alert_pages(db: Database) -> None:
     ids = [db.alerts.create_alert("bob", "SPY", {"operator": ">", "threshold": str(100 + n)}).alert_id for n in range(5)]
     first = db.alerts.find_by_user("bob", limit=2)
@@ -128,6 +145,24 @@ def test_sql_purges_expired_ticks(sql_url: str) -> None:
     db.ticks.record_ticks([{"symbol": "SPY", "price": "1", "timestamp": now - TICK_TTL_MS - 10}])
     db.ticks.record_ticks([{"symbol": "SPY", "price": "2", "timestamp": now}])  # purges as it goes
     assert db.counts()["realtime_ticks"] == 1 and present(db.ticks.latest("SPY")).price == Decimal("2")
+
+
+@pytest.mark.parametrize("condition", ['{"operator": "above", "threshold": "1"}', '{"operator": ">", "threshold": 1e400}',
+                                       '{"operator": ">", "threshold": "-1"}', '{"operator": ">", "extra": 1}'])
+def test_a_damaged_alert_row_is_refused_when_loaded_not_held(sql_url: str, condition: str) -> None:
+    from sqlalchemy import text
+
+    import alexdb
+    from alexdb.adapters.sql.backend import SqlBackend
+
+    db = alexdb.connect(sql_url)
+    db.alerts.create_alert("dave", "SPY", {"operator": ">", "threshold": "1"})
+    assert isinstance(db.engine, SqlBackend)
+    with db.engine.sqlalchemy_engine.begin() as connection:
+        connection.execute(text("UPDATE alert_configurations SET condition = :c"), {"c": condition})
+    with pytest.raises(ValueError, match="condition"):
+        list(db.alerts.settings_for_symbol("SPY"))
+    db.close()
 
 
 def test_record_triggers_in_one_go_skips_deleted_alerts(db: Database) -> None:

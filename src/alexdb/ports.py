@@ -389,7 +389,7 @@ class AlertRecords(Protocol):
         """Up to size alerts on a symbol, by user."""
         ...
     def settings_page(self, symbol: str, after: Bookmark | None, size: int) -> Rows:
-        """Up to size alerts' settings (AlertSettings: no trigger bookkeeping) on a symbol, by user."""
+        """Up to size alerts' settings (AlertEntry: no trigger bookkeeping) on a symbol, by user."""
         ...
     def record_notifications(self, pending: Sequence[Pending]) -> list[Notification]:
         """Store notifications not stored yet, with their alerts' last_triggered and trigger_count, all or

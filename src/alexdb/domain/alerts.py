@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, NamedTuple, get_args
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, TypeAdapter, model_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from alexdb.domain.instants import now_ms
 from alexdb.domain.models import ClerkUserId, Record, Symbol
@@ -117,6 +120,74 @@ class AlertSettings(NewAlert):
     # The updated_at of the settings an ingestor last checked at the symbol's bar (a level condition that
     # already held then fired): equal to updated_at once checked, so no restart checks them again.
     armed_at: AwareDatetime | None = None
+
+    def entry(self) -> AlertEntry:
+        """These settings as an ingestor holds them."""
+        c = self.condition
+        special = c if c.indicator is not None or c.field is not None else None
+        return AlertEntry(self.alert_id, self.user_id, self.symbol, c.operator, c.threshold, c.price_type,
+                          self.notification_method, self.cooldown_seconds, self.enabled, self.updated_at,
+                          self.armed_at, special)
+
+
+class AlertEntry(NamedTuple):
+    """What an ingestor loads of a stored alert: its settings, flat. Not a model: one symbol may have 200,000
+    alerts, loaded at every cold start, and validating each again as a model is most of that time."""
+
+    alert_id: uuid.UUID
+    user_id: str
+    symbol: str
+    operator: str
+    threshold: Decimal | None
+    price_type: str
+    notification_method: str
+    cooldown_seconds: int
+    enabled: bool
+    updated_at: datetime
+    armed_at: datetime | None
+    condition: Condition | None  # indicator and fundamental conditions only (validated as the model)
+
+
+_OPERATORS, _PRICE_TYPES = frozenset(get_args(Operator)), frozenset(get_args(PriceType))
+_METHODS = frozenset(get_args(NotificationMethod))
+_PLAIN_KEYS = frozenset(Condition.model_fields)
+
+
+_PRICE: TypeAdapter[Decimal] = TypeAdapter(Price)
+
+
+def _stored_price(value: Any) -> Decimal | None:
+    """value checked as a Price (the one definition), or None if it is not one."""
+    try:
+        return _PRICE.validate_python(value)
+    except PydanticValidationError:
+        return None
+
+
+def stored_entry(alert_id: uuid.UUID, user_id: str, symbol: str, condition_type: str, condition: Mapping[str, Any],
+                 notification_method: str, cooldown_seconds: int, enabled: bool, updated_at: datetime,
+                 armed_at: datetime | None) -> AlertEntry:
+    """The entry of a stored alert's settings, given in their Python types.
+
+    The row was validated as AlertSettings when written. A plain price condition is only checked against
+    the same vocabularies; anything else (an indicator or fundamental condition, a value of a type no write
+    stores) is validated as the model again, so a damaged row is refused, never held half-understood.
+    """
+    operator, price_type = condition.get("operator"), condition.get("price_type", "close")
+    threshold = _stored_price(condition.get("threshold"))
+    if (condition_type == "price" and threshold is not None and operator in _OPERATORS and price_type in _PRICE_TYPES
+            and _PLAIN_KEYS.issuperset(condition) and condition.get("indicator") is None
+            and condition.get("field") is None and notification_method in _METHODS
+            and type(cooldown_seconds) is int and type(enabled) is bool and type(updated_at) is datetime
+            and updated_at.tzinfo is not None and (armed_at is None or armed_at.tzinfo is not None)
+            and type(alert_id) is uuid.UUID and type(user_id) is str and type(symbol) is str):
+        return AlertEntry(alert_id, user_id, symbol, str(operator), threshold, price_type, notification_method,
+                          cooldown_seconds, enabled, updated_at, armed_at, None)
+    return AlertSettings.model_validate({
+        "alert_id": alert_id, "user_id": user_id, "symbol": symbol, "condition_type": condition_type,
+        "condition": condition,
+        "notification_method": notification_method, "cooldown_seconds": cooldown_seconds, "enabled": enabled,
+        "created_at": updated_at, "updated_at": updated_at, "armed_at": armed_at}).entry()
 
 
 class Alert(AlertSettings):

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from alexdb.domain.alerts import Alert, AlertSettings, Notification, Tick, Trigger
+from alexdb.domain.alerts import Alert, AlertEntry, Notification, Tick, Trigger
 from alexdb.domain.errors import NotFoundError, ValidationError
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import normalise_symbol, user_key
@@ -84,7 +84,7 @@ class AlertService:
 
         return Results(read, scope("alerts.symbol", key), self._cursors, limit, cursor, page_size=MAX_LIMIT)
 
-    def settings_for_symbol(self, symbol: str) -> Results[AlertSettings]:
+    def settings_for_symbol(self, symbol: str) -> Results[AlertEntry]:
         """The settings of every alert on a symbol, by user, without trigger bookkeeping: what an ingestor
         loads (on DynamoDB an index that triggers never rewrite serves it)."""
         key = normalise_symbol(symbol)

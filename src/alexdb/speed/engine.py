@@ -15,10 +15,10 @@ from decimal import Decimal
 from sys import intern
 from typing import Any
 
-from alexdb.domain.alerts import LEVEL_OPERATORS, Alert, AlertSettings, Condition, Trigger
+from alexdb.domain.alerts import LEVEL_OPERATORS, Alert, AlertEntry, AlertSettings, Condition, Trigger
 from alexdb.domain.instants import now_ms as current_ms
 from alexdb.speed.indicators import make_indicator
-from alexdb.speed.thresholds import Test, ThresholdIndex, became_true, compile_test
+from alexdb.speed.thresholds import TESTS, Test, ThresholdIndex, became_true
 
 MINUTE_MS = 60_000
 _TESTED = object()  # _fire's "these already passed their test"
@@ -31,29 +31,21 @@ class _Live:
     """What the engine keeps of one alert: not the Alert model (a symbol may have 200,000 alerts), only
     what evaluating and firing it needs; the condition model itself only for indicator and fundamental ones."""
 
+    alert_id: uuid.UUID
+    user_id: str
+    symbol: str
     threshold: Decimal | None
-    cooldown_ms: int
-    last_fired_ms: int | None
-    operator: str
     price_type: str
-    version: datetime  # the alert's updated_at
+    method: str  # the notification method
+    operator: str
+    test: Test  # its operator's function in thresholds.TESTS
     cooldown_seconds: int
-    head: tuple[uuid.UUID, str, str]  # the trigger's fields before the price...
-    tail: tuple[Decimal | None, str, str]  # ...and after it, but for the timestamp
+    cooldown_ms: int
+    version: datetime  # the alert's updated_at
+    last_fired_ms: int | None = None
     condition: Condition | None = None  # indicator and fundamental alerts only
     indicator: Any = None
     previous: tuple[Decimal, Decimal] | None = None  # (close, indicator value) at the previous bar
-    test: Test | None = None
-
-    @property
-    def alert_id(self) -> uuid.UUID:
-        """The alert's id."""
-        return self.head[0]
-
-    @property
-    def symbol(self) -> str:
-        """The alert's symbol."""
-        return self.head[2]
 
 
 @dataclass(slots=True)
@@ -89,52 +81,58 @@ class AlertEngine:
     def __len__(self) -> int:
         return len(self._live)
 
-    def upsert(self, alert: AlertSettings, now_ms: int | None = None, fire: bool = True) -> list[Trigger]:
+    def upsert(self, alert: AlertSettings | AlertEntry, now_ms: int | None = None, fire: bool = True) -> list[Trigger]:
         """Add or replace an alert (disabled alerts are removed). A level condition that already holds
         fires now, unless fire is False (then arm() decides later): it has just become true for this alert."""
+        entry = alert if isinstance(alert, AlertEntry) else alert.entry()
+        # Settings alone carry no last trigger: the store checks cooldowns then (an ingestor's engine has none).
+        last = alert.last_triggered if isinstance(alert, Alert) else None
+        placed = self._place(entry, None if last is None else int(last.timestamp() * 1000))
+        if not placed or not fire:
+            return []
+        return self.arm(entry.alert_id, now_ms if now_ms is not None else current_ms())
+
+    def _place(self, alert: AlertEntry, last_fired_ms: int | None) -> bool:
+        """Hold the alert (replacing what was held of it); False if it is disabled (then it is not held)."""
         self.remove(alert.alert_id)
         if not alert.enabled:
-            return []
-        cooldown = alert.cooldown_seconds * 1000 if self._cooldowns else 0
-        # Settings alone carry no last trigger: the store checks cooldowns then (an ingestor's engine has none).
-        last_triggered = alert.last_triggered if isinstance(alert, Alert) else None
-        last = None if last_triggered is None else int(last_triggered.timestamp() * 1000)
-        condition = alert.condition
-        special = condition.indicator is not None or condition.field is not None
+            return False
         # Interned: 200,000 alerts of a symbol share a handful of users, operators and methods.
-        live = _Live(condition.threshold, cooldown, last, intern(condition.operator), intern(condition.price_type),
-                     alert.updated_at, alert.cooldown_seconds,
-                     head=(alert.alert_id, intern(alert.user_id), intern(alert.symbol)),
-                     tail=(condition.threshold, intern(condition.price_type), intern(alert.notification_method)),
-                     condition=condition if special else None)
-        state = self._symbols.setdefault(alert.symbol, _Symbol())
+        operator, price_type = intern(alert.operator), intern(alert.price_type)
+        live = _Live(alert.alert_id, intern(alert.user_id), intern(alert.symbol), alert.threshold, price_type,
+                     intern(alert.notification_method), operator, TESTS[operator], alert.cooldown_seconds,
+                     alert.cooldown_seconds * 1000 if self._cooldowns else 0, alert.updated_at, last_fired_ms,
+                     alert.condition)
+        state = self._symbols.get(live.symbol)
+        if state is None:
+            state = self._symbols[live.symbol] = _Symbol()
         self._live[alert.alert_id] = live
-        if condition.indicator is not None:
+        condition = alert.condition
+        if condition is not None and condition.indicator is not None:
             live.indicator = make_indicator(condition.indicator.kind, condition.indicator.period)
             state.indicator_alerts.append(live)
-            return []
-        if condition.field is not None:
-            live.test = compile_test(condition.operator, condition.threshold)  # type: ignore[arg-type]
+        elif condition is not None:
             state.fundamental_alerts.append(live)
-            return []
-        live.test = compile_test(condition.operator, condition.threshold)  # type: ignore[arg-type]
-        index = state.indexes.setdefault(condition.price_type, ThresholdIndex())
-        if self._unsorted is None:
-            index.add(live)
         else:
-            index.append(live)
-            self._unsorted[id(index)] = index
-        if condition.price_type == "close":
-            state.close_index = index
-        return self.arm(alert.alert_id, now_ms if now_ms is not None else current_ms()) if fire else []
+            index = state.indexes.get(price_type)
+            if index is None:
+                index = state.indexes[price_type] = ThresholdIndex()
+                if price_type == "close":
+                    state.close_index = index
+            if self._unsorted is None:
+                index.add(live)
+            else:
+                index.append(live)
+                self._unsorted[id(index)] = index
+        return True
 
-    def upsert_many(self, alerts: list[AlertSettings]) -> None:
+    def upsert_many(self, alerts: list[AlertEntry]) -> None:
         """upsert(alert, fire=False) for many: each index is sorted once at the end (loading 200,000 alerts
         of a symbol one sorted insert at a time would move the lists quadratically)."""
         unsorted = self._unsorted = {}
         try:
             for alert in alerts:
-                self.upsert(alert, fire=False)
+                self._place(alert, None)
         finally:
             self._unsorted = None
             for index in unsorted.values():
@@ -147,7 +145,7 @@ class AlertEngine:
         if live is None or live.condition is not None:
             return []
         value = self._symbols[live.symbol].value(live.price_type)
-        if value is not None and live.operator in LEVEL_OPERATORS and live.test(None, value):  # type: ignore[misc]
+        if value is not None and live.operator in LEVEL_OPERATORS and live.test(live.threshold, None, value):  # type: ignore[arg-type]
             return self._fire([live], value, timestamp)
         return []
 
@@ -236,7 +234,7 @@ class AlertEngine:
                 continue  # no current price yet: nothing to compare
             before = live.previous[0] if live.previous else None
             live.previous = (value, value)
-            if before != value and live.test(before, value):  # type: ignore[misc]
+            if before != value and live.test(live.threshold, before, value):  # type: ignore[arg-type]
                 triggers += [found._replace(price_type=name) for found in self._fire([live], value, timestamp)]
         return triggers
 
@@ -326,11 +324,12 @@ class AlertEngine:
         Python function)."""
         out = []
         for live in lives:
-            if before is not _TESTED and not live.test(before, price):  # type: ignore[misc]
+            if before is not _TESTED and not live.test(live.threshold, before, price):  # type: ignore[arg-type]
                 continue
             last = live.last_fired_ms
             if last is not None and live.cooldown_ms and timestamp - last < live.cooldown_ms:
                 continue  # inside the cooldown: stays quiet until it re-arms and becomes true again
             live.last_fired_ms = timestamp
-            out.append(_new_trigger(Trigger, (*live.head, price, *live.tail, timestamp)))
+            out.append(_new_trigger(Trigger, (live.alert_id, live.user_id, live.symbol, price, live.threshold,
+                                              live.price_type, live.method, timestamp)))
         return out

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from alexdb.domain.alerts import AlertSettings, Notification, Trigger
+from alexdb.domain.alerts import AlertEntry, AlertSettings, Notification, Trigger
 from alexdb.domain.errors import AlexdbError
 from alexdb.domain.instants import now_ms, utcnow
 from alexdb.domain.speed_state import Advance, Pending, SymbolCursor, as_trigger, crossing_id, pending
@@ -105,7 +105,7 @@ class Ingestor:
         """Keep the engine in step with a created or changed alert (one already true fires now)."""
         with self._engine_lock:
             if alert.symbol in self._loaded:
-                self._hold([alert])
+                self._hold([alert.entry()])
                 self._apply({alert.symbol: []})
 
     def forget(self, alert_id: uuid.UUID) -> None:
@@ -115,11 +115,11 @@ class Ingestor:
             for arming in self._arming.values():
                 arming.pop(alert_id, None)
 
-    def _hold(self, alerts: list[AlertSettings]) -> None:
+    def _hold(self, alerts: list[AlertEntry]) -> None:
         self.engine.upsert_many(alerts)
         indicators: dict[str, list[tuple[uuid.UUID, int]]] = defaultdict(list)
         for a in alerts:
-            if a.enabled and a.condition.indicator is not None:
+            if a.enabled and a.condition is not None and a.condition.indicator is not None:
                 indicators[a.symbol].append((a.alert_id, a.condition.indicator.period))
         for symbol, held in indicators.items():
             self._warm(symbol, held)

@@ -6,14 +6,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
 from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.adapters.dynamodb.deliveries import DynamoRecorder
 from alexdb.adapters.dynamodb.paging import query_rows
-from alexdb.domain.alerts import Alert, AlertSettings, Notification
-from alexdb.domain.instants import instant_text
+from alexdb.domain.alerts import Alert, AlertEntry, Notification, stored_entry
+from alexdb.domain.instants import instant_text, to_instant
 from alexdb.domain.paging import Bookmark
 from alexdb.domain.speed_rules import SETTINGS
 from alexdb.domain.speed_state import Pending
@@ -25,6 +26,16 @@ NOTIFICATION_KEY = ("user_id", "triggered_at_id")
 
 def _alert(item: dict[str, Any]) -> Alert:
     return load(Alert, item)
+
+
+def _entry(item: dict[str, Any]) -> AlertEntry:
+    """An item's settings in their Python types (ids and instants are text, numbers Decimal here)."""
+    cooldown, armed = item["cooldown_seconds"], item.get("armed_at")
+    return stored_entry(uuid.UUID(item["alert_id"]), item["user_id"], item["symbol"], item["condition_type"],
+                        item["condition"], item["notification_method"],
+                        int(cooldown) if isinstance(cooldown, Decimal) and cooldown % 1 == 0 else cooldown,
+                        item["enabled"], to_instant(item["updated_at"], "updated_at"),
+                        None if armed is None else to_instant(armed, "armed_at"))
 
 
 class DynamoAlerts:
@@ -68,8 +79,8 @@ class DynamoAlerts:
                           ExpressionAttributeValues={":u": user_id})
 
     def settings_page(self, symbol: str, after: Bookmark | None, size: int) -> Rows:
-        """Alerts' settings on a symbol, by user: one Query of AlertsBySymbol per page."""
-        return query_rows(self._dynamo, self._table, lambda item: load(AlertSettings, item), size, after, ALERT_KEY,
+        """Alerts' settings on a symbol as AlertEntry, by user: one Query of AlertsBySymbol per page."""
+        return query_rows(self._dynamo, self._table, _entry, size, after, ALERT_KEY,
                           IndexName="AlertsBySymbol", KeyConditionExpression="symbol = :s",
                           ExpressionAttributeValues={":s": symbol})
 

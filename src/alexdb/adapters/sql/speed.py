@@ -15,7 +15,7 @@ from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.paging import keyset_rows
 from alexdb.adapters.sql.schema import alert_configurations, alert_notifications_history, realtime_ticks
 from alexdb.adapters.sql.upsert import insert_for
-from alexdb.domain.alerts import TICK_TTL_MS, Alert, Notification, Tick
+from alexdb.domain.alerts import TICK_TTL_MS, Alert, AlertEntry, Notification, Tick, stored_entry
 from alexdb.domain.instants import now_ms
 from alexdb.domain.paging import Bookmark
 from alexdb.domain.speed_rules import SETTINGS
@@ -26,6 +26,10 @@ from alexdb.ports import Rows
 
 def _alert(row: Row[Any]) -> Alert:
     return Alert.model_validate(dict(row._mapping))
+
+
+def _entry(row: Any) -> AlertEntry:
+    return stored_entry(*row)  # the columns settings_page selects, in its order
 
 
 class SqlAlerts:
@@ -75,8 +79,13 @@ class SqlAlerts:
             return keyset_rows(conn, statement, keys, size, after, _alert)
 
     def settings_page(self, symbol: str, after: Bookmark | None, size: int) -> Rows:
-        """Alerts' settings on a symbol, by user (a row holds both: the same read as symbol_page)."""
-        return self.symbol_page(symbol, after, size)
+        """Alerts' settings on a symbol as AlertEntry, by user: the settings columns only."""
+        a = alert_configurations
+        statement = select(a.c.alert_id, a.c.user_id, a.c.symbol, a.c.condition_type, a.c.condition,
+                           a.c.notification_method, a.c.cooldown_seconds, a.c.enabled, a.c.updated_at,
+                           a.c.armed_at).where(a.c.symbol == symbol)
+        with self._uow.begin() as conn:
+            return keyset_rows(conn, statement, [a.c.user_id, a.c.alert_id], size, after, _entry)
 
     def record_notifications(self, pending: Sequence[Pending]) -> list[Notification]:
         """Record notifications and their alerts' bookkeeping in one transaction; see record_pending."""
