@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from alexdb.domain.alerts import Alert, Notification
 from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats
-from alexdb.domain.checkpoints import BlobRow, CheckpointRow, ThreadRows, WriteRow
+from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Snapshot, ThreadRows, WriteRow
 from alexdb.domain.ledger import CashMovement, CashPlan, PlannedCash, Split
 from alexdb.domain.memories import MemoryItem
 from alexdb.domain.models import (
@@ -301,6 +301,12 @@ class CheckpointRecords(Protocol):
     def checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
                    now: datetime) -> CheckpointRow | None:
         """One checkpoint, or the namespace's newest when checkpoint_id is None."""
+        ...
+    def snapshot(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
+                 now: datetime) -> Snapshot | None:
+        """One checkpoint (the namespace's newest when checkpoint_id is None) with the blobs of its versions
+        that exist and its pending writes, read together: what resuming it needs, in as few round trips
+        as the store allows."""
         ...
     def checkpoints(self, owner: str, thread_id: str | None, ns: str | None, before: str | None,
                     now: datetime) -> Iterator[CheckpointRow]:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from alexdb.domain.errors import BackendError, ValidationError
 
@@ -71,6 +71,14 @@ class WriteRow:
     channel: str
     value: Typed
     task_path: str
+
+
+class Snapshot(NamedTuple):
+    """A checkpoint with the channel values it references and its pending writes: what resuming it needs."""
+
+    checkpoint: CheckpointRow
+    blobs: list[BlobRow]
+    writes: list[WriteRow]
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 import alexdb
 from alexdb.database import Database
-from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Typed, WriteRow
+from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Snapshot, Typed, WriteRow
 
 EMPTY = Typed("empty", b"")
 
@@ -68,12 +68,11 @@ class AlexdbSaver(BaseCheckpointSaver[str]):
     def _load(self, typed: Typed) -> Any:
         return self.serde.loads_typed((typed.type, typed.data))
 
-    def _tuple(self, row: CheckpointRow, metadata: Any = None) -> CheckpointTuple:
+    def _tuple(self, found: Snapshot, metadata: Any = None) -> CheckpointTuple:
+        row = found.checkpoint
         checkpoint: Checkpoint = self._load(row.checkpoint)
-        values = {blob.channel: self._load(blob.value) for blob in self.store.blobs(self.user_id, row)
-                  if blob.value.type != EMPTY.type}
-        writes: list[PendingWrite] = [(w.task_id, w.channel, self._load(w.value))
-                                      for w in self.store.writes(self.user_id, row)]
+        values = {blob.channel: self._load(blob.value) for blob in found.blobs if blob.value.type != EMPTY.type}
+        writes: list[PendingWrite] = [(w.task_id, w.channel, self._load(w.value)) for w in found.writes]
         return CheckpointTuple(
             config=_config(row.thread_id, row.ns, row.checkpoint_id),
             checkpoint={**checkpoint, "channel_values": values},
@@ -84,8 +83,8 @@ class AlexdbSaver(BaseCheckpointSaver[str]):
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """The checkpoint config names, or its thread and namespace's newest."""
         thread_id, ns = _place(config)
-        row = self.store.get(self.user_id, thread_id, ns, get_checkpoint_id(config))
-        return None if row is None else self._tuple(row)
+        found = self.store.snapshot(self.user_id, thread_id, ns, get_checkpoint_id(config))
+        return None if found is None else self._tuple(found)
 
     def list(self, config: RunnableConfig | None, *, filter: dict[str, Any] | None = None,
              before: RunnableConfig | None = None, limit: int | None = None) -> Iterator[CheckpointTuple]:
@@ -113,7 +112,8 @@ class AlexdbSaver(BaseCheckpointSaver[str]):
                 continue
             if left is not None:
                 left -= 1
-            yield self._tuple(row, metadata)
+            whole = Snapshot(row, self.store.blobs(self.user_id, row), self.store.writes(self.user_id, row))
+            yield self._tuple(whole, metadata)
 
     def put(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
             new_versions: ChannelVersions) -> RunnableConfig:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from alexdb.domain.checkpoints import (
     BlobRow,
     CheckpointRow,
+    Snapshot,
     WriteRow,
     assembled,
     check_keep,
@@ -50,6 +51,11 @@ def _checked(row: CheckpointRow | BlobRow | WriteRow) -> None:
         check_key("checkpoint_id", row.checkpoint_id)
         check_key("task_id", row.task_id)
         check_key("channel", row.channel)
+
+
+def _applied(writes: list[WriteRow]) -> list[WriteRow]:
+    """Pending writes in the order a run applies them (task path, task id, index)."""
+    return sorted(writes, key=lambda x: (x.task_path, x.task_id, x.idx))
 
 
 class CheckpointService:
@@ -119,24 +125,36 @@ class CheckpointService:
             check_key("thread_id", thread_id)
         return self._records.checkpoints(_owner(owner), thread_id, ns, before, utcnow())
 
+    def snapshot(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None) -> Snapshot | None:
+        """A checkpoint (the namespace's newest when checkpoint_id is None) whole: the channel values it
+        references and its pending writes, as blobs() and writes() give them, read together."""
+        key = _owner(owner)
+        found = self._records.snapshot(key, check_key("thread_id", thread_id),
+                                       check_key("checkpoint_ns", ns, empty=True), checkpoint_id, utcnow())
+        if found is None:
+            return None
+        return Snapshot(found.checkpoint, self._assembled(key, thread_id, found.blobs), _applied(found.writes))
+
     def blobs(self, owner: str, row: CheckpointRow) -> list[BlobRow]:
         """The channel values a checkpoint references (chunked ones whole again)."""
         key = _owner(owner)
-        found = self._records.blobs(key, row.thread_id, row.ns, list(row.versions.items()))
+        return self._assembled(key, row.thread_id,
+                               self._records.blobs(key, row.thread_id, row.ns, list(row.versions.items())))
+
+    def _assembled(self, key: str, thread_id: str, found: list[BlobRow]) -> list[BlobRow]:
         pieces: dict[str, bytes] = {}
         for _ in range(3):  # a manifest, the list of names it points to, the pieces that list names
             names = set().union(*(wanted(blob, pieces) for blob in found))
             pieces |= {name: self._pieces[name] for name in names if name in self._pieces}
             missing = sorted(names - set(pieces))
             if missing:
-                pieces |= self._records.chunks(key, row.thread_id, missing)
+                pieces |= self._records.chunks(key, thread_id, missing)
         self._keep(pieces)
         return [assembled(blob, pieces) for blob in found]
 
     def writes(self, owner: str, row: CheckpointRow) -> list[WriteRow]:
         """A checkpoint's pending writes, in the order a run applies them (task path, task id, index)."""
-        found = self._records.writes(_owner(owner), row.thread_id, row.ns, row.checkpoint_id)
-        return sorted(found, key=lambda x: (x.task_path, x.task_id, x.idx))
+        return _applied(self._records.writes(_owner(owner), row.thread_id, row.ns, row.checkpoint_id))
 
     def delete_thread(self, owner: str, thread_id: str) -> None:
         """Delete a thread with everything in it."""

@@ -21,6 +21,7 @@ import json
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -35,7 +36,16 @@ from alexdb.adapters.dynamodb.checkpoint_items import (
 )
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.domain.checkpoints import SEPARATOR as S
-from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Held, ThreadRows, WriteRow, remember, unheld
+from alexdb.domain.checkpoints import (
+    BlobRow,
+    CheckpointRow,
+    Held,
+    Snapshot,
+    ThreadRows,
+    WriteRow,
+    remember,
+    unheld,
+)
 from alexdb.domain.instants import instant_text
 
 TRANSACTION_ITEMS, TRANSACTION_BYTES = 99, 3_500_000
@@ -53,6 +63,11 @@ class Activity(NamedTuple):
 
 def _epoch(at: datetime) -> int:
     return int(at.timestamp())
+
+
+# The second request of a read made beside the first (see snapshot): one pool per process, whose tasks
+# never wait on it, so any number of callers share it without deadlock.
+_READS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="alexdb-checkpoint-reads")
 
 
 class DynamoCheckpoints:
@@ -253,6 +268,21 @@ class DynamoCheckpoints:
         """One checkpoint of a live thread, or the namespace's newest complete one."""
         if self._live(owner, thread_id, now) is None:
             return None
+        return self._checkpoint(owner, thread_id, ns, checkpoint_id)
+
+    def snapshot(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
+                 now: datetime) -> Snapshot | None:
+        """A checkpoint, its values and its writes in two round trips, not four: the thread's GetItem beside
+        the checkpoint's Query, then the values' BatchGetItem beside the writes' Query."""
+        live = _READS.submit(self._live, owner, thread_id, now)
+        found = self._checkpoint(owner, thread_id, ns, checkpoint_id)
+        if live.result() is None or found is None:
+            return None
+        writes = _READS.submit(self.writes, owner, thread_id, ns, found.checkpoint_id)
+        blobs = self.blobs(owner, thread_id, ns, list(found.versions.items()))
+        return Snapshot(found, blobs, writes.result())
+
+    def _checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | None:
         prefix = f"C{S}{ns}{S}" + ("" if checkpoint_id is None else f"{checkpoint_id}{S}")
         for group in grouped(self._small_pages(self._pk(owner, thread_id), prefix)):
             row = checkpoint_row(thread_id, group)

@@ -27,7 +27,17 @@ from alexdb.adapters.sql.schema import (
     checkpoints,
 )
 from alexdb.adapters.sql.upsert import insert_for
-from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Held, ThreadRows, Typed, WriteRow, remember, unheld
+from alexdb.domain.checkpoints import (
+    BlobRow,
+    CheckpointRow,
+    Held,
+    Snapshot,
+    ThreadRows,
+    Typed,
+    WriteRow,
+    remember,
+    unheld,
+)
 
 PAGE = 100  # checkpoints read per query while a listing is iterated
 # One parameter for a list of names: built per element, an IN of 300 names costs more than the query.
@@ -68,6 +78,29 @@ def _write_values(owner: str, row: WriteRow) -> dict[str, Any]:
 def _live(owner: str, now: datetime) -> Any:
     """The owner's threads that have not expired (a subquery to join on)."""
     return select(t.c.thread_id).where(t.c.owner == owner, or_(t.c.expires_at.is_(None), t.c.expires_at > now))
+
+
+def _checkpoint_select(owner: str, thread_id: str, ns: str, checkpoint_id: str | None, now: datetime) -> Any:
+    """One checkpoint of a live thread, or the namespace's newest."""
+    statement = select(c).where(c.c.owner == owner, c.c.thread_id == thread_id, c.c.ns == ns,
+                                c.c.thread_id.in_(_live(owner, now)))
+    if checkpoint_id is None:
+        return statement.order_by(c.c.checkpoint_id.desc()).limit(1)
+    return statement.where(c.c.checkpoint_id == checkpoint_id)
+
+
+def _writes_select(owner: str, thread_id: str, ns: str, checkpoint_id: str) -> Any:
+    return select(w).where(w.c.owner == owner, w.c.thread_id == thread_id, w.c.ns == ns,
+                           w.c.checkpoint_id == checkpoint_id)
+
+
+def _blob_rows(conn: Connection, owner: str, thread_id: str, ns: str,
+               keys: Sequence[tuple[str, str]]) -> list[BlobRow]:
+    if not keys:
+        return []
+    return [_blob(r) for r in conn.execute(select(b).where(
+        b.c.owner == owner, b.c.thread_id == thread_id, b.c.ns == ns,
+        tuple_(b.c.channel, b.c.version).in_(list(keys))))]
 
 
 def _param(column: Column[Any], name: str | None = None) -> Any:
@@ -164,15 +197,21 @@ class SqlCheckpoints:
     def checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
                    now: datetime) -> CheckpointRow | None:
         """One checkpoint of a live thread, or the namespace's newest."""
-        statement = select(c).where(c.c.owner == owner, c.c.thread_id == thread_id, c.c.ns == ns,
-                                    c.c.thread_id.in_(_live(owner, now)))
-        if checkpoint_id is None:
-            statement = statement.order_by(c.c.checkpoint_id.desc()).limit(1)
-        else:
-            statement = statement.where(c.c.checkpoint_id == checkpoint_id)
         with self._uow.begin() as conn:
-            row = conn.execute(statement).first()
+            row = conn.execute(_checkpoint_select(owner, thread_id, ns, checkpoint_id, now)).first()
         return None if row is None else _checkpoint(row)
+
+    def snapshot(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
+                 now: datetime) -> Snapshot | None:
+        """A checkpoint, its values and its writes: three statements in one transaction."""
+        with self._uow.begin() as conn:
+            row = conn.execute(_checkpoint_select(owner, thread_id, ns, checkpoint_id, now)).first()
+            if row is None:
+                return None
+            found = _checkpoint(row)
+            blobs = _blob_rows(conn, owner, thread_id, ns, list(found.versions.items()))
+            writes = [_write(r) for r in conn.execute(_writes_select(owner, thread_id, ns, found.checkpoint_id))]
+        return Snapshot(found, blobs, writes)
 
     def checkpoints(self, owner: str, thread_id: str | None, ns: str | None, before: str | None,
                     now: datetime) -> Iterator[CheckpointRow]:
@@ -233,15 +272,12 @@ class SqlCheckpoints:
         if not keys:
             return []
         with self._uow.begin() as conn:
-            rows = conn.execute(select(b).where(b.c.owner == owner, b.c.thread_id == thread_id, b.c.ns == ns,
-                                                tuple_(b.c.channel, b.c.version).in_(list(keys)))).all()
-        return [_blob(r) for r in rows]
+            return _blob_rows(conn, owner, thread_id, ns, keys)
 
     def writes(self, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         """A checkpoint's pending writes."""
         with self._uow.begin() as conn:
-            rows = conn.execute(select(w).where(w.c.owner == owner, w.c.thread_id == thread_id, w.c.ns == ns,
-                                                w.c.checkpoint_id == checkpoint_id)).all()
+            rows = conn.execute(_writes_select(owner, thread_id, ns, checkpoint_id)).all()
         return [_write(r) for r in rows]
 
     def thread(self, owner: str, thread_id: str, now: datetime) -> ThreadRows:
