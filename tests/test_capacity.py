@@ -20,7 +20,7 @@ PROFILE = {
     "series": {"instruments": (13.0, 0.0)},
     "trade": {"users": (1.0, 6.0), "users/HoldersIndex": (0.0, 4.0)},
     "tick": {"ticks": (0.0, 1.0)},
-    "trigger": {"users": (0.0, 4.0)},
+    "trigger": {"notifications/Outbox": (0.0, 2.0)},
     "alert_load": {"alerts/AlertsBySymbol": (0.04, 0.0)},
 }
 SMALL = Workload(users=86_400, accounts_per_user=2, holdings_per_account=10, views_per_user_per_day=1,
@@ -44,8 +44,8 @@ def test_hot_keys_by_hand() -> None:
     assert _key("instruments", "SPY#M").reads == pytest.approx(26.0)
     # HoldersIndex: 0.2 SPY trades a second x 4 WRU.
     assert _key("users/HoldersIndex", "HOLDING#SPY").writes == pytest.approx(0.8)
-    # The outbox: 3,200 triggers x 4 WRU over the shards.
-    assert _key("users", "OUTBOX").writes == pytest.approx(3_200 * 4 / OUTBOX_SHARDS)
+    # The outbox index: 3,200 triggers x 2 WRU (listed, then unlisted) over the shards.
+    assert _key("notifications/Outbox", "OUTBOX").writes == pytest.approx(3_200 * 2 / OUTBOX_SHARDS)
     # An ingestor reloading 1,000 alerts every 10 s at 0.04 RRU each.
     assert _key("alerts/AlertsBySymbol", "SPY").reads == pytest.approx(4.0)
     # Ticks: 2,000 trades a second, one record each: over Kinesis' 1,000 records a second, and over 1,000 WCU.
@@ -83,7 +83,7 @@ def test_the_command_prints_keys_and_the_bill() -> None:
     result = CliRunner().invoke(app, ["capacity", "--set", "users=1000", "--set", "hot_trades_per_second=10"],
                                 env={"COLUMNS": "220"})
     assert result.exit_code == 0, result.output
-    assert "HOLDING#SPY" in result.output and "OUTBOX#nn" in result.output and "total" in result.output
+    assert "HOLDING#SPY" in result.output and "OUTBOX#nnn" in result.output and "total" in result.output
     assert "OVER" not in result.output
     fine = CliRunner().invoke(app, ["capacity", "--check"], env={"COLUMNS": "220"})
     assert fine.exit_code == 0 and "OVER" not in fine.output  # the default scenario holds

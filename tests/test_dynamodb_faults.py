@@ -153,11 +153,11 @@ def test_a_refused_notification_is_left_out_and_the_rest_recorded(stubbed: Any) 
     from alexdb.adapters.dynamodb.deliveries import DynamoRecorder
 
     dynamo, stub = stubbed
-    recorder = DynamoRecorder(dynamo, "alerts", "history", "users")
+    recorder = DynamoRecorder(dynamo, "alerts", "history")
     first, second = _pending(0), _pending(1)
-    # The first alert is gone (its update's condition fails); the second's three actions are fine.
+    # The first alert is gone (its update's condition fails); the second's two actions are fine.
     stub.add_client_error("transact_write_items", "TransactionCanceledException", modeled_fields={
-        "CancellationReasons": [{"Code": "ConditionalCheckFailed"}] + [{"Code": "None"}] * 5})
+        "CancellationReasons": [{"Code": "ConditionalCheckFailed"}] + [{"Code": "None"}] * 3})
     stub.add_response("transact_write_items", {})
     assert recorder.record([first, second]) == [second.notification]
 
@@ -166,7 +166,7 @@ def test_a_throttled_notification_write_is_reported_never_taken_for_a_deleted_al
     from alexdb.adapters.dynamodb.deliveries import DynamoRecorder
 
     dynamo, stub = stubbed
-    recorder = DynamoRecorder(dynamo, "alerts", "history", "users")
+    recorder = DynamoRecorder(dynamo, "alerts", "history")
     stub.add_client_error("transact_write_items", "ThrottlingException")
     with pytest.raises(BackendError, match="throttled"):
         recorder.record([_pending(0)])

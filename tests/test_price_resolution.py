@@ -133,7 +133,7 @@ def test_migrate_builds_the_daily_closes_of_older_tables(dynamo_db: Database) ->
         engine.dynamo.client.delete_item(TableName=instruments, Key={"PK": {"S": item["PK"]}, "SK": {"S": item["SK"]}})
     engine.dynamo.client.delete_item(TableName=engine.config.users_table,
                                      Key={k: {"S": v} for k, v in CLOSES_KEY.items()})
-    assert db.migrate() == "dynamodb-4"
+    assert db.migrate() == "dynamodb-5"
     assert db.instruments.price_points_at(["AAA", "BBB"], [START + d * DAY for d in range(12)]) == expected
     assert len([item for item in engine.dynamo.scan(instruments) if item["PK"].endswith("#M")]) == len(closes)
 

@@ -53,6 +53,7 @@ data "aws_iam_policy_document" "tables" {
       "${aws_dynamodb_table.chat.arn}/index/UserSessionsIndex",
       "${aws_dynamodb_table.alerts.arn}/index/AlertsBySymbol",
       "${aws_dynamodb_table.alerts.arn}/index/UserIndex",
+      "${aws_dynamodb_table.notifications.arn}/index/Outbox",
     ]
   }
 

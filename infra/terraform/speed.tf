@@ -105,6 +105,23 @@ resource "aws_dynamodb_table" "notifications" {
     name = "triggered_at_id"
     type = "S"
   }
+  attribute {
+    name = "outbox_shard"
+    type = "S"
+  }
+  attribute {
+    name = "next_attempt_at"
+    type = "S"
+  }
+
+  # The delivery outbox: sparse, only deliveries not yet settled carry outbox_shard (OUTBOX#<nnn>, by id);
+  # the retry worker reads each shard's due entries, the most overdue first.
+  global_secondary_index {
+    name            = "Outbox"
+    hash_key        = "outbox_shard"
+    range_key       = "next_attempt_at"
+    projection_type = "KEYS_ONLY"
+  }
 
   ttl {
     attribute_name = "ttl"

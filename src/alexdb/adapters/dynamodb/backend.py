@@ -53,7 +53,7 @@ class DynamoBackend:
         self.checkpoints = DynamoCheckpoints(self.dynamo, self.config.chat_table)
         self.memories = DynamoMemories(self.dynamo, self.config.chat_table)
         tables = self.config.table_names()
-        recorder = DynamoRecorder(self.dynamo, tables["alerts"], tables["notifications"], users)
+        recorder = DynamoRecorder(self.dynamo, tables["alerts"], tables["notifications"])
         self.alerts = DynamoAlerts(self.dynamo, tables["alerts"], recorder)
         self.ticks = DynamoTicks(self.dynamo, tables["ticks"])
         self.notifications = DynamoNotifications(self.dynamo, tables["notifications"], recorder)
@@ -120,6 +120,7 @@ class DynamoBackend:
         upgrade.upgrade_alerts(self.dynamo, self.config.users_table, names["alerts"])
         upgrade.upgrade_closes(self.dynamo, self.config.users_table, self.config.instruments_table)
         upgrade.upgrade_index_keys(self.dynamo, self.config.users_table)
+        upgrade.upgrade_outbox(self.dynamo, self.config.users_table, names["notifications"])
         for role, retired in RETIRED_INDEXES.items():
             upgrade.retire_indexes(self.dynamo, names[role], retired)
         return self.schema_version()

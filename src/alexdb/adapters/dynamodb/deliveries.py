@@ -3,8 +3,10 @@ bookkeeping, and an outbox of deliveries still to make.
 
 The history item (user_id / <triggered_at>#<id>) is put only if absent, in one transaction with its
 alert's update (which must exist and, for an alert with a cooldown, must not have fired after the
-notification's not_before) and, while a delivery is pending or to be retried, an outbox item
-OUTBOX#<shard> / <id> in the users table. The retry worker reads the outbox's shards, not the history.
+notification's not_before). While its delivery is pending or to be retried, the history item also carries
+outbox_shard (OUTBOX#<nnn>, by id): the sparse Outbox index over (outbox_shard, next_attempt_at) is the
+outbox the retry worker reads, shard by shard, the most overdue first. Settling a delivery removes the
+attribute, so the index forgets it; no second item is written or deleted per trigger.
 """
 
 from __future__ import annotations
@@ -24,17 +26,18 @@ from alexdb.domain.instants import instant_text, utcnow
 from alexdb.domain.speed_state import Pending
 
 PARALLEL = 8
-PER_TRANSACTION = 33  # up to three actions per notification, within TransactWriteItems' 100
+PER_TRANSACTION = 50  # two actions per notification, within TransactWriteItems' 100
 # How long a notification's history item lives: DynamoDB's TTL deletes it this long after it was recorded
 # (within the day or two TTL takes), so a user's history does not grow without end; the alert's
 # trigger_count keeps the total.
 NOTIFICATION_RETENTION = timedelta(days=400)
+OUTBOX_INDEX = "Outbox"
+DELIVERY_FIELDS = ("delivery_status", "message_id", "attempts", "next_attempt_at", "last_error")
 
 
-def outbox_key(notification: Notification) -> dict[str, str]:
-    """The outbox item of a notification."""
-    shard = notification.notification_id.int % OUTBOX_SHARDS
-    return {"PK": f"OUTBOX#{shard:02d}", "SK": str(notification.notification_id)}
+def outbox_shard(notification_id: uuid.UUID) -> str:
+    """The outbox shard a notification's pending delivery is listed under."""
+    return f"OUTBOX#{notification_id.int % OUTBOX_SHARDS:03d}"
 
 
 def history_key(notification: Notification) -> dict[str, str]:
@@ -57,8 +60,8 @@ def _rounds(pending: Sequence[Pending]) -> Iterator[list[Pending]]:
 class DynamoRecorder:
     """Records pending notifications (AlertRecords.record_notifications) and their delivery schedule."""
 
-    def __init__(self, dynamo: Dynamo, alerts: str, history: str, outbox: str) -> None:
-        self._dynamo, self._alerts, self._history, self._outbox = dynamo, alerts, history, outbox
+    def __init__(self, dynamo: Dynamo, alerts: str, history: str) -> None:
+        self._dynamo, self._alerts, self._history = dynamo, alerts, history
 
     def record(self, pending: Sequence[Pending], keep_alive: Callable[[], None] | None = None) -> list[Notification]:
         """Record those not recorded yet; a refused one (its id exists, its alert is gone or inside its
@@ -125,74 +128,69 @@ class DynamoRecorder:
             condition += " AND updated_at = :version AND (attribute_not_exists(armed_at) OR armed_at <> :version)"
             values[":version"] = instant_text(p.arming)
             expression = "SET last_triggered = :t, armed_at = :version ADD trigger_count :one"
+        item = dump(n, **history_key(n), ttl=int((utcnow() + NOTIFICATION_RETENTION).timestamp()))
+        if n.next_attempt_at is not None:  # to deliver: listed in the outbox until settled
+            item["outbox_shard"] = outbox_shard(n.notification_id)
         history = {"Put": {"TableName": self._history, "ConditionExpression": "attribute_not_exists(user_id)",
-                           "Item": dump(n, **history_key(n),
-                                        ttl=int((utcnow() + NOTIFICATION_RETENTION).timestamp()))}}
+                           "Item": item}}
         alert = {"Update": {"TableName": self._alerts, "Key": {"alert_id": str(n.alert_id)},
                             "UpdateExpression": expression, "ConditionExpression": condition,
                             "ExpressionAttributeValues": values}}
-        if n.next_attempt_at is None:  # settled already (recorded as sent or failed by hand): no outbox item
-            return [alert, history]
-        return [alert, history, {"Put": {"TableName": self._outbox, "Item": self._outbox_item(n)}}]
-
-    def _outbox_item(self, n: Notification) -> dict[str, Any]:
-        return {**outbox_key(n), **history_key(n), "next_attempt_at": instant_text(n.next_attempt_at)}  # type: ignore[arg-type]
+        return [alert, history]
 
     def mark(self, notifications: Sequence[Notification]) -> None:
-        """Write each delivery's outcome to its history item, and its outbox item's next attempt (or delete it)."""
-        fields = ("delivery_status", "message_id", "attempts", "next_attempt_at", "last_error")
-        for offset in range(0, len(notifications), 50):
+        """Write each delivery's outcome to its history item: still to retry, it stays in the outbox at its
+        next attempt; settled, it leaves it (100 updates a transaction)."""
+        for offset in range(0, len(notifications), 100):
             actions: list[dict[str, Any]] = []
-            for n in notifications[offset:offset + 50]:
+            for n in notifications[offset:offset + 100]:
                 values = dump(n)
-                kept = [f for f in fields if values[f] is not None]
-                gone = [f for f in fields if values[f] is None]
+                kept = [f for f in DELIVERY_FIELDS if values[f] is not None]
+                gone = [f for f in DELIVERY_FIELDS if values[f] is None]
+                names = {f"#{f}": f for f in DELIVERY_FIELDS} | {"#outbox": "outbox_shard"}
+                assigned = [f"#{f} = :{f}" for f in kept]
+                arguments = {f":{f}": values[f] for f in kept}
+                if n.next_attempt_at is None:
+                    gone.append("outbox")
+                else:
+                    assigned.append("#outbox = :outbox")
+                    arguments[":outbox"] = outbox_shard(n.notification_id)
                 expression = " ".join(part for part in (
-                    "SET " + ", ".join(f"#{f} = :{f}" for f in kept) if kept else "",
+                    "SET " + ", ".join(assigned) if assigned else "",
                     "REMOVE " + ", ".join(f"#{f}" for f in gone) if gone else "") if part)
                 actions.append({"Update": {
                     "TableName": self._history, "Key": history_key(n), "UpdateExpression": expression,
-                    "ExpressionAttributeNames": {f"#{f}": f for f in fields},
-                    "ExpressionAttributeValues": {f":{f}": values[f] for f in kept}}})
-                if n.next_attempt_at is None:
-                    actions.append({"Delete": {"TableName": self._outbox, "Key": outbox_key(n)}})
-                else:
-                    actions.append({"Put": {"TableName": self._outbox, "Item": self._outbox_item(n)}})
+                    "ExpressionAttributeNames": names, "ExpressionAttributeValues": arguments}})
             self._dynamo.transact(actions)
 
     def due(self, now: datetime, size: int) -> list[Notification]:
-        """Up to size due deliveries, the most overdue first: every outbox shard is read (it holds only
-        deliveries not yet settled), then their history items."""
+        """Up to size due deliveries, the most overdue first: each outbox shard's due entries (one Query of
+        the Outbox index: it holds only deliveries not yet settled), then their history items. The index
+        is eventually consistent: a delivery recorded a moment ago may wait for the next round."""
         cutoff = instant_text(now)
 
         def shard(number: int) -> list[dict[str, Any]]:
-            return [item for item in self._dynamo.query(
-                self._outbox, KeyConditionExpression="#pk = :pk", ExpressionAttributeNames={"#pk": "PK"},
-                ConsistentRead=True, ExpressionAttributeValues={":pk": f"OUTBOX#{number:02d}"})
-                if item["next_attempt_at"] <= cutoff]
+            # The first `size` of a shard, oldest first, are all it can add (no filter: Limit is exact).
+            return self._dynamo.query_page(
+                self._history, size, None, IndexName=OUTBOX_INDEX, ExpressionAttributeNames={"#s": "outbox_shard"},
+                KeyConditionExpression="#s = :s AND next_attempt_at <= :cutoff",
+                ExpressionAttributeValues={":s": f"OUTBOX#{number:03d}", ":cutoff": cutoff})[0]
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             waiting = [item for items in pool.map(shard, range(OUTBOX_SHARDS)) for item in items]
-        waiting.sort(key=lambda item: (item["next_attempt_at"], item["SK"]))
+        waiting.sort(key=lambda item: (item["next_attempt_at"], item["triggered_at_id"]))
         keys = [{"user_id": item["user_id"], "triggered_at_id": item["triggered_at_id"]} for item in waiting[:size]]
         found = [load(Notification, item) for item in self._dynamo.batch_get(self._history, keys)]
-        return sorted(found, key=lambda n: (n.next_attempt_at, str(n.notification_id)))
+        # An entry the index still lists for a delivery settled since is not due.
+        due = [n for n in found if n.next_attempt_at is not None and n.next_attempt_at <= now]
+        return sorted(due, key=lambda n: (n.next_attempt_at, str(n.notification_id)))
 
     def claim(self, notification: Notification, until: datetime) -> bool:
-        """Move a due delivery's next attempt to until in its outbox and history items, if still as read."""
+        """Move a due delivery's next attempt to until, if it is still as read (one conditional update)."""
         expected = notification.next_attempt_at
         if expected is None:
             return False
-        values = {":until": instant_text(until)}
-        try:
-            self._dynamo.transact([
-                {"Update": {"TableName": self._outbox, "Key": outbox_key(notification),
-                            "UpdateExpression": "SET next_attempt_at = :until",
-                            "ConditionExpression": "next_attempt_at = :expected",
-                            "ExpressionAttributeValues": {**values, ":expected": instant_text(expected)}}},
-                {"Update": {"TableName": self._history, "Key": history_key(notification),
-                            "UpdateExpression": "SET next_attempt_at = :until", "ExpressionAttributeValues": values}},
-            ])
-        except TransactionCanceledError:
-            return False
-        return True
+        return self._dynamo.update_if(
+            self._history, history_key(notification), "SET next_attempt_at = :until", {},
+            {":until": instant_text(until), ":expected": instant_text(expected)},
+            "next_attempt_at = :expected") is not None

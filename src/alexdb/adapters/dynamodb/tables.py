@@ -142,7 +142,9 @@ TICKS = TableSpec(
 # triggered_at_id is "<triggered_at>#<notification_id>": two notifications in one millisecond never collide.
 NOTIFICATIONS = TableSpec(
     role="notifications", default_name="alert_notifications_history", hash_key="user_id",
-    range_key="triggered_at_id", indexes=(),
+    range_key="triggered_at_id",
+    # The delivery outbox: sparse, only deliveries not yet settled carry outbox_shard (OUTBOX#<nnn>, by id).
+    indexes=(Index("Outbox", "outbox_shard", "next_attempt_at", projection=()),),
 )
 
 TABLES = (USERS, INSTRUMENTS, CHAT, ALERTS, TICKS, NOTIFICATIONS)

@@ -10,12 +10,15 @@ Three steps, each safe to run again:
    ingestors do not fire a level alert that already held when it was loaded before the upgrade;
 4. daily closes, once (a third SCHEMA item): each symbol's day gets its close item from its price points;
 5. sharded keys, once (a fourth SCHEMA item): each user gets its Directory keys and each job its UserJobs
-   and JobQueue keys, and then the indexes they replace (RETIRED_INDEXES) are deleted.
+   and JobQueue keys, and then the indexes they replace (RETIRED_INDEXES) are deleted;
+6. the delivery outbox, once (a fifth SCHEMA item): each outbox item of the earlier design (OUTBOX#<nn> in
+   the users table) moves onto its history item (outbox_shard, listed by the Outbox index) and is deleted.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -24,6 +27,7 @@ from typing import Any
 from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.adapters.dynamodb.closes import DailyCloses
+from alexdb.adapters.dynamodb.deliveries import outbox_shard
 from alexdb.adapters.dynamodb.jobs import RESULTS, index_keys
 from alexdb.adapters.dynamodb.ledger import CASH_HEAD, movement_actions
 from alexdb.adapters.dynamodb.tables import TableSpec
@@ -32,11 +36,13 @@ from alexdb.domain.ledger import PlannedCash
 from alexdb.domain.models import PricePoint
 from alexdb.domain.trading import moved_cost
 
-VERSION = "dynamodb-4"
+VERSION = "dynamodb-5"
 SCHEMA_KEY = {"PK": "SCHEMA", "SK": "VERSION"}
 SPEED_KEY = {"PK": "SCHEMA", "SK": "SPEED"}  # the speed layer's step, done once
 CLOSES_KEY = {"PK": "SCHEMA", "SK": "MONTHLY_CLOSES"}  # the daily closes' step, done once
 SHARDS_KEY = {"PK": "SCHEMA", "SK": "SHARDS"}  # the sharded index keys' step, done once
+OUTBOX_KEY = {"PK": "SCHEMA", "SK": "OUTBOX"}  # the outbox's step, done once
+EARLIER_OUTBOX_SHARDS = 128
 ZERO = Decimal(0)
 
 
@@ -147,6 +153,24 @@ def upgrade_index_keys(dynamo: Dynamo, table: str) -> list[str]:
             "attribute_exists(PK)") is not None
     dynamo.put(table, {**SHARDS_KEY, "version": VERSION})
     return [f"gave {moved} users and jobs their sharded index keys in {table}"]
+
+
+def upgrade_outbox(dynamo: Dynamo, table: str, history: str) -> list[str]:
+    """Move the earlier design's outbox items onto their history items, unless done already. A history
+    item settled since keeps its outcome: it is listed again only while it still has a next attempt."""
+    if dynamo.get(table, OUTBOX_KEY) is not None:
+        return []
+    moved = 0
+    for number in range(EARLIER_OUTBOX_SHARDS):
+        for item in dynamo.query(table, KeyConditionExpression="PK = :pk",
+                                 ExpressionAttributeValues={":pk": f"OUTBOX#{number:02d}"}):
+            key = {"user_id": item["user_id"], "triggered_at_id": item["triggered_at_id"]}
+            notification_id = uuid.UUID(item["SK"])
+            moved += dynamo.update_if(history, key, "SET outbox_shard = :s", {}, {":s": outbox_shard(notification_id)},
+                                      "attribute_exists(next_attempt_at)") is not None
+            dynamo.batch_write(table, deletes=[{"PK": item["PK"], "SK": item["SK"]}])
+    dynamo.put(table, {**OUTBOX_KEY, "version": VERSION})
+    return [f"moved {moved} pending deliveries from the outbox items of {table} to {history}"]
 
 
 def retire_indexes(dynamo: Dynamo, name: str, retired: Sequence[str]) -> list[str]:
