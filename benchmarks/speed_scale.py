@@ -39,7 +39,7 @@ from alexdb.domain.speed_rules import new_alert
 from alexdb.speed.notifiers import Delivery
 from alexdb.speed.pipeline import Ingestor
 from benchmarks.postgres import throwaway_database
-from benchmarks.results import percentile, write_section
+from benchmarks.results import median, percentile, write_section
 
 SYMBOLS = [f"S{n:02d}" for n in range(20)]
 BATCH = 100
@@ -174,21 +174,25 @@ def burst(url: str, alerts: int = 20_000) -> tuple[float, float, int, float | No
 
 
 def load(count: int = 200_000) -> tuple[float, float]:
-    """Seconds for an ingestor to load count alerts of one symbol from a SQLite file, and the MiB it then
-    holds for them (alerts read and the engine's indexes), measured in a second run under tracemalloc."""
+    """Seconds for an ingestor to load count alerts of one symbol from a SQLite file (the median of 3), and the
+    MiB it then holds for them (alerts read and the engine's indexes), measured in another run under
+    tracemalloc."""
     with tempfile.TemporaryDirectory() as workdir:
         url = f"sqlite:///{Path(workdir) / 'alerts.db'}"
         with alexdb.connect(url, migrate=True) as db:
             bulk_alerts(db, [new_alert(f"u{n % 5000}", "SPY", {"operator": ">" if n % 2 else "<",
                                                                "threshold": str(Decimal(400) + Decimal(n) / 1000)})
                              for n in range(count)])
-        with alexdb.connect(url) as db:
-            ingestor = Ingestor(db, {})
-            started = time.perf_counter()
-            assert ingestor.load_alerts(["SPY"]) == count
-            seconds = time.perf_counter() - started
-            ingestor.close()
-        gc.collect()
+        runs = []
+        for _ in range(3):  # the median of 3: one load is a few seconds on a shared VM that varies by a third
+            with alexdb.connect(url) as db:
+                ingestor = Ingestor(db, {})
+                started = time.perf_counter()
+                assert ingestor.load_alerts(["SPY"]) == count
+                runs.append(time.perf_counter() - started)
+                ingestor.close()
+            gc.collect()
+        seconds = median(runs)
         with alexdb.connect(url) as db:
             tracemalloc.start()
             ingestor = Ingestor(db, {})
@@ -236,17 +240,17 @@ def main() -> None:
         "A burst: one tick crossing 20,000 `crosses_above` thresholds of one symbol (one advance of its cursor).", "",
         *bursts, "",
         "| loading 200,000 alerts of one symbol (SQLite file) | value | goal |", "|---|---|---|",
-        f"| time to load into an ingestor | {seconds:.1f} s | under 5 s: {'met' if seconds < 5 else 'missed'} |",
+        f"| time to load into an ingestor (median of 3) | {seconds:.1f} s | under 5 s: {'met' if seconds < 5 else 'missed'} |",
         f"| memory held afterwards (tracemalloc) | {held:.0f} MiB | at most 60 MiB: "
         f"{'met' if held <= 60 else 'missed'} |", "",
         "Write units per trigger on DynamoDB: the items sent in TransactWriteItems, 2 WRU each (items under "
         "1 KB, transactions bill double; DynamoDB Local reports no capacity for them), plus the units Local "
-        "reports for the other writes (the cursor's lease and release). Recording is the alert's update, the "
-        "history item and an outbox item; settling is the history update and the outbox delete: 10 WRU, "
-        "against the 4 WRU of recording a delivered trigger in one 2-item transaction without the exactly-once "
-        "state, so the state adds about 6 WRU per trigger. GSI copies of the alert update (SymbolIndex, "
-        "UserIndex) come on top in both designs; the cursor costs 2 small writes per symbol and batch, "
-        "whatever the number of triggers.",
+        "reports for the other writes (the cursor's lease and release). Recording is the alert's update and "
+        "the history item, which lists the delivery in the history's sparse Outbox index; settling is the "
+        "history item's update, which unlists it: 6 WRU, against the 4 WRU of recording a delivered trigger in "
+        "one 2-item transaction without the exactly-once state (an outbox item of its own made it 10 WRU until "
+        "stop 25). Index copies (the alert's UserIndex, the Outbox entry) come on top in both designs; the "
+        "cursor costs 2 small writes per symbol and batch, whatever the number of triggers.",
     ]
     write_section("speed_scale", f"python -m benchmarks.speed_scale --backends {args.backends} --ticks {args.ticks}",
                   "\n".join(body))
