@@ -8,12 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, NamedTuple, get_args
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, TypeAdapter, model_validator
-from pydantic import ValidationError as PydanticValidationError
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, model_validator
 
 from alexdb.domain.instants import now_ms
 from alexdb.domain.models import ClerkUserId, Record, Symbol
-from alexdb.domain.numbers import Price, Volume, WholeNumber
+from alexdb.domain.numbers import Price, Volume, WholeNumber, stored_price
 from alexdb.domain.vocabulary import AssetClass, Region, Sector
 
 Operator = Literal[">", ">=", "<", "<=", "==", "crosses_above", "crosses_below"]
@@ -153,17 +152,6 @@ _METHODS = frozenset(get_args(NotificationMethod))
 _PLAIN_KEYS = frozenset(Condition.model_fields)
 
 
-_PRICE: TypeAdapter[Decimal] = TypeAdapter(Price)
-
-
-def _stored_price(value: Any) -> Decimal | None:
-    """value checked as a Price (the one definition), or None if it is not one."""
-    try:
-        return _PRICE.validate_python(value)
-    except PydanticValidationError:
-        return None
-
-
 def stored_entry(alert_id: uuid.UUID, user_id: str, symbol: str, condition_type: str, condition: Mapping[str, Any],
                  notification_method: str, cooldown_seconds: int, enabled: bool, updated_at: datetime,
                  armed_at: datetime | None) -> AlertEntry:
@@ -174,7 +162,7 @@ def stored_entry(alert_id: uuid.UUID, user_id: str, symbol: str, condition_type:
     stores) is validated as the model again, so a damaged row is refused, never held half-understood.
     """
     operator, price_type = condition.get("operator"), condition.get("price_type", "close")
-    threshold = _stored_price(condition.get("threshold"))
+    threshold = stored_price(condition.get("threshold"))
     if (condition_type == "price" and threshold is not None and operator in _OPERATORS and price_type in _PRICE_TYPES
             and _PLAIN_KEYS.issuperset(condition) and condition.get("indicator") is None
             and condition.get("field") is None and notification_method in _METHODS
