@@ -240,7 +240,8 @@ def main() -> None:
         "A burst: one tick crossing 20,000 `crosses_above` thresholds of one symbol (one advance of its cursor).", "",
         *bursts, "",
         "| loading 200,000 alerts of one symbol (SQLite file) | value | goal |", "|---|---|---|",
-        f"| time to load into an ingestor (median of 3) | {seconds:.1f} s | under 5 s: {'met' if seconds < 5 else 'missed'} |",
+        f"| time to load into an ingestor (median of 3) | {seconds:.1f} s | under 5 s: "
+        f"{'met' if seconds < 5 else 'missed'} |",
         f"| memory held afterwards (tracemalloc) | {held:.0f} MiB | at most 60 MiB: "
         f"{'met' if held <= 60 else 'missed'} |", "",
         "Write units per trigger on DynamoDB: the items sent in TransactWriteItems, 2 WRU each (items under "
