@@ -87,6 +87,15 @@ def dynamodb_endpoint() -> Iterator[str]:
     yield from _local_service("dynamodb", dynamodb_local)
 
 
+@pytest.fixture
+def own_endpoint(dynamodb_endpoint: str) -> Iterator[str]:
+    """A DynamoDB Local of this test's own, for tests that add indexes: after the session's has served other
+    tests, its background index builder was seen to leave a new index CREATING for good (the endpoint fixture
+    is asked for first so that a missing Java or jar is reported the usual way)."""
+    with dynamodb_local() as endpoint:
+        yield endpoint
+
+
 @pytest.fixture(scope="session")
 def kinesis_endpoint() -> Iterator[str]:
     """kinesalite, a local Amazon Kinesis, for the whole session (the tick producer's tests)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +19,6 @@ from alexdb.adapters.dynamodb.upgrade import SHARDS_KEY
 from alexdb.domain.alerts import Trigger
 from alexdb.domain.errors import SchemaError
 from tests.conftest import dynamo_engine
-from tests.dynamodb_local import dynamodb_local
 
 pytestmark = pytest.mark.dynamodb
 
@@ -70,13 +68,6 @@ def test_recording_a_trigger_leaves_the_symbol_index_copy_alone(dynamo_db: Datab
     assert db.alerts.get_alert(alert.alert_id).trigger_count == 1
     assert db.alerts.find_by_symbol("SPY")[0].trigger_count == 1  # the listing is read whole
     assert [s.alert_id for s in db.alerts.settings_for_symbol("SPY")] == [alert.alert_id]
-
-
-@pytest.fixture
-def own_endpoint(dynamodb_endpoint: str) -> Iterator[str]:
-    """A DynamoDB Local of this test's own (index builds on a busy one were seen to stall)."""
-    with dynamodb_local() as endpoint:
-        yield endpoint
 
 
 def test_migrate_moves_users_jobs_and_alerts_to_the_sharded_indexes(own_endpoint: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -19,14 +18,6 @@ from alexdb.domain.errors import SchemaError
 from alexdb.domain.instants import instant_text, now_ms, utcnow
 from alexdb.domain.speed_state import pending
 from tests.conftest import dynamo_engine
-from tests.dynamodb_local import dynamodb_local
-
-
-@pytest.fixture
-def own_endpoint(dynamodb_endpoint: str) -> Iterator[str]:
-    """A DynamoDB Local of this test's own (see test_dynamodb_upgrade: a new index on a busy one can stall)."""
-    with dynamodb_local() as endpoint:
-        yield endpoint
 
 
 def _recorded(db: alexdb.Database, count: int) -> list[Notification]:

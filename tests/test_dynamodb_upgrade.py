@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -17,7 +16,6 @@ from alexdb.adapters.dynamodb import keys
 from alexdb.adapters.dynamodb.tables import USERS
 from alexdb.domain.errors import SchemaError, ValidationError
 from tests.conftest import dynamo_engine, instrument
-from tests.dynamodb_local import dynamodb_local
 
 
 def _as_before_the_ledger(url: str) -> tuple[uuid.UUID, datetime]:
@@ -52,15 +50,6 @@ def _as_before_the_ledger(url: str) -> tuple[uuid.UUID, datetime]:
     assert db.alerts.get_alert(alert.alert_id).armed_at is None
     db.close()
     return account.id, account.created_at
-
-
-@pytest.fixture
-def own_endpoint(dynamodb_endpoint: str) -> Iterator[str]:
-    """A DynamoDB Local of this test's own: after the session's has served other tests, its background
-    index builder was seen to leave a new index CREATING for good (the endpoint fixture is asked for first
-    so that a missing Java or jar is reported the usual way)."""
-    with dynamodb_local() as endpoint:
-        yield endpoint
 
 
 def test_migrate_brings_old_tables_and_data_to_the_ledger(own_endpoint: str) -> None:

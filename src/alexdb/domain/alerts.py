@@ -149,7 +149,7 @@ class AlertEntry(NamedTuple):
 
 _OPERATORS, _PRICE_TYPES = frozenset(get_args(Operator)), frozenset(get_args(PriceType))
 _METHODS = frozenset(get_args(NotificationMethod))
-_PLAIN_KEYS = frozenset(Condition.model_fields)
+_CONDITION_KEYS = frozenset(Condition.model_fields)
 
 
 def stored_entry(alert_id: uuid.UUID, user_id: str, symbol: str, condition_type: str, condition: Mapping[str, Any],
@@ -164,7 +164,7 @@ def stored_entry(alert_id: uuid.UUID, user_id: str, symbol: str, condition_type:
     operator, price_type = condition.get("operator"), condition.get("price_type", "close")
     threshold = stored_price(condition.get("threshold"))
     if (condition_type == "price" and threshold is not None and operator in _OPERATORS and price_type in _PRICE_TYPES
-            and _PLAIN_KEYS.issuperset(condition) and condition.get("indicator") is None
+            and _CONDITION_KEYS.issuperset(condition) and condition.get("indicator") is None
             and condition.get("field") is None and notification_method in _METHODS
             and type(cooldown_seconds) is int and type(enabled) is bool and type(updated_at) is datetime
             and updated_at.tzinfo is not None and (armed_at is None or armed_at.tzinfo is not None)

@@ -33,11 +33,17 @@ PER_TRANSACTION = 50  # two actions per notification, within TransactWriteItems'
 NOTIFICATION_RETENTION = timedelta(days=400)
 OUTBOX_INDEX = "Outbox"
 DELIVERY_FIELDS = ("delivery_status", "message_id", "attempts", "next_attempt_at", "last_error")
+_MARK_NAMES = {f"#{f}": f for f in DELIVERY_FIELDS} | {"#outbox": "outbox_shard"}
+
+
+def shard_key(number: int) -> str:
+    """The Outbox index key of shard number."""
+    return f"OUTBOX#{number:03d}"
 
 
 def outbox_shard(notification_id: uuid.UUID) -> str:
     """The outbox shard a notification's pending delivery is listed under."""
-    return f"OUTBOX#{notification_id.int % OUTBOX_SHARDS:03d}"
+    return shard_key(notification_id.int % OUTBOX_SHARDS)
 
 
 def history_key(notification: Notification) -> dict[str, str]:
@@ -147,7 +153,6 @@ class DynamoRecorder:
                 values = dump(n)
                 kept = [f for f in DELIVERY_FIELDS if values[f] is not None]
                 gone = [f for f in DELIVERY_FIELDS if values[f] is None]
-                names = {f"#{f}": f for f in DELIVERY_FIELDS} | {"#outbox": "outbox_shard"}
                 assigned = [f"#{f} = :{f}" for f in kept]
                 arguments = {f":{f}": values[f] for f in kept}
                 if n.next_attempt_at is None:
@@ -160,7 +165,7 @@ class DynamoRecorder:
                     "REMOVE " + ", ".join(f"#{f}" for f in gone) if gone else "") if part)
                 actions.append({"Update": {
                     "TableName": self._history, "Key": history_key(n), "UpdateExpression": expression,
-                    "ExpressionAttributeNames": names, "ExpressionAttributeValues": arguments}})
+                    "ExpressionAttributeNames": _MARK_NAMES, "ExpressionAttributeValues": arguments}})
             self._dynamo.transact(actions)
 
     def due(self, now: datetime, size: int) -> list[Notification]:
@@ -174,7 +179,7 @@ class DynamoRecorder:
             return self._dynamo.query_page(
                 self._history, size, None, IndexName=OUTBOX_INDEX, ExpressionAttributeNames={"#s": "outbox_shard"},
                 KeyConditionExpression="#s = :s AND next_attempt_at <= :cutoff",
-                ExpressionAttributeValues={":s": f"OUTBOX#{number:03d}", ":cutoff": cutoff})[0]
+                ExpressionAttributeValues={":s": shard_key(number), ":cutoff": cutoff})[0]
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             waiting = [item for items in pool.map(shard, range(OUTBOX_SHARDS)) for item in items]

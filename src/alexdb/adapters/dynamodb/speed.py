@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
@@ -15,6 +15,7 @@ from alexdb.adapters.dynamodb.deliveries import DynamoRecorder
 from alexdb.adapters.dynamodb.paging import query_rows
 from alexdb.domain.alerts import Alert, AlertEntry, Notification, stored_entry
 from alexdb.domain.instants import instant_text, to_instant
+from alexdb.domain.numbers import whole_number
 from alexdb.domain.paging import Bookmark
 from alexdb.domain.speed_rules import SETTINGS
 from alexdb.domain.speed_state import Pending
@@ -31,10 +32,11 @@ def _alert(item: dict[str, Any]) -> Alert:
 def _entry(item: dict[str, Any]) -> AlertEntry:
     """An item's settings in their Python types (ids and instants are text, numbers Decimal here)."""
     cooldown, armed = item["cooldown_seconds"], item.get("armed_at")
+    with suppress(ValueError):  # not a whole number: stored_entry validates the row as the model, and refuses it
+        cooldown = whole_number(cooldown)
     return stored_entry(uuid.UUID(item["alert_id"]), item["user_id"], item["symbol"], item["condition_type"],
-                        item["condition"], item["notification_method"],
-                        int(cooldown) if isinstance(cooldown, Decimal) and cooldown % 1 == 0 else cooldown,
-                        item["enabled"], to_instant(item["updated_at"], "updated_at"),
+                        item["condition"], item["notification_method"], cooldown, item["enabled"],
+                        to_instant(item["updated_at"], "updated_at"),
                         None if armed is None else to_instant(armed, "armed_at"))
 
 

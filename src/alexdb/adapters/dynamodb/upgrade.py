@@ -162,13 +162,14 @@ def upgrade_outbox(dynamo: Dynamo, table: str, history: str) -> list[str]:
         return []
     moved = 0
     for number in range(EARLIER_OUTBOX_SHARDS):
-        for item in dynamo.query(table, KeyConditionExpression="PK = :pk",
-                                 ExpressionAttributeValues={":pk": f"OUTBOX#{number:02d}"}):
+        items = list(dynamo.query(table, KeyConditionExpression="PK = :pk",
+                                  ExpressionAttributeValues={":pk": f"OUTBOX#{number:02d}"}))
+        for item in items:  # one UpdateItem each: DynamoDB has no batch update
             key = {"user_id": item["user_id"], "triggered_at_id": item["triggered_at_id"]}
-            notification_id = uuid.UUID(item["SK"])
-            moved += dynamo.update_if(history, key, "SET outbox_shard = :s", {}, {":s": outbox_shard(notification_id)},
+            moved += dynamo.update_if(history, key, "SET outbox_shard = :s", {},
+                                      {":s": outbox_shard(uuid.UUID(item["SK"]))},
                                       "attribute_exists(next_attempt_at)") is not None
-            dynamo.batch_write(table, deletes=[{"PK": item["PK"], "SK": item["SK"]}])
+        dynamo.batch_write(table, deletes=[{"PK": item["PK"], "SK": item["SK"]} for item in items])
     dynamo.put(table, {**OUTBOX_KEY, "version": VERSION})
     return [f"moved {moved} pending deliveries from the outbox items of {table} to {history}"]
 
