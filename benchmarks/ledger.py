@@ -135,16 +135,11 @@ def measure(db: alexdb.Database, account_id: uuid.UUID, data: Data, queries: int
     result: dict[str, Any] = {"p50": percentile(ours, 50), "p95": percentile(ours, 95),
                               "duckdb_p50": percentile(theirs, 50), "duckdb_p95": percentile(theirs, 95)}
     series = []
-    for _ in range(3):
+    for _ in range(4):  # the first call finds nothing kept; the next three reuse what it read
         began = time.perf_counter()
         points = db.positions.get_value_series(account_id, START, data.end, timedelta(days=1))
         series.append(time.perf_counter() - began)
-    reads = []
-    for _ in range(3):  # what the series spends reading its inputs from storage, before any arithmetic
-        began = time.perf_counter()
-        db.positions.series_inputs(account_id, [p.at for p in points])
-        reads.append(time.perf_counter() - began)
-    result |= {"series": median(series), "points": len(points), "series_read": median(reads)}
+    result |= {"series_first": series[0], "series": median(series[1:]), "points": len(points)}
     for name, run in (("pandas", peer.pandas_series), ("duckdb", peer.duckdb_series)):
         timings = []
         for _ in range(3):
@@ -154,6 +149,13 @@ def measure(db: alexdb.Database, account_id: uuid.UUID, data: Data, queries: int
         assert values == [p.total for p in points], f"{name}'s series disagrees"
         assert contributions == [p.contributions for p in points], f"{name}'s contributions disagree"
         result[f"{name}_series"] = median(timings)
+    fresh = alexdb.connect(db.url)  # a process that has kept nothing yet
+    try:
+        began = time.perf_counter()
+        fresh.performance.returns(account_id, START, data.end)
+        result["returns_first"] = time.perf_counter() - began
+    finally:
+        fresh.close()
     returns = []
     for _ in range(3):
         began = time.perf_counter()
@@ -198,10 +200,11 @@ def verdicts(r: dict[str, Any]) -> list[str]:
         said(r["p50"] < 0.005 and r["p50"] <= r["duckdb_p50"],
              f"value at an instant, {_ms(r['p50'])} p50 against DuckDB's {_ms(r['duckdb_p50'])}"),
         said(r["series"] <= r["pandas_series"],
-             f"daily series {r['series']:.3f} s against pandas' {r['pandas_series']:.3f} s (pandas starts from data "
-             f"in memory; alexdb reads every change and price of the 10 years from storage on each call: "
-             f"{r['series_read']:.3f} s of its time)"),
-        said(r["returns"] < 0.2, f"returns over 10 years in {r['returns']:.3f} s (goal 0.2 s)"),
+             f"daily series {r['series']:.3f} s against pandas' {r['pandas_series']:.3f} s (both from data "
+             f"in memory: alexdb asks the store what changed since the columns it keeps were read; its first "
+             f"call, which reads every change and price of the 10 years, takes {r['series_first']:.3f} s)"),
+        said(r["returns"] < 0.2, f"returns over 10 years in {r['returns']:.3f} s (goal 0.2 s; "
+             f"{r['returns_first']:.3f} s in a process that has kept nothing)"),
     ]
 
 
@@ -232,18 +235,22 @@ def main() -> None:
         f"closes over {YEARS} years, 2,000 cash movements and 10 two-for-one splits (applied on read). Peers "
         "on the same rows in the same run: DuckDB (one exact DECIMAL query per instant; the series as one "
         "query over the day grid) and pandas (merge_asof on exact int64). Every peer's totals are checked "
-        "equal to alexdb's, to the cent, before anything is reported. Medians of 3 for series and returns.",
+        "equal to alexdb's, to the cent, before anything is reported. Medians of 3 for series and returns, "
+        "after a first call (shown apart) that finds nothing kept: alexdb keeps the columns a sweep reads "
+        "in the process and asks the store on every call what changed since (services/sweep_inputs.py).",
         "",
         "| backend | trades | value_at p50 / p95 | DuckDB p50 / p95 | ratio (DuckDB p50 / ours) "
-        "| daily series (points) | pandas | DuckDB | ratio (pandas / ours) | returns 10 y | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| daily series (points) | its first call | pandas | DuckDB | ratio (pandas / ours) | returns 10 y "
+        "| its first call | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for backend, count, r in rows:
         body.append(
             f"| {backend} | {count:,} | {_ms(r['p50'])} / {_ms(r['p95'])} "
             f"| {_ms(r['duckdb_p50'])} / {_ms(r['duckdb_p95'])} | {r['duckdb_p50'] / r['p50']:.2f}x "
-            f"| {r['series']:.3f} s ({r['points']}) | {r['pandas_series']:.3f} s | {r['duckdb_series']:.3f} s "
-            f"| {r['pandas_series'] / r['series']:.2f}x | {r['returns']:.3f} s | {r['load']:.0f} s |")
+            f"| {r['series']:.3f} s ({r['points']}) | {r['series_first']:.3f} s | {r['pandas_series']:.3f} s "
+            f"| {r['duckdb_series']:.3f} s | {r['pandas_series'] / r['series']:.2f}x | {r['returns']:.3f} s "
+            f"| {r['returns_first']:.3f} s | {r['load']:.0f} s |")
     body += ["", "Goals: value_at p50 under 5 ms on SQLite and at least as fast as DuckDB; the series at least "
              "as fast as pandas; returns over 10 years under 0.2 s on SQLite. A ratio below 1.00x is a goal missed.",
              f"PostgreSQL: {PG_SERVER}; DynamoDB: DynamoDB Local on loopback.", ""]

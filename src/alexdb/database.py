@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from alexdb.domain.chat import DEFAULT_TTL
 from alexdb.domain.paging import Cursors
+from alexdb.ports import PriceMarks
 from alexdb.services.accounts import AccountService
 from alexdb.services.cash import CashService, LedgerReader
 from alexdb.services.chat import ChatService
@@ -17,6 +18,7 @@ from alexdb.services.memories import MemoryService
 from alexdb.services.performance import PerformanceService
 from alexdb.services.positions import PositionService
 from alexdb.services.speed import AlertService, NotificationService, TickService
+from alexdb.services.sweep_inputs import SweepReader
 from alexdb.services.users import UserService
 
 if TYPE_CHECKING:
@@ -139,8 +141,10 @@ class Database:
         self.cash = CashService(engine.cash, ledger, engine.accounts, engine.positions, engine.instruments, cursors)
         self.accounts = AccountService(engine.accounts, ledger, self.cash, cursors)
         self.instruments = InstrumentService(engine.instruments, engine.splits, cursors)
+        marks = engine.instruments if isinstance(engine.instruments, PriceMarks) else None
+        sweeps = SweepReader(engine.positions, engine.cash, engine.splits, self.instruments, marks, cursors)
         self.positions = PositionService(engine.positions, self.accounts, self.instruments, engine.splits, ledger,
-                                         engine.cash, cursors)
+                                         sweeps, cursors)
         self.performance = PerformanceService(self.positions, engine.positions, self.accounts)
         self.jobs = JobService(engine.jobs, cursors)
         self.chat = ChatService(engine.chat, cursors, chat_ttl)

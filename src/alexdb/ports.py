@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from alexdb.domain.alerts import Alert, Notification
 from alexdb.domain.chat import ChatMessage, ChatSession, NewMessage, SessionStats
@@ -31,7 +31,20 @@ Columns = tuple[Sequence[str], Sequence[str], Sequence[Decimal]]
 """A time-ordered stream as three parallel columns: symbol, instant text (instants.instant_text), value."""
 
 ChangeColumns = tuple[Sequence[str], Sequence[str], Sequence[Decimal], Sequence[Decimal]]
-"""Position changes in time order as columns: symbol, instant text, quantity after, trade cash after."""
+"""Position changes as columns: symbol, instant text, quantity after, trade cash after."""
+
+
+class PriceMark(NamedTuple):
+    """What a process checks before reusing a symbol's cached price points.
+
+    revision changes with every write of a point at or before the newest point then (a correction or a
+    backfill); newest is the newest point's instant (None: no points). A cache that read the mark before
+    the points, and holds points up to that newest only, is exact: a point it could have missed was
+    written at or before newest after the mark was read, and so moved the revision.
+    """
+
+    revision: int
+    newest: datetime | None
 
 
 
@@ -167,6 +180,22 @@ class PriceReader(Protocol):
         ...
 
 
+@runtime_checkable
+class PriceMarks(Protocol):
+    """What lets a process cache each symbol's price points and extend them as new ones arrive.
+
+    SQL stores have it. DynamoDB does not: there a symbol's raw points include every intraday bar, so a
+    process would read them all once, where a series over midnights reads a month of closes per item.
+    """
+
+    def price_marks(self, symbols: Sequence[str]) -> dict[str, PriceMark]:
+        """Each known symbol's price revision and newest point's instant."""
+        ...
+    def price_columns(self, symbols: Sequence[str], after: datetime | None, until: datetime) -> Columns:
+        """Points after `after` (None: from the first) up to until inclusive, ordered by symbol, then time."""
+        ...
+
+
 class AccountStore(Protocol):
     """What other services read of accounts."""
 
@@ -212,8 +241,8 @@ class PositionStore(Protocol):
         """The changes between start and end inclusive that moved no cash (transfers, UPDATEs, trades without
         a price), in time order: the security flows of a return."""
         ...
-    def changes_until(self, account_id: uuid.UUID, end: datetime) -> ChangeColumns:
-        """Every change up to end, in time order, as columns (symbol, instant text, quantity after, cash after)."""
+    def changes_of(self, account_id: uuid.UUID, symbols: Sequence[str] | None) -> ChangeColumns:
+        """Every change of these symbols (None: of all), as columns ordered by symbol, then time."""
         ...
 
 

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 from typing import Any
 
 from alexdb.domain.instants import instant_text, to_instant
 from alexdb.domain.ledger import COSTS, EXTERNAL, INCOME, CashMovement
-from alexdb.domain.models import PositionChange, Record, ValuePoint
+from alexdb.domain.models import PositionChange, Record
 from alexdb.domain.returns import Figure, SubPeriod, annualised, link, unavailable, xirr
-from alexdb.ports import AccountStore, Columns, PositionStore
-from alexdb.services.positions import PositionService, ledger_columns, series_steps
-from alexdb.services.valuation import EXACT, value_series
+from alexdb.ports import AccountStore, PositionStore
+from alexdb.services.positions import PositionService, series_steps
+from alexdb.services.sweep import Line, Sweep, sweep
+from alexdb.services.valuation import EXACT
 
 ZERO = Decimal(0)
 DAY = timedelta(days=1)
@@ -110,26 +111,23 @@ class PerformanceService:
                  instants: list[datetime]) -> _Period:
         period = _Period(instants)
         for key in keys:
-            symbols = sorted(self._store.states(key))
-            movements = self._positions.movements_until(key, finish)
             moved = self._store.transfers(key, begin + timedelta(microseconds=1), finish)
-            # Securities moved in or out are valued at their own instants: the prices are read for those too.
-            wanted = sorted({*instants, *(change.at for change in moved)})
-            changes, prices = self._positions.position_inputs(key, symbols, wanted)
-            points = value_series(ledger_columns(movements), changes, prices, instants)
-            self._add_values(period, points)
-            self._add_cash_flows(period, [m for m in movements if m.at > begin])
-            self._add_security_flows(period, moved, prices)
+            # Securities moved in or out are valued at their own instants: the prices must cover those too.
+            inputs = self._positions.sweep_inputs(key, sorted({*instants, *(change.at for change in moved)}))
+            self._add_values(period, sweep(instants, inputs.holdings, inputs.prices, inputs.ledger))
+            self._add_cash_flows(period, [m for m in inputs.movements if begin < m.at <= finish])
+            self._add_security_flows(period, moved, inputs.prices)
         period.flows.sort(key=lambda flow: flow.at)
         return period
 
     @staticmethod
-    def _add_values(period: _Period, points: Sequence[ValuePoint]) -> None:
-        for index, point in enumerate(points):
-            period.values[index] += point.total
-            period.contributions[index] += point.contributions
-            if point.unpriced and period.unpriced is None:
-                period.unpriced = (point.at, point.unpriced)
+    def _add_values(period: _Period, swept: Sweep) -> None:
+        for index, (total, put_in, unpriced) in enumerate(zip(swept.total, swept.contributions, swept.unpriced,
+                                                              strict=True)):
+            period.values[index] += total
+            period.contributions[index] += put_in
+            if unpriced and period.unpriced is None:
+                period.unpriced = (period.instants[index], unpriced)
         if period.unpriced is not None:
             at, symbols = period.unpriced
             period.problem = f"{', '.join(symbols)} had no price at {at.isoformat()}: the value then is unknown"
@@ -147,18 +145,12 @@ class PerformanceService:
                 period.taxes -= movement.amount
 
     @staticmethod
-    def _add_security_flows(period: _Period, moved: Sequence[PositionChange], prices: Columns) -> None:
-        wanted = {change.symbol for change in moved}
-        by_symbol: dict[str, tuple[list[str], list[Decimal]]] = {}
-        for symbol, at, value in zip(*prices, strict=True) if wanted else ():
-            if symbol in wanted:
-                series = by_symbol.setdefault(symbol, ([], []))
-                series[0].append(at)
-                series[1].append(value)
+    def _add_security_flows(period: _Period, moved: Sequence[PositionChange], prices: Mapping[str, Line]) -> None:
         for change in moved:
-            at_text, known = instant_text(change.at), by_symbol.get(change.symbol, ([], []))
-            index = bisect_right(known[0], at_text) - 1
-            price: Decimal | None = known[1][index] if index >= 0 else change.price
+            known = prices.get(change.symbol)
+            price = known.at_or_before(change.at) if known is not None else None
+            if price is None:
+                price = change.price
             if price is None:
                 period.problem = f"{change.symbol} moved at {change.at.isoformat()} with no price to value it"
                 continue

@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from alexdb.domain.errors import ValidationError
-from alexdb.domain.instants import instant_text, optional_instant, to_instant, utcnow
-from alexdb.domain.ledger import EXTERNAL, CashMovement, Fee, adjusted, splits_between
+from alexdb.domain.instants import optional_instant, to_instant, utcnow
+from alexdb.domain.ledger import Fee, adjusted, splits_between
 from alexdb.domain.lots import Book, Disposal, Lot, check_method, replay
 from alexdb.domain.models import (
     AccountValuation,
@@ -38,16 +38,15 @@ from alexdb.domain.trading import (
 from alexdb.domain.validate import build, parse_id
 from alexdb.ports import (
     AccountStore,
-    CashRecords,
-    ChangeColumns,
-    Columns,
     PositionStore,
     PriceReader,
     Rows,
     SplitRecords,
 )
 from alexdb.services.cash import LedgerReader
-from alexdb.services.valuation import HoldingAt, LedgerColumns, steps, value_holdings, value_series, with_splits
+from alexdb.services.sweep import sweep
+from alexdb.services.sweep_inputs import SweepInputs, SweepReader
+from alexdb.services.valuation import HoldingAt, steps, value_holdings, value_points
 
 MAX_SERIES_STEPS = 100_000
 LEDGER_PAGE = 1000
@@ -74,9 +73,9 @@ class PositionService:
     """The public position API; owns the rules, delegates storage to a PositionStore."""
 
     def __init__(self, store: PositionStore, accounts: AccountStore, prices: PriceReader, splits: SplitRecords,
-                 ledger: LedgerReader, cash: CashRecords, cursors: Cursors) -> None:
+                 ledger: LedgerReader, sweeps: SweepReader, cursors: Cursors) -> None:
         self._store, self._accounts, self._instruments = store, accounts, prices
-        self._splits, self._ledger, self._cash, self._cursors = splits, ledger, cash, cursors
+        self._splits, self._ledger, self._sweeps, self._cursors = splits, ledger, sweeps, cursors
 
     def record_trade(
         self, account_id: uuid.UUID | str, symbol: str, action: str, quantity: Any,
@@ -241,41 +240,12 @@ class PositionService:
         """The account's value, cash and net contributions at start, start+step, ... up to end, in one sweep."""
         key = self._accounts.account_record(account_id).id
         instants = series_steps(to_instant(start, "start"), to_instant(end, "end"), step)
-        return value_series(*self.series_inputs(key, instants), instants)
+        inputs = self._sweeps.inputs(key, instants)
+        return value_points(instants, sweep(instants, inputs.holdings, inputs.prices, inputs.ledger))
 
-    def series_inputs(self, key: uuid.UUID, instants: Sequence[datetime]) -> tuple[
-            LedgerColumns, ChangeColumns, Columns]:
-        """What a value sweep at these instants reads: the cash ledger, the changes with splits, the prices."""
-        changes, prices = self.position_inputs(key, sorted(self._store.states(key)), instants)
-        return ledger_columns(self.movements_until(key, instants[-1])), changes, prices
-
-    def position_inputs(self, key: uuid.UUID, symbols: Sequence[str], instants: Sequence[datetime]) -> tuple[
-            ChangeColumns, Columns]:
-        """The account's changes up to the last instant with its symbols' splits as events, and the prices
-        those symbols had at the instants (only the range the instants span is read)."""
-        splits = self._splits.splits_of(symbols) if symbols else {}
-        changes = with_splits(self._store.changes_until(key, instants[-1]), splits)
-        return changes, self._instruments.price_points_at(symbols, instants)
-
-    def movements_until(self, key: uuid.UUID, finish: datetime) -> list[CashMovement]:
-        """Every movement of the account's cash ledger up to finish, in time order."""
-        return list(Results(lambda after, size: self._cash.cash_page(key, None, finish, after, LEDGER_PAGE),
-                            scope("cash", key), self._cursors))
-
-
-def ledger_columns(movements: Iterable[CashMovement]) -> LedgerColumns:
-    """The cash ledger as columns, with net contributions (deposits less withdrawals) after each movement."""
-    at: list[str] = []
-    balance: list[Decimal] = []
-    contributions: list[Decimal] = []
-    put_in = ZERO
-    for movement in movements:
-        if movement.kind in EXTERNAL:
-            put_in += movement.amount
-        at.append(instant_text(movement.at))
-        balance.append(movement.balance_after)
-        contributions.append(put_in)
-    return LedgerColumns(at, balance, contributions)
+    def sweep_inputs(self, key: uuid.UUID, instants: Sequence[datetime]) -> SweepInputs:
+        """What a sweep of the account reads, with prices covering these instants (time-ordered)."""
+        return self._sweeps.inputs(key, instants)
 
 
 def series_steps(begin: datetime, finish: datetime, step: timedelta) -> list[datetime]:

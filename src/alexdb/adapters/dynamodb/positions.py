@@ -223,16 +223,21 @@ class DynamoPositionStore:
                                        ":null": "NULL"})
         return [_change(item) for item in items if int(item["version"]) <= versions.get(item["symbol"], 0)]
 
-    def changes_until(self, account_id: uuid.UUID, end: datetime) -> ChangeColumns:
-        """Every change up to end in time order (LSI1), as columns; an uncommitted import's are left out."""
+    def changes_of(self, account_id: uuid.UUID, symbols: Sequence[str] | None) -> ChangeColumns:
+        """Every change (of these symbols) by symbol, then time: one Query of LSI1 (the account's changes in
+        time order), sorted by symbol and, within an instant, by the holding's version (the index orders
+        changes at one instant by their random suffix); an uncommitted import's are left out."""
         versions = self._committed_versions(account_id, None)
-        items = [item for item in self._dynamo.query(
-            self._table, IndexName="LSI1", KeyConditionExpression="#pk = :pk AND #sk <= :high",
+        wanted = None if symbols is None else set(symbols)
+        items = sorted((item for item in self._dynamo.query(
+            self._table, IndexName="LSI1", KeyConditionExpression="#pk = :pk",
             ExpressionAttributeNames={"#pk": "PK", "#sk": "LSI1SK", "#s": "symbol", "#q": "quantity_after",
                                       "#v": "version", "#c": "cash_after"},
             ProjectionExpression="#s, #sk, #q, #v, #c", ConsistentRead=True,
-            ExpressionAttributeValues={":pk": keys.account_pk(account_id), ":high": instant_text(end) + keys.HIGH})
-            if int(item["version"]) <= versions.get(item["symbol"], 0)]
+            ExpressionAttributeValues={":pk": keys.account_pk(account_id)})
+            if int(item["version"]) <= versions.get(item["symbol"], 0)
+            and (wanted is None or item["symbol"] in wanted)),
+            key=lambda item: (item["symbol"], item["LSI1SK"][:27], int(item["version"])))
         return ([i["symbol"] for i in items], [i["LSI1SK"][:27] for i in items], [i["quantity_after"] for i in items],
                 [i.get("cash_after", ZERO) for i in items])
 

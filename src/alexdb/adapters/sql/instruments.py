@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, or_, select, union_all, update
+from sqlalchemy import Row, and_, case, func, insert, literal, or_, select, union_all, update
 
 from alexdb.adapters.sql.bulk import instant_text_column, text_instant_columns
 from alexdb.adapters.sql.engine import UnitOfWork
@@ -16,14 +16,16 @@ from alexdb.adapters.sql.upsert import insert_for
 from alexdb.domain.errors import ConflictError
 from alexdb.domain.models import Instrument, PricePoint
 from alexdb.domain.paging import Bookmark
-from alexdb.ports import Columns, Rows
+from alexdb.ports import Columns, PriceMark, Rows
 
 DESCRIPTION = ("name", "instrument_type", "allocation_regions", "allocation_sectors", "allocation_asset_class",
                "updated_at")
 
 
 def _instrument(row: Row[Any]) -> Instrument:
-    return Instrument.model_validate(dict(row._mapping))
+    fields = dict(row._mapping)
+    del fields["price_revision"]  # the store's bookkeeping, not the instrument's
+    return Instrument.model_validate(fields)
 
 
 def _point(row: Any) -> PricePoint:
@@ -90,14 +92,24 @@ class SqlInstruments:
             statement = statement.on_conflict_do_update(
                 index_elements=["symbol", "at"], set_={"price": statement.excluded.price})
             conn.execute(statement, [{"symbol": p.symbol, "at": p.at, "price": p.price} for p in points])
+            oldest: dict[str, datetime] = {}
+            for point in points:
+                oldest[point.symbol] = min(point.at, oldest.get(point.symbol, point.at))
             for point in newest.values():
+                current = instruments.c.current_price_at
                 # Only a point at least as new as the current one moves current_price; updated_at is the
                 # description's version and stays (as on DynamoDB, where the price lives in its own item).
+                # A point at or before the newest one (a correction, a backfill) moves the revision, so a
+                # process holding this symbol's points reads them again (ports.PriceMark).
+                advances = or_(current.is_(None), current <= point.at)
                 conn.execute(
                     update(instruments)
                     .where(instruments.c.symbol == point.symbol)
-                    .where(or_(instruments.c.current_price_at.is_(None), instruments.c.current_price_at <= point.at))
-                    .values(current_price=point.price, current_price_at=point.at)
+                    .values(current_price=case((advances, literal(point.price, instruments.c.current_price.type)),
+                                               else_=instruments.c.current_price),
+                            current_price_at=case((advances, literal(point.at, current.type)), else_=current),
+                            price_revision=instruments.c.price_revision + case(
+                                (and_(current.is_not(None), current >= oldest[point.symbol]), 1), else_=0))
                 )
         return []
 
@@ -150,3 +162,21 @@ class SqlInstruments:
             union = union_all(opening, rest).subquery()
             statement = select(union.c.symbol, union.c.at_text, union.c.price).order_by(union.c.at_text)
             return text_instant_columns(conn, statement)
+
+    def price_marks(self, symbols: Sequence[str]) -> dict[str, PriceMark]:
+        """Each known symbol's price revision and newest point (current_price_at): one statement."""
+        i = instruments
+        with self._uow.begin() as conn:
+            rows = conn.execute(select(i.c.symbol, i.c.price_revision, i.c.current_price_at)
+                                .where(i.c.symbol.in_(list(symbols)))).all()
+        return {row.symbol: PriceMark(row.price_revision, row.current_price_at) for row in rows}
+
+    def price_columns(self, symbols: Sequence[str], after: datetime | None, until: datetime) -> Columns:
+        """Points in (after, until] ordered by symbol, then time: one range of the (symbol, at) key each."""
+        p = price_history
+        with self._uow.begin() as conn:
+            statement = select(p.c.symbol, instant_text_column(conn, p.c.at), p.c.price).where(
+                p.c.symbol.in_(list(symbols)), p.c.at <= until)
+            if after is not None:
+                statement = statement.where(p.c.at > after)
+            return text_instant_columns(conn, statement.order_by(p.c.symbol, p.c.at))

@@ -173,15 +173,17 @@ class SqlPositionStore:
         with self._uow.begin() as conn:
             return [_change(row) for row in conn.execute(statement)]
 
-    def changes_until(self, account_id: uuid.UUID, end: datetime) -> ChangeColumns:
-        """(symbol, instant text, quantity after, cash after) of every change up to end, in time order."""
+    def changes_of(self, account_id: uuid.UUID, symbols: Sequence[str] | None) -> ChangeColumns:
+        """(symbol, instant text, quantity after, cash after) of every change, by symbol, then time."""
         h = position_history
         with self._uow.begin() as conn:
             statement = (
                 select(h.c.symbol, instant_text_column(conn, h.c.at), h.c.quantity_after, h.c.cash_after)
-                .where(h.c.account_id == account_id, h.c.at <= end)
-                .order_by(h.c.at, h.c.seq)
+                .where(h.c.account_id == account_id)
+                .order_by(h.c.symbol, h.c.at, h.c.seq)
             )
+            if symbols is not None:
+                statement = statement.where(h.c.symbol.in_(list(symbols)))
             # Read fully inside the transaction: an open cursor would pin the (possibly shared) connection.
-            symbols, instants, (quantities, cash) = numeric_columns(conn, statement, 2)
-            return symbols, instants, quantities, cash
+            names, instants, (quantities, cash) = numeric_columns(conn, statement, 2)
+            return names, instants, quantities, cash

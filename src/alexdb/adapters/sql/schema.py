@@ -56,6 +56,8 @@ instruments = Table(
     Column("instrument_type", String(50), nullable=False),
     Column("current_price", ExactDecimal()),
     Column("current_price_at", UTCDateTime()),
+    # Moved by every price written at or before current_price_at: what lets a process keep price points.
+    Column("price_revision", Integer, nullable=False, server_default="0"),
     Column("allocation_regions", Document(), nullable=False),
     Column("allocation_sectors", Document(), nullable=False),
     Column("allocation_asset_class", Document(), nullable=False),

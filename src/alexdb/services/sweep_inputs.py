@@ -1,0 +1,199 @@
+"""What a value sweep reads, kept in this process and checked against the store on every call.
+
+A ten-year daily series of an active account reads every change and price of the ten years: hundreds of
+thousands of rows, most of a second, where the arithmetic over columns takes milliseconds. So each
+account's changes (per symbol), its cash ledger and each symbol's prices are kept as numeric columns,
+within a byte budget (least recently used first out). Every call still asks the store what changed, and
+always reads the store's mark before the data it guards, so data newer than a mark only makes the next
+call read again, and nothing stale is ever used:
+- a symbol's changes are reused while its holding state and its splits are what they were: history is
+  recorded in time order per (account, symbol), so a change leaves a different last state unless it
+  leaves the very same state at the very same last instant, which no sweep can tell apart;
+- the cash ledger is appended in time order, so only movements at or after the last one held are read;
+- prices (where the store keeps marks, see ports.PriceMarks) are reused while the symbol's revision holds,
+  and extended by the points after the newest one held.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from alexdb.domain.instants import instant_text
+from alexdb.domain.ledger import CashMovement, Split
+from alexdb.domain.paging import Cursors, Results, scope
+from alexdb.domain.trading import HeldState
+from alexdb.ports import CashRecords, Columns, PositionStore, PriceMark, PriceMarks, PriceReader, SplitRecords
+from alexdb.services.sweep import Holding, Ledger, Line, blocks, holding, joined, ledger, line
+
+CACHE_BYTES = 128 * 2**20
+LEDGER_PAGE = 1000
+MOVEMENT_BYTES = 800  # a CashMovement model with its Decimals, datetimes and UUID, roughly
+
+
+class SweepInputs(NamedTuple):
+    """An account's changes per symbol, its symbols' prices and its cash ledger, as a sweep takes them."""
+
+    holdings: dict[str, Holding]
+    prices: dict[str, Line]
+    ledger: Ledger
+    movements: Sequence[CashMovement]
+
+
+class _Changes(NamedTuple):
+    state: HeldState
+    splits: tuple[tuple[datetime, int, int], ...]
+    holding: Holding
+
+
+class _Prices(NamedTuple):
+    revision: int
+    newest: datetime
+    line: Line
+
+
+class _Cash(NamedTuple):
+    movements: tuple[CashMovement, ...]
+    ledger: Ledger
+
+
+class SweepReader:
+    """Reads sweep inputs through a per-process cache that the store's marks keep exact."""
+
+    def __init__(self, positions: PositionStore, cash: CashRecords, splits: SplitRecords, prices: PriceReader,
+                 marks: PriceMarks | None, cursors: Cursors, budget: int = CACHE_BYTES) -> None:
+        self._positions, self._cash, self._splits, self._prices = positions, cash, splits, prices
+        self._marks, self._cursors, self._budget = marks, cursors, budget
+        self._entries: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def inputs(self, key: uuid.UUID, instants: Sequence[datetime]) -> SweepInputs:
+        """The account's inputs for a sweep whose prices must cover these instants (time-ordered)."""
+        states = self._positions.states(key)
+        symbols = sorted(states)
+        splits = self._splits.splits_of(symbols) if symbols else {}
+        holdings = self._holdings(key, states, splits)
+        prices = self._price_lines(symbols, instants) if symbols else {}
+        cash = self._ledger(key)
+        return SweepInputs(holdings, prices, cash.ledger, cash.movements)
+
+    def _holdings(self, key: uuid.UUID, states: dict[str, HeldState],
+                  splits: dict[str, list[Split]]) -> dict[str, Holding]:
+        found: dict[str, Holding] = {}
+        marks = {symbol: (state, tuple((s.at, s.numerator, s.denominator) for s in splits.get(symbol, ())))
+                 for symbol, state in states.items()}
+        for symbol, (state, split_marks) in marks.items():
+            cached = self._get(("changes", key, symbol))
+            if cached is not None and cached.state == state and cached.splits == split_marks:
+                found[symbol] = cached.holding
+        stale = [symbol for symbol in sorted(states) if symbol not in found]
+        if not stale:
+            return found
+        names, at, quantity, cash = self._positions.changes_of(key, None if len(stale) == len(states) else stale)
+        for symbol, (low, high) in blocks(names).items():
+            if symbol in marks and symbol not in found:
+                state, split_marks = marks[symbol]
+                made = holding(list(at[low:high]), list(quantity[low:high]), list(cash[low:high]),
+                               splits.get(symbol, ()))
+                found[symbol] = made
+                self._put(("changes", key, symbol), _Changes(state, split_marks, made), _holding_bytes(made))
+        return found
+
+    def _price_lines(self, symbols: list[str], instants: Sequence[datetime]) -> dict[str, Line]:
+        if self._marks is None:
+            return _lines(self._prices.price_points_at(symbols, instants))
+        marks = self._marks.price_marks(symbols)
+        found: dict[str, Line] = {}
+        fresh: list[str] = []
+        for symbol in symbols:
+            mark = marks.get(symbol, PriceMark(0, None))
+            cached = self._get(("prices", symbol))
+            if mark.newest is None:
+                continue
+            if cached is None or cached.revision != mark.revision or cached.newest > mark.newest:
+                fresh.append(symbol)
+            elif cached.newest == mark.newest:
+                found[symbol] = cached.line
+            else:  # new points after the newest held: read only those
+                _, at, price = self._marks.price_columns([symbol], cached.newest, mark.newest)
+                found[symbol] = self._keep_prices(symbol, mark, joined(cached.line, line(at, price, "price")))
+        if fresh:
+            until = max(newest for newest in (marks[symbol].newest for symbol in fresh) if newest is not None)
+            names, at, price = self._marks.price_columns(fresh, None, until)
+            for symbol, (low, high) in blocks(names).items():
+                mark = marks[symbol]
+                assert mark.newest is not None
+                # Points past the symbol's own mark were written after it was read: the next call takes them.
+                high = bisect_right(at, instant_text(mark.newest), low, high)
+                found[symbol] = self._keep_prices(symbol, mark, line(at[low:high], price[low:high], "price"))
+        return found
+
+    def _keep_prices(self, symbol: str, mark: PriceMark, made: Line) -> Line:
+        assert mark.newest is not None
+        self._put(("prices", symbol), _Prices(mark.revision, mark.newest, made), made.at.nbytes * 2)
+        return made
+
+    def _ledger(self, key: uuid.UUID) -> _Cash:
+        cached: _Cash | None = self._get(("cash", key))
+        if cached is None or not cached.movements:
+            movements = tuple(self._movements(key, None))
+        else:
+            last = cached.movements[-1]
+            held_at_last = set()
+            for movement in reversed(cached.movements):
+                if movement.at != last.at:
+                    break
+                held_at_last.add(movement.seq)
+            newer = [m for m in self._movements(key, last.at) if m.at > last.at or m.seq not in held_at_last]
+            if not newer:
+                return cached
+            movements = cached.movements + tuple(newer)
+        made = _Cash(movements, ledger(movements))
+        self._put(("cash", key), made, len(movements) * MOVEMENT_BYTES)
+        return made
+
+    def _movements(self, key: uuid.UUID, start: datetime | None) -> Results[CashMovement]:
+        return Results(lambda after, size: self._cash.cash_page(key, start, None, after, LEDGER_PAGE),
+                       scope("cash", key, start), self._cursors)
+
+    def _get(self, name: tuple[Any, ...]) -> Any:
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None:
+                return None
+            self._entries.move_to_end(name)
+            return entry[0]
+
+    def _put(self, name: tuple[Any, ...], value: Any, size: int) -> None:
+        if size > self._budget:
+            return
+        with self._lock:
+            previous = self._entries.pop(name, None)
+            if previous is not None:
+                self._held -= previous[1]
+            self._entries[name] = (value, size)
+            self._held += size
+            while self._held > self._budget:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._held -= dropped
+
+
+def _holding_bytes(made: Holding) -> int:
+    return made.at.nbytes + made.quantity.values.nbytes + made.cash.values.nbytes
+
+
+def _lines(prices: Columns) -> dict[str, Line]:
+    """Time-ordered (symbol, instant text, price) columns as one line per symbol."""
+    by_symbol: dict[str, tuple[list[str], list[Decimal]]] = {}
+    for symbol, at, price in zip(*prices, strict=True):
+        texts, values = by_symbol.setdefault(symbol, ([], []))
+        texts.append(at)
+        values.append(price)
+    return {symbol: line(texts, values, "price") for symbol, (texts, values) in by_symbol.items()}
