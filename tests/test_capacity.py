@@ -22,6 +22,10 @@ PROFILE = {
     "tick": {"ticks": (0.0, 1.0)},
     "trigger": {"notifications/Outbox": (0.0, 2.0)},
     "alert_load": {"alerts/AlertsBySymbol": (0.04, 0.0)},
+    "agent_step": {"chat": (1.0, 8.0)},
+    "agent_resume": {"chat": (6.0, 0.0)},
+    "memory_put": {"chat": (1.0, 1.0)},
+    "memory_search": {"chat": (1.0, 0.0)},
 }
 SMALL = Workload(users=86_400, accounts_per_user=2, holdings_per_account=10, views_per_user_per_day=1,
                  series_per_user_per_day=1, trades_per_user_per_day=1, hot_holder_share=0.5, hot_trade_share=0.1,
@@ -66,6 +70,19 @@ def test_monthly_units_and_cost_by_hand() -> None:
     # the 2 x 10 holdings x 2 RRU uncached), series 2 a second x 10 holdings x 13 RRU.
     cached = 10 * 0.5 * (2 / 5 + 1 / 60)
     assert result.monthly["instruments"] == pytest.approx(((cached + 260) * SECONDS_A_MONTH, 0))
+
+
+def test_agent_memory_by_hand() -> None:
+    # One conversation, a message every 10 s, each a resume (6 RRU) and 3 steps (1 RRU, 8 WRU each).
+    thread = _key("chat", "CKTHREAD")
+    assert (thread.reads, thread.writes) == pytest.approx((0.6, 2.4))
+    # A user's memories: a conversation's 2 puts (1 WRU) and its search (1 RRU) in one second.
+    memories = _key("chat", "MEM#")
+    assert (memories.reads, memories.writes) == pytest.approx((1.0, 2.0))
+    # A session a second of 20 messages: 20 resumes x 6 + 60 steps x 1 + 2 puts x 1 + 1 search x 1 RRU,
+    # 60 steps x 8 + 2 puts x 1 WRU, every second of the month.
+    busy = plan(dataclasses.replace(SMALL, sessions_per_day=86_400), PROFILE)
+    assert busy.monthly["chat"] == pytest.approx((183 * SECONDS_A_MONTH, 482 * SECONDS_A_MONTH))
 
 
 def test_the_default_scenario_has_no_key_over_its_limit() -> None:

@@ -48,6 +48,11 @@ class Workload:
     sessions_per_day: float = 1_000_000.0
     messages_per_session: float = 20.0
     seconds_between_messages: float = 10.0  # within one conversation
+    # The advisor as a LangGraph agent: each message is a few graph steps (model, tools, model), each step a
+    # checkpoint of what changed; each message resumes the thread's latest checkpoint first.
+    agent_steps_per_message: float = 3.0
+    memories_written_per_session: float = 2.0  # long-term memories (the LangGraph store) a conversation keeps
+    memory_searches_per_session: float = 1.0  # a conversation reads its user's memories once, at its start
     jobs_per_day: float = 200_000.0
     symbols: int = 10_000
     market_trades_per_day: float = 200_000_000.0  # every symbol's trades together
@@ -156,6 +161,14 @@ def hot_keys(w: Workload, profile: Profile) -> list[KeyLoad]:
         KeyLoad("chat/UserSessionsIndex", "USER#<id>", 0.0,
                 u("chat_append", "chat/UserSessionsIndex")[1] / w.seconds_between_messages,
                 why="one conversation's recency, coalesced to a minute"),
+        KeyLoad("chat", "CKTHREAD#<user>#<thread>",
+                u("agent_resume", "chat")[0] / w.seconds_between_messages,
+                (u("agent_resume", "chat")[1] + w.agent_steps_per_message * u("agent_step", "chat")[1])
+                / w.seconds_between_messages,
+                why="one agent conversation: a resume and its steps' checkpoints per message"),
+        KeyLoad("chat", "MEM#<user>", w.memory_searches_per_session * u("memory_search", "chat")[0],
+                w.memories_written_per_session * u("memory_put", "chat")[1],
+                why="one user's long-term memories, all of a conversation's reads and writes in its first second"),
         KeyLoad("users", "ACCOUNT#<id>", 0.0, max(1.0, trades / w.users * w.spike) * u("trade", "users")[1],
                 why="one account's trades"),
     ]
@@ -169,6 +182,10 @@ def _average_calls(w: Workload) -> dict[str, float]:
         "series": account_views * w.series_per_user_per_day,
         "trade": w.users * w.trades_per_user_per_day / SECONDS_A_DAY,
         "chat_append": w.sessions_per_day * w.messages_per_session / SECONDS_A_DAY,
+        "agent_resume": w.sessions_per_day * w.messages_per_session / SECONDS_A_DAY,
+        "agent_step": w.sessions_per_day * w.messages_per_session * w.agent_steps_per_message / SECONDS_A_DAY,
+        "memory_put": w.sessions_per_day * w.memories_written_per_session / SECONDS_A_DAY,
+        "memory_search": w.sessions_per_day * w.memory_searches_per_session / SECONDS_A_DAY,
         "job": w.jobs_per_day / SECONDS_A_DAY,
         "claim": w.jobs_per_day / SECONDS_A_DAY,
         "create_user": w.new_users_per_day / SECONDS_A_DAY,

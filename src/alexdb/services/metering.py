@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from alexdb.domain.alerts import Trigger
 from alexdb.domain.capacity import MEASURED_RECORD_TRADES, Units
+from alexdb.domain.checkpoints import BlobRow, CheckpointRow, Typed, WriteRow
 from alexdb.domain.speed_state import Advance, SymbolCursor, pending
 
 if TYPE_CHECKING:
@@ -24,6 +25,9 @@ START = datetime(2020, 1, 1, tzinfo=UTC)
 YEARS = 5
 ALERTS = 50
 APPENDS = 10
+AGENT_STEPS = 10
+MEMORIES = 10
+THREAD = "advice-1"
 
 
 class Metered(Protocol):
@@ -115,6 +119,7 @@ def measure_profile(db: Database, engine: Metered) -> dict[str, dict[str, Units]
                                 user_id="meter_user")
 
     p.measure("chat_append", appends, calls=APPENDS)
+    _measure_agent(p, db)
 
     def job_lifecycle() -> None:
         job = db.jobs.create_job("meter_user", "portfolio_analysis", {"request": "x" * 500})
@@ -129,6 +134,43 @@ def measure_profile(db: Database, engine: Metered) -> dict[str, dict[str, Units]
     db.jobs.create_job("meter_user", "portfolio_analysis", {"request": "x" * 500})
     p.measure("claim", db.jobs.claim_next)
     return p.profile
+
+
+def _step(n: int) -> tuple[CheckpointRow, list[BlobRow], list[WriteRow]]:
+    """Step n of an agent thread: its checkpoint, the messages channel grown by one 500-byte message, and
+    the step's two pending writes."""
+    checkpoint_id, parent = f"1ef{n:029d}", f"1ef{n - 1:029d}" if n else None
+    versions = {"messages": f"{n:032d}.0", "__start__": f"{0:032d}.0", "route": f"{n // 2:032d}.0"}
+    row = CheckpointRow(THREAD, "", checkpoint_id, parent, Typed("msgpack", b"c" * 600),
+                        Typed("msgpack", b"m" * 200), "run-1", versions)
+    messages = b"".join(f"message {i:04d} ".encode() * 38 for i in range(n + 1))
+    blobs = [BlobRow(THREAD, "", "messages", versions["messages"], Typed("msgpack", messages))]
+    if n % 2 == 0:
+        blobs.append(BlobRow(THREAD, "", "route", versions["route"], Typed("msgpack", b"tools")))
+    writes = [WriteRow(THREAD, "", checkpoint_id, f"task-{n}", idx, "messages", Typed("msgpack", b"w" * 500), "")
+              for idx in range(2)]
+    return row, blobs, writes
+
+
+def _measure_agent(p: Profiler, db: Database) -> None:
+    """A LangGraph advisor's memory: a step of a thread ten steps in, resuming it, and long-term memories."""
+    for n in range(AGENT_STEPS):
+        row, blobs, writes = _step(n)
+        db.checkpoints.put("meter_user", row, blobs)
+        db.checkpoints.put_writes("meter_user", writes, replace=False)
+
+    def step() -> None:
+        row, blobs, writes = _step(AGENT_STEPS)
+        db.checkpoints.put("meter_user", row, blobs)
+        db.checkpoints.put_writes("meter_user", writes, replace=False)
+
+    p.measure("agent_step", step)
+    p.measure("agent_resume", lambda: db.checkpoints.snapshot("meter_user", THREAD, "", None))
+    for n in range(MEMORIES):
+        db.memories.put("meter_user", ("memories", "meter_user"), f"fact-{n}", {"text": "Prefers index funds. " * 10})
+    p.measure("memory_put", lambda: db.memories.put("meter_user", ("memories", "meter_user"), "fact-new",
+                                                     {"text": "Retires at 60. " * 15}))
+    p.measure("memory_search", lambda: db.memories.search("meter_user", ("memories",), limit=10))
 
 
 def as_json(profile: Mapping[str, Mapping[str, Units]]) -> dict[str, dict[str, list[float]]]:
