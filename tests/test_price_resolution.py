@@ -69,8 +69,8 @@ def test_a_series_at_another_time_of_day_uses_the_last_price_before_each_step(db
 def test_a_series_of_one_instant(db: Database) -> None:
     _prices(db)
     columns = db.instruments.price_points_at(["AAA", "BBB"], [START + 3 * DAY + timedelta(hours=15)])
-    assert list(zip(*columns, strict=True)) == [("BBB", "2024-03-03T21:30:00.000000Z", Decimal("102")),
-                                                ("AAA", "2024-03-04T14:00:00.000000Z", Decimal("13"))]
+    assert list(zip(*columns, strict=True)) == [("AAA", "2024-03-04T14:00:00.000000Z", Decimal("13")),
+                                                ("BBB", "2024-03-03T21:30:00.000000Z", Decimal("102"))]
 
 
 def test_a_five_year_midnight_series_reads_the_daily_closes_only(dynamo_db: Database) -> None:

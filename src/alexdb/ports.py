@@ -157,7 +157,8 @@ class InstrumentStore(Protocol):
         """Up to size prices of a symbol between start and end inclusive, oldest first, after a position."""
         ...
     def price_points_at(self, symbols: Sequence[str], instants: Sequence[datetime]) -> Columns:
-        """Each symbol's last price at or before each of these instants (in time order), as time-ordered columns.
+        """Each symbol's last price at or before each of these instants (in time order), as columns ordered
+        by symbol, then time.
 
         Columns are (symbol, instant text, price). A store may return more of the points in between, never
         fewer: a sweep that takes the last point at or before an instant is exact on what comes back.
@@ -172,7 +173,8 @@ class PriceReader(Protocol):
         """Each symbol's last price at or before an instant."""
         ...
     def price_points_at(self, symbols: Sequence[str], instants: Sequence[datetime]) -> Columns:
-        """Each symbol's last price at or before each of these instants (in time order), as time-ordered columns.
+        """Each symbol's last price at or before each of these instants (in time order), as columns ordered
+        by symbol, then time.
 
         Columns are (symbol, instant text, price). A store may return more of the points in between, never
         fewer: a sweep that takes the last point at or before an instant is exact on what comes back.

@@ -22,7 +22,6 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, NamedTuple
 
 from alexdb.domain.instants import instant_text
@@ -190,10 +189,6 @@ def _holding_bytes(made: Holding) -> int:
 
 
 def _lines(prices: Columns) -> dict[str, Line]:
-    """Time-ordered (symbol, instant text, price) columns as one line per symbol."""
-    by_symbol: dict[str, tuple[list[str], list[Decimal]]] = {}
-    for symbol, at, price in zip(*prices, strict=True):
-        texts, values = by_symbol.setdefault(symbol, ([], []))
-        texts.append(at)
-        values.append(price)
-    return {symbol: line(texts, values, "price") for symbol, (texts, values) in by_symbol.items()}
+    """(symbol, instant text, price) columns ordered by symbol, then time, as one line per symbol."""
+    names, at, price = prices
+    return {symbol: line(at[low:high], price[low:high], "price") for symbol, (low, high) in blocks(names).items()}

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import datetime
-from heapq import merge
 from typing import Any
 
 from alexdb.adapters.dynamodb import keys
@@ -25,6 +24,9 @@ from alexdb.ports import Columns, Rows
 # the point and this small item only, instead of also rewriting the META copies held by both GSIs.
 FIRST_INSTANT, LAST_INSTANT = "0", "9"  # price sort keys are ISO instants: "0" < all of them < "9" < "META" < "PRICE"
 PARALLEL = 16
+# One pool for every series' per-symbol reads: starting a dozen threads per call cost as much as the reads
+# (each start waits for the new thread to take the GIL from threads parsing responses).
+_SYMBOL_READS = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="alexdb-price-reads")
 FEW_INSTANTS = 32  # up to this many instants that are not midnights: one Query each, not a range
 
 
@@ -181,12 +183,11 @@ class DynamoInstruments:
 
     def prices_at(self, symbols: Sequence[str], at: datetime) -> dict[str, PricePoint]:
         """Each symbol's last price at or before at: one Query per symbol, run concurrently."""
-        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(symbols))) as pool:
-            found = pool.map(lambda symbol: self.price_at(symbol, at), symbols)
-            return {point.symbol: point for point in found if point is not None}
+        found = _SYMBOL_READS.map(lambda symbol: self.price_at(symbol, at), symbols)
+        return {point.symbol: point for point in found if point is not None}
 
     def price_points_at(self, symbols: Sequence[str], instants: Sequence[datetime]) -> Columns:
-        """Each symbol's prices at these instants, per symbol concurrently, then merged in time order.
+        """Each symbol's prices at these instants, per symbol concurrently (one pool for the process), by symbol.
 
         Midnights (UTC) are answered by the daily closes (a month to an item). A few other instants (up to
         FEW_INSTANTS: the trades inside a period whose returns are asked for, say) are one newest-first
@@ -214,6 +215,5 @@ class DynamoInstruments:
                         ExpressionAttributeValues={":pk": symbol, ":low": instant_text(instants[0]) + "~",
                                                    ":high": instant_text(instants[-1])}))]
 
-        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(symbols))) as pool:
-            ordered = list(merge(*pool.map(points, symbols)))
+        ordered = [row for rows in _SYMBOL_READS.map(points, sorted(symbols)) for row in rows]
         return [s for _, s, _ in ordered], [at for at, _, _ in ordered], [p for _, _, p in ordered]

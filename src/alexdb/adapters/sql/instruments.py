@@ -160,7 +160,8 @@ class SqlInstruments:
             rest = select(p.c.symbol, at, p.c.price).where(p.c.symbol.in_(list(symbols)), p.c.at > first,
                                                            p.c.at <= last)
             union = union_all(opening, rest).subquery()
-            statement = select(union.c.symbol, union.c.at_text, union.c.price).order_by(union.c.at_text)
+            statement = select(union.c.symbol, union.c.at_text, union.c.price).order_by(union.c.symbol,
+                                                                                       union.c.at_text)
             return text_instant_columns(conn, statement)
 
     def price_marks(self, symbols: Sequence[str]) -> dict[str, PriceMark]:
