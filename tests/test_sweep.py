@@ -13,6 +13,7 @@ from alexdb.domain.errors import BackendError
 from alexdb.domain.instants import instant_text
 from alexdb.domain.ledger import Split
 from alexdb.services.sweep import Holding, Ledger, Line, Sweep, holding, line, scaled, sweep
+from alexdb.services.sweep_inputs import KeptBytes
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 SYMBOLS = ("AAA", "BBB", "CCC")
@@ -120,3 +121,16 @@ def test_columns_keep_only_the_scale_they_need() -> None:
     column = scaled([Decimal("1.50"), Decimal("2")], "price")
     assert (column.values.tolist(), column.scale, column.largest) == ([15, 20], 1, 20)
     assert scaled([], "price").scale == 0
+
+
+def test_kept_values_stay_within_their_budget_least_recently_used_out_first() -> None:
+    kept = KeptBytes(100)
+    kept.put("a", 1, 40)
+    kept.put("b", 2, 40)
+    assert kept.get("a") == 1  # now b is the least recently used
+    kept.put("c", 3, 40)
+    assert (kept.get("a"), kept.get("b"), kept.get("c"), kept.held) == (1, None, 3, 80)
+    kept.put("a", 4, 60)  # replacing counts the new size only: 100, within the budget
+    assert (kept.get("a"), kept.get("c"), kept.held, len(kept)) == (4, 3, 100, 2)
+    kept.put("d", 5, 101)  # larger than the whole budget: not kept, nothing dropped
+    assert (kept.get("d"), len(kept), kept.held) == (None, 2, 100)

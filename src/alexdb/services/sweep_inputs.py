@@ -20,7 +20,7 @@ import threading
 import uuid
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -34,6 +34,42 @@ from alexdb.services.sweep import Holding, Ledger, Line, blocks, holding, joined
 CACHE_BYTES = 128 * 2**20
 LEDGER_PAGE = 1000
 MOVEMENT_BYTES = 800  # a CashMovement model with its Decimals, datetimes and UUID, roughly
+
+
+class KeptBytes:
+    """Values kept within a byte budget (as their keeper counts them), least recently used out first."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget, self.held = budget, 0
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, name: Hashable) -> Any:
+        """The value kept under name (now the most recently used), or None."""
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None:
+                return None
+            self._entries.move_to_end(name)
+            return entry[0]
+
+    def put(self, name: Hashable, value: Any, size: int) -> None:
+        """Keep value under name, dropping the least recently used until the budget holds; a value larger
+        than the whole budget is not kept."""
+        if size > self.budget:
+            return
+        with self._lock:
+            previous = self._entries.pop(name, None)
+            if previous is not None:
+                self.held -= previous[1]
+            self._entries[name] = (value, size)
+            self.held += size
+            while self.held > self.budget:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.held -= dropped
 
 
 class SweepInputs(NamedTuple):
@@ -68,10 +104,9 @@ class SweepReader:
     def __init__(self, positions: PositionStore, cash: CashRecords, splits: SplitRecords, prices: PriceReader,
                  marks: PriceMarks | None, cursors: Cursors, budget: int = CACHE_BYTES) -> None:
         self._positions, self._cash, self._splits, self._prices = positions, cash, splits, prices
-        self._marks, self._cursors, self._budget = marks, cursors, budget
-        self._entries: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
-        self._held = 0
-        self._lock = threading.Lock()
+        self._marks, self._cursors = marks, cursors
+        self._kept = KeptBytes(budget)
+        self._get, self._put = self._kept.get, self._kept.put
 
     def inputs(self, key: uuid.UUID, instants: Sequence[datetime]) -> SweepInputs:
         """The account's inputs for a sweep whose prices must cover these instants (time-ordered)."""
@@ -161,28 +196,6 @@ class SweepReader:
     def _movements(self, key: uuid.UUID, start: datetime | None) -> Results[CashMovement]:
         return Results(lambda after, size: self._cash.cash_page(key, start, None, after, LEDGER_PAGE),
                        scope("cash", key, start), self._cursors)
-
-    def _get(self, name: tuple[Any, ...]) -> Any:
-        with self._lock:
-            entry = self._entries.get(name)
-            if entry is None:
-                return None
-            self._entries.move_to_end(name)
-            return entry[0]
-
-    def _put(self, name: tuple[Any, ...], value: Any, size: int) -> None:
-        if size > self._budget:
-            return
-        with self._lock:
-            previous = self._entries.pop(name, None)
-            if previous is not None:
-                self._held -= previous[1]
-            self._entries[name] = (value, size)
-            self._held += size
-            while self._held > self._budget:
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self._held -= dropped
-
 
 def _holding_bytes(made: Holding) -> int:
     return made.at.nbytes + made.quantity.values.nbytes + made.cash.values.nbytes
