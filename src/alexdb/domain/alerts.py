@@ -227,6 +227,8 @@ class Trigger(NamedTuple):
     price_type: str
     notification_method: str
     timestamp: int
+    cooldown_seconds: int = 0
+    """The alert's cooldown, which recording the trigger checks (across ingestors, in the store)."""
 
 
 DeliveryStatus = Literal["pending", "sent", "failed"]

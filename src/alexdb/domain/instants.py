@@ -31,6 +31,20 @@ def next_stamp(previous: datetime) -> datetime:
     return max(utcnow(), previous + timedelta(microseconds=1))
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_micros(instant: datetime) -> int:
+    """An aware instant as microseconds since the epoch (exact: no float)."""
+    return (instant - EPOCH) // MICROSECOND
+
+
+def from_epoch_micros(micros: int) -> datetime:
+    """The aware UTC instant of microseconds since the epoch."""
+    return EPOCH + micros * MICROSECOND
+
+
 FIRST_INSTANT = datetime(1, 1, 1, tzinfo=UTC)
 
 

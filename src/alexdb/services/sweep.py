@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Context, Decimal, localcontext
 from math import gcd
 from typing import Any, NamedTuple
@@ -20,13 +20,12 @@ import numpy as np
 import numpy.typing as npt
 
 from alexdb.domain.errors import BackendError
-from alexdb.domain.instants import instant_text
+from alexdb.domain.instants import epoch_micros, instant_text
 from alexdb.domain.ledger import EXTERNAL, CashMovement, Split, split_quantity
 
 PLACES = 8
 INT64_SAFE = 2**62  # a bound below this leaves int64 room for one more addition
 EXACT = Context(prec=80)  # 24 digits before the point and 8 after, with room: scaleb never rounds here
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Ints = npt.NDArray[Any]  # int64, or object holding Python ints
 
 
@@ -90,12 +89,6 @@ def micros(texts: Sequence[str]) -> Ints:
     return np.array([text[:26] for text in texts], dtype="datetime64[us]").view(np.int64)
 
 
-def instant_micros(instant: datetime) -> int:
-    """One instant as microseconds since the epoch."""
-    delta = instant - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 class Line(NamedTuple):
     """One symbol's values over time: int64 microsecond instants (ascending) and scaled values."""
 
@@ -104,7 +97,7 @@ class Line(NamedTuple):
 
     def at_or_before(self, instant: datetime) -> Decimal | None:
         """The value of the last point at or before an instant, or None before the first."""
-        index = int(np.searchsorted(self.at, instant_micros(instant), side="right")) - 1
+        index = int(np.searchsorted(self.at, epoch_micros(instant), side="right")) - 1
         return None if index < 0 else Decimal(int(self.value.values[index])).scaleb(-self.value.scale, EXACT)
 
 
@@ -165,7 +158,7 @@ def ledger(movements: Sequence[CashMovement]) -> Ledger:
         if movement.kind in EXTERNAL:
             put_in += movement.amount
         contributions.append(put_in)
-    at = np.array([instant_micros(movement.at) for movement in movements], dtype=np.int64)
+    at = np.array([epoch_micros(movement.at) for movement in movements], dtype=np.int64)
     return Ledger(at, scaled([movement.balance_after for movement in movements], "cash balance"),
                   scaled(contributions, "contribution"))
 
@@ -194,7 +187,7 @@ def _lookup(at: Ints, values: Ints, grid: Ints) -> tuple[Ints, Ints]:
 def sweep(grid: Sequence[datetime], holdings: Mapping[str, Holding], prices: Mapping[str, Line],
           cash: Ledger) -> Sweep:
     """Cash, holdings value, total, contributions and unpriced holdings at each instant of the grid."""
-    at = np.array([instant_micros(instant) for instant in grid], dtype=np.int64)
+    at = np.array([epoch_micros(instant) for instant in grid], dtype=np.int64)
     products: list[tuple[Ints, Ints, int, int]] = []  # quantities, prices, their bound, scale of the product
     unpriced: list[tuple[str, list[bool]]] = []
     cash_terms: list[tuple[Ints, int, int]] = [(_lookup(cash.at, cash.balance.values, at)[0], cash.balance.largest,

@@ -2,50 +2,42 @@
 
 A tick moves a tracked value (a one-minute bar's open, high, low or close) from p0 to p1. Only alerts
 whose threshold lies between p0 and p1 can change state, and they are found by bisection in a sorted
-threshold list, so a tick costs O(log n + k): alerts that do not fire are never looked at.
+threshold column, so a tick costs O(log n + k): alerts that do not fire are never looked at. Price alerts
+live in the index's columns (thresholds.ThresholdIndex), with no Python object of their own; indicator and
+fundamental alerts, few and stateful, are records.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from sys import intern
 from typing import Any
 
-from alexdb.domain.alerts import LEVEL_OPERATORS, Alert, AlertEntry, AlertSettings, Condition, Trigger
+from alexdb.domain.alerts import LEVEL_OPERATORS, Alert, AlertEntry, AlertSettings, Trigger
+from alexdb.domain.instants import epoch_micros, from_epoch_micros
 from alexdb.domain.instants import now_ms as current_ms
-from alexdb.speed.indicators import make_indicator
-from alexdb.speed.thresholds import TESTS, Test, ThresholdIndex, became_true
+from alexdb.speed.stateful import Stateful
+from alexdb.speed.thresholds import (
+    CODE_TESTS,
+    ID_BYTES,
+    NEVER,
+    OPERATORS,
+    Row,
+    ThresholdIndex,
+)
 
 MINUTE_MS = 60_000
 _TESTED = object()  # _fire's "these already passed their test"
 _new_trigger = tuple.__new__
+_new_object, _set, _from_bytes, _UNKNOWN = object.__new__, object.__setattr__, int.from_bytes, uuid.SafeUUID.unknown
 PRICE_TYPES = ("open", "high", "low", "close")
-
-
-@dataclass(eq=False, slots=True)
-class _Live:
-    """What the engine keeps of one alert: not the Alert model (a symbol may have 200,000 alerts), only
-    what evaluating and firing it needs; the condition model itself only for indicator and fundamental ones."""
-
-    alert_id: uuid.UUID
-    user_id: str
-    symbol: str
-    threshold: Decimal | None
-    price_type: str
-    method: str  # the notification method
-    operator: str
-    test: Test  # its operator's function in thresholds.TESTS
-    cooldown_seconds: int
-    cooldown_ms: int
-    version: datetime  # the alert's updated_at
-    last_fired_ms: int | None = None
-    condition: Condition | None = None  # indicator and fundamental alerts only
-    indicator: Any = None
-    previous: tuple[Decimal, Decimal] | None = None  # (close, indicator value) at the previous bar
+_OPERATOR_CODES = {operator: code for code, operator in enumerate(OPERATORS)}
+_LEVEL_CODES = frozenset(_OPERATOR_CODES[operator] for operator in LEVEL_OPERATORS)
+FEW = 64  # alerts to arm at once that are looked up one by one; more are matched in one pass
 
 
 @dataclass(slots=True)
@@ -59,8 +51,8 @@ class _Symbol:
     close: Decimal | None = None
     indexes: dict[str, ThresholdIndex] = field(default_factory=dict)
     close_index: ThresholdIndex | None = None  # the common case, kept out of the dict for speed
-    indicator_alerts: list[_Live] = field(default_factory=list)
-    fundamental_alerts: list[_Live] = field(default_factory=list)
+    indicator_alerts: list[Stateful] = field(default_factory=list)
+    fundamental_alerts: list[Stateful] = field(default_factory=list)
 
     def value(self, price_type: str) -> Decimal | None:
         """The current bar's open, high, low or close."""
@@ -73,13 +65,23 @@ class AlertEngine:
     def __init__(self, cooldowns: bool = True) -> None:
         """cooldowns=False fires every edge and leaves cooldowns to whoever records the triggers (a store
         shared by many ingestors checks them against its own record of the last firing)."""
-        self._live: dict[uuid.UUID, _Live] = {}
+        self._live: dict[uuid.UUID, Stateful] = {}
+        # Which index holds each price alert, by the id's integer: the columns keep no object per alert,
+        # this map one int (the UUID's own) and an entry. A slot is found in its index by a scan in C.
+        self._where: dict[int, ThresholdIndex] = {}
+        self._unarmed: dict[str, int] = {}  # symbol: how many of its alerts are unarmed
         self._symbols: dict[str, _Symbol] = {}
         self._cooldowns = cooldowns
         self._unsorted: dict[int, ThresholdIndex] | None = None  # during upsert_many: appended to, by id
+        # Codes: 200,000 alerts of a symbol share a handful of users and methods.
+        self._users: list[str] = []
+        self._user_codes: dict[str, int] = {}
+        self._methods: list[str] = []
+        self._method_codes: dict[str, int] = {}
+        self._count = 0
 
     def __len__(self) -> int:
-        return len(self._live)
+        return self._count
 
     def upsert(self, alert: AlertSettings | AlertEntry, now_ms: int | None = None, fire: bool = True) -> list[Trigger]:
         """Add or replace an alert (disabled alerts are removed). A level condition that already holds
@@ -87,79 +89,133 @@ class AlertEngine:
         entry = alert if isinstance(alert, AlertEntry) else alert.entry()
         # Settings alone carry no last trigger: the store checks cooldowns then (an ingestor's engine has none).
         last = alert.last_triggered if isinstance(alert, Alert) else None
-        placed = self._place(entry, None if last is None else int(last.timestamp() * 1000))
+        placed = self._place(entry, None if last is None else int(last.timestamp() * 1000), True, False)
         if not placed or not fire:
             return []
         return self.arm(entry.alert_id, now_ms if now_ms is not None else current_ms())
 
-    def _place(self, alert: AlertEntry, last_fired_ms: int | None) -> bool:
-        """Hold the alert (replacing what was held of it); False if it is disabled (then it is not held)."""
-        self.remove(alert.alert_id)
+    def _code(self, table: list[str], codes: dict[str, int], value: str) -> int:
+        code = codes.get(value)
+        if code is None:
+            code = codes[value] = len(table)
+            table.append(intern(value))
+        return code
+
+    def _place(self, alert: AlertEntry, last_fired_ms: int | None, replace: bool, unarmed: bool) -> bool:
+        """Hold the alert (replacing what was held of it, if replace); False if it is disabled (not held).
+        unarmed: its settings wait for arm_many (unarmed() lists them)."""
+        if replace:
+            self.remove(alert.alert_id)
         if not alert.enabled:
             return False
-        # Interned: 200,000 alerts of a symbol share a handful of users, operators and methods.
-        operator, price_type = intern(alert.operator), intern(alert.price_type)
-        live = _Live(alert.alert_id, intern(alert.user_id), intern(alert.symbol), alert.threshold, price_type,
-                     intern(alert.notification_method), operator, TESTS[operator], alert.cooldown_seconds,
-                     alert.cooldown_seconds * 1000 if self._cooldowns else 0, alert.updated_at, last_fired_ms,
-                     alert.condition)
-        state = self._symbols.get(live.symbol)
+        state = self._symbols.get(alert.symbol)
         if state is None:
-            state = self._symbols[live.symbol] = _Symbol()
-        self._live[alert.alert_id] = live
+            state = self._symbols[intern(alert.symbol)] = _Symbol()
+        self._count += 1
         condition = alert.condition
-        if condition is not None and condition.indicator is not None:
-            live.indicator = make_indicator(condition.indicator.kind, condition.indicator.period)
-            state.indicator_alerts.append(live)
-        elif condition is not None:
-            state.fundamental_alerts.append(live)
-        else:
-            index = state.indexes.get(price_type)
-            if index is None:
-                index = state.indexes[price_type] = ThresholdIndex()
-                if price_type == "close":
-                    state.close_index = index
-            if self._unsorted is None:
-                index.add(live)
+        if condition is not None:
+            live = Stateful(alert.alert_id, intern(alert.user_id), intern(alert.symbol), alert.threshold,
+                         intern(alert.price_type), intern(alert.notification_method), intern(alert.operator),
+                         alert.cooldown_seconds, alert.cooldown_seconds * 1000 if self._cooldowns else 0,
+                         alert.updated_at, condition, last_fired_ms, unarmed)
+            self._live[alert.alert_id] = live
+            self._unarmed[live.symbol] = self._unarmed.get(live.symbol, 0) + unarmed
+            if condition.indicator is not None:
+                live.start()
+                state.indicator_alerts.append(live)
             else:
-                index.append(live)
-                self._unsorted[id(index)] = index
+                state.fundamental_alerts.append(live)
+            return True
+        index = state.indexes.get(alert.price_type)
+        if index is None:
+            index = state.indexes[intern(alert.price_type)] = ThresholdIndex(intern(alert.symbol),
+                                                                             intern(alert.price_type))
+            if alert.price_type == "close":
+                state.close_index = index
+        assert alert.threshold is not None
+        row = Row(alert.threshold, alert.alert_id.bytes, self._code(self._users, self._user_codes, alert.user_id),
+                  self._code(self._methods, self._method_codes, alert.notification_method),
+                  _OPERATOR_CODES[alert.operator], alert.cooldown_seconds, epoch_micros(alert.updated_at),
+                  NEVER if last_fired_ms is None else last_fired_ms, unarmed)
+        self._where[alert.alert_id.int] = index
+        if unarmed:
+            self._unarmed[alert.symbol] = self._unarmed.get(alert.symbol, 0) + 1
+        if self._unsorted is None:
+            index.add(row)
+        else:
+            index.append(row)
+            self._unsorted[id(index)] = index
         return True
 
-    def upsert_many(self, alerts: list[AlertEntry]) -> None:
+    def upsert_many(self, alerts: list[AlertEntry], replacing: Collection[uuid.UUID] | None = None,
+                    arming: bool = False) -> None:
         """upsert(alert, fire=False) for many: each index is sorted once at the end (loading 200,000 alerts
-        of a symbol one sorted insert at a time would move the lists quadratically)."""
+        of a symbol one sorted insert at a time would move the columns quadratically). replacing names the
+        alerts the engine may hold already (None: any of them); the others are added without a search.
+        arming: alerts whose settings no ingestor has checked at a bar yet (armed_at is not their
+        updated_at) are held unarmed, for arm_many."""
         unsorted = self._unsorted = {}
         try:
             for alert in alerts:
-                self._place(alert, None)
+                self._place(alert, None, replacing is None or alert.alert_id in replacing,
+                            arming and alert.armed_at != alert.updated_at)
         finally:
             self._unsorted = None
             for index in unsorted.values():
                 index.sort()
 
+    def _find(self, alert_id: uuid.UUID) -> tuple[str, str, ThresholdIndex, int] | None:
+        """(symbol, price type, index, slot) of a price alert."""
+        index = self._where.get(alert_id.int)
+        if index is None:
+            return None
+        slot = index.find(alert_id.bytes)
+        assert slot is not None, "an alert's index holds it"
+        return index.symbol, index.price_type, index, slot
+
     def arm(self, alert_id: uuid.UUID, timestamp: int) -> list[Trigger]:
         """The alert's trigger if it is a level condition that holds at its symbol's current bar (nothing
         was seen before it, so it has just become true for this alert); else none."""
-        live = self._live.get(alert_id)
-        if live is None or live.condition is not None:
+        found = self._find(alert_id)
+        if found is None:
             return []
-        value = self._symbols[live.symbol].value(live.price_type)
-        if value is not None and live.operator in LEVEL_OPERATORS and live.test(live.threshold, None, value):  # type: ignore[arg-type]
-            return self._fire([live], value, timestamp)
-        return []
+        return self._arm_slot(found[0], found[1], found[2], found[3], timestamp)
+
+    def arm_many(self, symbol: str, wanted: Mapping[uuid.UUID, int]) -> list[Trigger]:
+        """arm(alert_id, timestamp) for many alerts of one symbol: a few looked up one by one, more matched
+        in one pass over the symbol's id columns."""
+        state = self._symbols.get(symbol)
+        if state is None or not wanted:
+            return []
+        keys = {alert_id.bytes: timestamp for alert_id, timestamp in wanted.items()}
+        triggers: list[Trigger] = []
+        for price_type, index in state.indexes.items():
+            if len(keys) <= FEW:
+                slots = [(slot, timestamp) for key, timestamp in keys.items()
+                         if (slot := index.find(key)) is not None]
+            else:
+                ids = bytes(index.ids)
+                slots = [(slot, keys[ids[slot * ID_BYTES:(slot + 1) * ID_BYTES]]) for slot in range(len(index))
+                         if ids[slot * ID_BYTES:(slot + 1) * ID_BYTES] in keys]
+            for slot, timestamp in slots:
+                triggers += self._arm_slot(symbol, price_type, index, slot, timestamp)
+        return triggers
+
+    def _arm_slot(self, symbol: str, price_type: str, index: ThresholdIndex, slot: int,
+                  timestamp: int) -> list[Trigger]:
+        value = self._symbols[symbol].value(price_type)
+        operator = index.operators[slot]
+        if value is None or operator not in _LEVEL_CODES:
+            return []
+        if not CODE_TESTS[operator](index.thresholds[slot], None, value):
+            return []
+        return self._fire(symbol, price_type, index, range(slot, slot + 1), value, timestamp)
 
     def warm(self, alert_id: uuid.UUID, closes: list[Decimal]) -> None:
         """Start an indicator alert's indicator over past bar closes (oldest first), as if it had seen them."""
         live = self._live.get(alert_id)
-        if live is None or live.indicator is None or live.condition is None:
-            return
-        indicator = live.condition.indicator
-        live.indicator, live.previous = make_indicator(indicator.kind, indicator.period), None  # type: ignore[union-attr]
-        for close in closes:
-            value = live.indicator.update(close)
-            if value is not None:
-                live.previous = (close, value)
+        if live is not None and live.indicator is not None:
+            live.start(closes)
 
     def indicator_alerts(self, symbol: str) -> list[tuple[uuid.UUID, int]]:
         """The symbol's indicator alerts: (alert_id, period)."""
@@ -170,7 +226,10 @@ class AlertEngine:
     def cooldown_seconds(self, alert_id: uuid.UUID) -> int:
         """The alert's cooldown (0 for an alert the engine does not hold)."""
         live = self._live.get(alert_id)
-        return 0 if live is None else live.cooldown_seconds
+        if live is not None:
+            return live.cooldown_seconds
+        found = self._find(alert_id)
+        return 0 if found is None else found[2].cooldowns[found[3]]
 
     def bar(self, symbol: str) -> tuple[int, Decimal, Decimal, Decimal, Decimal] | None:
         """The symbol's current one-minute bar: (minute, open, high, low, close), or None before a tick."""
@@ -191,25 +250,65 @@ class AlertEngine:
     def remove(self, alert_id: uuid.UUID) -> bool:
         """Forget an alert; True if it was held."""
         live = self._live.pop(alert_id, None)
-        if live is None:
-            return False
-        state = self._symbols[live.symbol]
-        if live.indicator is not None:
-            state.indicator_alerts.remove(live)
-        elif live.condition is not None:
-            state.fundamental_alerts.remove(live)
+        if live is not None:
+            state = self._symbols[live.symbol]
+            (state.indicator_alerts if live.indicator is not None else state.fundamental_alerts).remove(live)
+            self._unarmed[live.symbol] -= live.unarmed
         else:
-            state.indexes[live.price_type].remove(live)
+            found = self._find(alert_id)
+            if found is None:
+                return False
+            symbol, _, index, slot = found
+            self._unarmed[symbol] = self._unarmed.get(symbol, 0) - index.unarmed[slot]
+            index.delete(slot)
+            del self._where[alert_id.int]
+        self._count -= 1
         return True
 
-    def held(self, symbol: str) -> dict[uuid.UUID, datetime]:
-        """The alerts of symbol the engine holds: id to updated_at."""
+    def unarmed(self, symbol: str) -> dict[uuid.UUID, datetime]:
+        """The symbol's alerts whose settings wait to be checked at a bar: id to updated_at."""
+        if not self._unarmed.get(symbol):
+            return {}
+        state = self._symbols[symbol]
+        found = {live.alert_id: live.version for live in (*state.indicator_alerts, *state.fundamental_alerts)
+                 if live.unarmed}
+        for index in state.indexes.values():
+            slot = index.unarmed.find(1)
+            while slot != -1:
+                found[index.alert_id(slot)] = from_epoch_micros(index.versions[slot])
+                slot = index.unarmed.find(1, slot + 1)
+        return found
+
+    def armed(self, symbol: str, alert_ids: Iterable[uuid.UUID]) -> None:
+        """These alerts' settings were checked at a bar (and the check recorded): they are unarmed no more."""
+        for alert_id in alert_ids:
+            live = self._live.get(alert_id)
+            if live is not None and live.unarmed:
+                live.unarmed = False
+                self._unarmed[symbol] -= 1
+                continue
+            found = self._find(alert_id)
+            if found is not None and found[2].unarmed[found[3]]:
+                found[2].unarmed[found[3]] = 0
+                self._unarmed[symbol] -= 1
+
+    def versions(self, symbol: str) -> dict[bytes, int]:
+        """The alerts of symbol the engine holds: id bytes to updated_at in microseconds (what a reload
+        compares, without an object per alert)."""
         state = self._symbols.get(symbol)
         if state is None:
             return {}
-        lives = [*state.indicator_alerts, *state.fundamental_alerts]
-        lives += [live for index in state.indexes.values() for live in index.alerts]
-        return {live.alert_id: live.version for live in lives}
+        held = {live.alert_id.bytes: epoch_micros(live.version)
+                for live in (*state.indicator_alerts, *state.fundamental_alerts)}
+        for index in state.indexes.values():
+            ids = bytes(index.ids)
+            held.update(zip((ids[at:at + ID_BYTES] for at in range(0, len(ids), ID_BYTES)), index.versions,
+                            strict=True))
+        return held
+
+    def held(self, symbol: str) -> dict[uuid.UUID, datetime]:
+        """The alerts of symbol the engine holds: id to updated_at."""
+        return {uuid.UUID(bytes=key): from_epoch_micros(version) for key, version in self.versions(symbol).items()}
 
     def watches_fundamentals(self, symbol: str) -> bool:
         """Whether any alert of symbol compares an instrument field."""
@@ -224,41 +323,30 @@ class AlertEngine:
         state = self._symbols.get(instrument.symbol)
         if state is None:
             return []
-        triggers: list[Trigger] = []
-        for live in state.fundamental_alerts:
-            name = str(live.condition.field)  # type: ignore[union-attr]
-            container, _, key = name.partition(".")
-            value = getattr(instrument, container)
-            value = value.get(key, Decimal(0)) if key else value  # a share not listed is 0%
-            if value is None:
-                continue  # no current price yet: nothing to compare
-            before = live.previous[0] if live.previous else None
-            live.previous = (value, value)
-            if before != value and live.test(live.threshold, before, value):  # type: ignore[arg-type]
-                triggers += [found._replace(price_type=name) for found in self._fire([live], value, timestamp)]
-        return triggers
+        return [found for live in state.fundamental_alerts for found in live.instrument_changed(instrument, timestamp)]
 
     def process(self, symbol: str, price: Decimal, timestamp: int) -> list[Trigger]:
         """One tick: update the symbol's bar, evaluate the alerts whose thresholds the move crossed."""
         return self.process_many(((symbol, price, timestamp),))
 
-    def _new_bar(self, state: _Symbol, price: Decimal, timestamp: int, minute: int) -> list[Trigger]:
+    def _new_bar(self, symbol: str, state: _Symbol, price: Decimal, timestamp: int, minute: int) -> list[Trigger]:
         triggers: list[Trigger] = []
         if state.indicator_alerts and state.close is not None:
-            triggers += self._bar_closed(state, state.close, timestamp)
+            close = state.close
+            triggers += [trigger for live in state.indicator_alerts for trigger in live.bar_closed(close, timestamp)]
         state.minute = minute
         before = {kind: state.value(kind) for kind in PRICE_TYPES}
         state.open = state.high = state.low = state.close = price
         for kind, index in state.indexes.items():
             if before[kind] != price:
-                triggers += self._crossed(index, before[kind], price, timestamp)
+                triggers += self._crossed(symbol, kind, index, before[kind], price, timestamp)
         return triggers
 
-    def _crossed(self, index: ThresholdIndex, before: Decimal | None, price: Decimal,
+    def _crossed(self, symbol: str, price_type: str, index: ThresholdIndex, before: Decimal | None, price: Decimal,
                  timestamp: int) -> list[Trigger]:
         """Triggers of the alerts in index whose condition a move from before to price made true."""
         candidates = index.moved(before, price)
-        return self._fire(candidates, price, timestamp, before) if candidates else []
+        return self._fire(symbol, price_type, index, candidates, price, timestamp, before) if candidates else []
 
     def process_many(self, ticks: Iterable[tuple[str, Decimal, int]]) -> list[Trigger]:
         """Ticks in order: each updates its symbol's bar, and the alerts whose thresholds the move crossed
@@ -272,7 +360,7 @@ class AlertEngine:
                 state = symbols[symbol] = _Symbol()
             minute = timestamp // MINUTE_MS
             if minute != state.minute:
-                triggers += self._new_bar(state, price, timestamp, minute)
+                triggers += self._new_bar(symbol, state, price, timestamp, minute)
                 continue
             before = state.close
             if before == price:
@@ -283,53 +371,38 @@ class AlertEngine:
             if index is not None and not index.band_low < price < index.band_high:
                 candidates = index.moved(before, price)
                 if candidates:
-                    triggers += fire(candidates, price, timestamp, before)
+                    triggers += fire(symbol, "close", index, candidates, price, timestamp, before)
             if price > state.high:  # type: ignore[operator]
                 moved, state.high = state.high, price
                 index = state.indexes.get("high")
                 if index is not None:
-                    triggers += crossed(index, moved, price, timestamp)
+                    triggers += crossed(symbol, "high", index, moved, price, timestamp)
             elif price < state.low:  # type: ignore[operator]
                 moved, state.low = state.low, price
                 index = state.indexes.get("low")
                 if index is not None:
-                    triggers += crossed(index, moved, price, timestamp)
+                    triggers += crossed(symbol, "low", index, moved, price, timestamp)
         return triggers
 
-    def _bar_closed(self, state: _Symbol, close: Decimal, timestamp: int) -> list[Trigger]:
-        triggers: list[Trigger] = []
-        for live in state.indicator_alerts:
-            value = live.indicator.update(close)
-            if value is None:
-                continue
-            condition: Any = live.condition
-            if condition.indicator.kind == "rsi":
-                before = None if live.previous is None else live.previous[1]
-                fire = became_true(condition.operator, before, value, condition.threshold)
-            elif live.previous is None:
-                fire = False
-            else:
-                # The close crosses its average: the sign of close - average changes.
-                (old_close, old_average), gap = live.previous, close - value
-                fire = became_true(condition.operator, old_close - old_average, gap, Decimal(0))
-            live.previous = (close, value)
-            if fire:
-                triggers += self._fire([live], value if condition.indicator.kind == "rsi" else close, timestamp)
-        return triggers
-
-    def _fire(self, lives: list[_Live], price: Decimal, timestamp: int, before: Any = _TESTED) -> list[Trigger]:
-        """Triggers of lives at price, but for those inside their cooldown; unless before is _TESTED,
-        only of those whose test a move from before to price passes. One loop on the hot path: no
-        intermediate list, and triggers built as plain tuples (the named tuple's own constructor is a
-        Python function)."""
+    def _fire(self, symbol: str, price_type: str, index: ThresholdIndex, slots: range, price: Decimal,
+              timestamp: int, before: Any = _TESTED) -> list[Trigger]:
+        """Triggers of the alerts at slots at price, but for those inside their cooldown; unless before is
+        _TESTED, only of those whose test a move from before to price passes. One loop on the hot path,
+        triggers built as plain tuples (the named tuple's own constructor is a Python function)."""
         out = []
-        for live in lives:
-            if before is not _TESTED and not live.test(live.threshold, before, price):  # type: ignore[arg-type]
+        thresholds, operators, cooldowns, fired = index.thresholds, index.operators, index.cooldowns, index.fired
+        tested, with_cooldowns = before is _TESTED, self._cooldowns
+        for slot in slots:
+            threshold = thresholds[slot]
+            if not tested and not CODE_TESTS[operators[slot]](threshold, before, price):
                 continue
-            last = live.last_fired_ms
-            if last is not None and live.cooldown_ms and timestamp - last < live.cooldown_ms:
+            cooldown, last = cooldowns[slot], fired[slot]
+            if with_cooldowns and cooldown and last != NEVER and timestamp - last < cooldown * 1000:
                 continue  # inside the cooldown: stays quiet until it re-arms and becomes true again
-            live.last_fired_ms = timestamp
-            out.append(_new_trigger(Trigger, (live.alert_id, live.user_id, live.symbol, price, live.threshold,
-                                              live.price_type, live.method, timestamp)))
+            fired[slot] = timestamp
+            alert_id = _new_object(uuid.UUID)  # UUID(bytes=...) checks its arguments: twice the cost
+            _set(alert_id, "int", _from_bytes(index.ids[slot * ID_BYTES:(slot + 1) * ID_BYTES]))
+            _set(alert_id, "is_safe", _UNKNOWN)
+            out.append(_new_trigger(Trigger, (alert_id, self._users[index.users[slot]], symbol, price, threshold,
+                                              price_type, self._methods[index.methods[slot]], timestamp, cooldown)))
         return out

@@ -10,14 +10,14 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from alexdb.domain.alerts import AlertEntry, AlertSettings, Notification, Trigger
 from alexdb.domain.errors import AlexdbError
-from alexdb.domain.instants import now_ms, utcnow
+from alexdb.domain.instants import epoch_micros, now_ms, utcnow
 from alexdb.domain.speed_state import Advance, Pending, SymbolCursor, as_trigger, crossing_id, pending
 from alexdb.domain.ticks import Rejection, TickRow, sort_ticks
 from alexdb.speed.bars import MINUTE_MS, BarBuilder
@@ -89,8 +89,6 @@ class Ingestor:
         self._lock = threading.Lock()
         self._engine_lock = threading.RLock()  # the engine and the bars are shared by every caller's thread
         self._loaded: dict[str, float] = {}  # symbol: when its alerts were last read
-        # Alerts loaded whose settings (their updated_at) no ingestor has checked at a bar yet.
-        self._arming: dict[str, dict[uuid.UUID, datetime]] = defaultdict(dict)
         self._instruments: set[str] = set()
         self._not_instruments: dict[str, float] = {}
         self._open_bars_written = 0.0
@@ -112,21 +110,17 @@ class Ingestor:
         """Keep the engine in step with a deleted alert."""
         with self._engine_lock:
             self.engine.remove(alert_id)
-            for arming in self._arming.values():
-                arming.pop(alert_id, None)
 
-    def _hold(self, alerts: list[AlertEntry]) -> None:
-        self.engine.upsert_many(alerts)
+    def _hold(self, alerts: list[AlertEntry], replacing: Collection[uuid.UUID] | None = None) -> None:
+        # Settings no ingestor has checked yet are held unarmed: a level condition that holds at the bar
+        # fires (once) when the next advance checks them.
+        self.engine.upsert_many(alerts, replacing, arming=True)
         indicators: dict[str, list[tuple[uuid.UUID, int]]] = defaultdict(list)
         for a in alerts:
             if a.enabled and a.condition is not None and a.condition.indicator is not None:
                 indicators[a.symbol].append((a.alert_id, a.condition.indicator.period))
         for symbol, held in indicators.items():
             self._warm(symbol, held)
-        for alert in alerts:
-            # Settings no ingestor has checked yet: a level condition that holds at the bar fires (once).
-            if alert.enabled and alert.armed_at != alert.updated_at:
-                self._arming[alert.symbol][alert.alert_id] = alert.updated_at
 
     def load_alerts(self, symbols: Iterable[str]) -> int:
         """Bring the engine in step with the stored alerts of these symbols: new and changed ones are
@@ -136,20 +130,20 @@ class Ingestor:
         with self._engine_lock:
             for symbol in symbols:
                 self._loaded[symbol] = time.monotonic()
-                held = self.engine.held(symbol)
-                changed = []
+                held = self.engine.versions(symbol)
+                changed, replacing = [], set()
                 for alert in self.db.alerts.settings_for_symbol(symbol):
-                    known = held.pop(alert.alert_id, None)
-                    if alert.enabled and known != alert.updated_at:
+                    known = held.pop(alert.alert_id.bytes, None)
+                    if alert.enabled and known != epoch_micros(alert.updated_at):
                         changed.append(alert)
+                        if known is not None:
+                            replacing.add(alert.alert_id)
                     elif not alert.enabled and known is not None:
                         self.engine.remove(alert.alert_id)
-                        self._arming[symbol].pop(alert.alert_id, None)
                     loaded += alert.enabled
-                self._hold(changed)
-                for gone in held:
+                self._hold(changed, replacing)
+                for gone in [uuid.UUID(bytes=key) for key in held]:
                     self.engine.remove(gone)
-                    self._arming[symbol].pop(gone, None)
         return loaded
 
     def _warm(self, symbol: str, alerts: list[tuple[uuid.UUID, int]], cursor: SymbolCursor | None = None) -> None:
@@ -202,7 +196,7 @@ class Ingestor:
         """Apply each symbol's ticks (in time order) to its alerts through its cursor, all in one advance;
         record and send what fires. Returns the notifications recorded and the ticks applied (not late):
         they alone make this ingestor's bars."""
-        arming = {symbol: dict(self._arming.get(symbol, {})) for symbol in by_symbol}
+        arming = {symbol: self.engine.unarmed(symbol) for symbol in by_symbol}
         late: dict[str, int] = {}
         fresh: dict[str, list[TickRow]] = {}
         for symbol, ticks in by_symbol.items():
@@ -220,10 +214,10 @@ class Ingestor:
                     self.bars.resume(symbol, cursor.minute, cursor.open, cursor.high, cursor.low, cursor.close)
                 ticks = [tick for tick in ticks if tick.timestamp > cursor.applied_ms]
             fresh[symbol], late[symbol] = ticks, len(by_symbol[symbol]) - len(ticks)
-            found: list[tuple[Trigger, uuid.UUID, datetime | None]] = []
-            for alert_id, version in arming[symbol].items():
-                at = round(version.timestamp() * 1000)
-                found += [(t, crossing_id(t.alert_id, "armed", at), version) for t in self.engine.arm(alert_id, at)]
+            wanted = {alert_id: round(version.timestamp() * 1000) for alert_id, version in arming[symbol].items()}
+            found: list[tuple[Trigger, uuid.UUID, datetime | None]] = [
+                (t, crossing_id(t.alert_id, "armed", wanted[t.alert_id]), arming[symbol][t.alert_id])
+                for t in self.engine.arm_many(symbol, wanted)]
             fired = self.engine.process_many((tick.symbol, tick.price, tick.timestamp) for tick in ticks)
             found += [(t, crossing_id(t.alert_id, "tick", t.timestamp), None) for t in fired]
             bar = self.engine.bar(symbol)
@@ -238,8 +232,7 @@ class Ingestor:
         recorded = self.db.alerts.advance(wanted, step)
         for symbol in wanted:
             if self.engine.bar(symbol) is not None:
-                for alert_id in arming[symbol]:
-                    self._arming[symbol].pop(alert_id, None)
+                self.engine.armed(symbol, arming[symbol])
         with self._lock:
             self.counts.late += sum(late.values())
             self.counts.fired += len(recorded)
@@ -248,7 +241,7 @@ class Ingestor:
 
     def _pending(self, found: list[tuple[Trigger, uuid.UUID, datetime | None]]) -> list[Pending]:
         now = utcnow()
-        return [pending(trigger, notification_id, self.engine.cooldown_seconds(trigger.alert_id), now, arming)
+        return [pending(trigger, notification_id, trigger.cooldown_seconds, now, arming)
                 for trigger, notification_id, arming in found]
 
     def instrument_changed(self, instrument: Any) -> None:
