@@ -95,14 +95,16 @@ def test_title_mode_truncate_delete_and_stats(db: Database) -> None:
 
 
 def test_expired_sessions_never_come_back(db: Database) -> None:
-    # Margins of 0.8 s either side: DynamoDB Local on a loaded 2-core machine has taken 0.4 s for one call.
-    db.chat.ttl = timedelta(seconds=2)
+    # Margins of 2 s either side: DynamoDB Local on a loaded 2-core machine has taken 0.4 s for one call, and
+    # the four calls after the second sleep must all land before the kept session expires (0.8 s was short:
+    # a CI run failed on it).
+    db.chat.ttl = timedelta(seconds=5)
     stale = db.chat.create_session("alice", "old")
     db.chat.add_message(stale.id, "user", "hello", user_id="alice")
     fresh = db.chat.create_session("alice", "kept alive")
-    time.sleep(1.2)
+    time.sleep(4)
     db.chat.add_message(fresh.id, "user", "still here", user_id="alice")  # activity moves the expiry
-    time.sleep(1.2)
+    time.sleep(3)  # the old session is 2 s past its expiry; the kept one has 2 s left
     with pytest.raises(NotFoundError):
         db.chat.get_history(stale.id, user_id="alice")
     with pytest.raises(NotFoundError):
