@@ -81,13 +81,15 @@ def test_namespaces_of_one_user_are_never_another_users(db: Database) -> None:
 
 
 def test_items_expire_and_reads_refresh_them(db: Database) -> None:
-    store = AlexdbStore(user_id="alice", db=db, ttl={"default_ttl": 1.5 / 60, "refresh_on_read": True})
+    # A 4 s TTL: "dropped" is checked 1 s past its expiry, and "kept" has 1.5 s left for the calls after the
+    # second sleep (DynamoDB Local on a loaded machine has taken 0.4 s for one call).
+    store = AlexdbStore(user_id="alice", db=db, ttl={"default_ttl": 4 / 60, "refresh_on_read": True})
     store.put(("notes",), "kept", {"n": 1})
     store.put(("notes",), "dropped", {"n": 2})
     store.put(("notes",), "forever", {"n": 3}, ttl=None)
-    time.sleep(1.0)
-    assert store.get(("notes",), "kept") is not None  # refreshed: 1.5 s from now
-    time.sleep(0.8)
+    time.sleep(2.5)
+    assert store.get(("notes",), "kept") is not None  # refreshed: 4 s from now
+    time.sleep(2.5)
     db.memories.purge_expired()
     assert store.get(("notes",), "dropped", refresh_ttl=False) is None
     assert [i.key for i in store.search(("notes",), refresh_ttl=False)] == ["forever", "kept"]
