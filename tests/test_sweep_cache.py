@@ -13,7 +13,7 @@ import pytest
 import alexdb
 from alexdb import Database
 from alexdb.adapters.dynamodb.hot import DEFAULT_PRICE_SECONDS
-from alexdb.domain.models import ValuePoint
+from alexdb.domain.models import Account, ValuePoint
 from tests.conftest import instrument
 
 DAY = timedelta(days=1)
@@ -92,3 +92,13 @@ def _follows(reader: Database, url: str, account_id: uuid.UUID, before: list[Val
             assert kept != before, f"{name} changed nothing: the test would not notice a stale series"
             assert latest == expected, name
         time.sleep(0.2)
+
+
+def test_changes_at_one_instant_are_swept_in_the_order_they_were_made(db: Database, account: Account) -> None:
+    db.instruments.record_price("SPY", "100", START)
+    at = START + DAY
+    db.positions.record_trade(account.id, "SPY", "BUY", 10, at=at, price="100")
+    db.positions.record_trade(account.id, "SPY", "SELL", 4, at=at, price="100")
+    db.positions.record_trade(account.id, "SPY", "BUY", 1, at=at, price="100")
+    [point] = db.positions.get_value_series(account.id, at, at, DAY)
+    assert point.holdings_value == 7 * 100 and point.cash == Decimal("5000.00") - 700

@@ -137,12 +137,12 @@ class Database:
     def __init__(self, engine: Backend, cursors: Cursors, chat_ttl: timedelta = DEFAULT_TTL) -> None:
         self.engine = engine
         self.users = UserService(engine.users, cursors)
-        ledger = LedgerReader(engine.cash, engine.positions)
+        ledger = LedgerReader(engine.cash, engine.positions, cursors)
         self.cash = CashService(engine.cash, ledger, engine.accounts, engine.positions, engine.instruments, cursors)
         self.accounts = AccountService(engine.accounts, ledger, self.cash, cursors)
         self.instruments = InstrumentService(engine.instruments, engine.splits, cursors)
         marks = engine.instruments if isinstance(engine.instruments, PriceMarks) else None
-        sweeps = SweepReader(engine.positions, engine.cash, engine.splits, self.instruments, marks, cursors)
+        sweeps = SweepReader(engine.positions, ledger, engine.splits, self.instruments, marks)
         self.positions = PositionService(engine.positions, self.accounts, self.instruments, engine.splits, ledger,
                                          sweeps, cursors)
         self.performance = PerformanceService(self.positions, engine.positions, self.accounts)

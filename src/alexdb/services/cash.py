@@ -54,8 +54,14 @@ def opening_deposit(amount: Decimal, at: datetime) -> PlannedCash | None:
 class LedgerReader:
     """Cash at an instant, for the services that report it (no account lookup: callers have done it)."""
 
-    def __init__(self, records: CashRecords, positions: PositionStore) -> None:
-        self._records, self._positions = records, positions
+    def __init__(self, records: CashRecords, positions: PositionStore, cursors: Cursors) -> None:
+        self._records, self._positions, self._cursors = records, positions, cursors
+
+    def movements(self, account_id: uuid.UUID, start: datetime | None = None,
+                  end: datetime | None = None) -> Results[CashMovement]:
+        """The ledger's own movements between start and end inclusive, in time order, every page as iterated."""
+        return Results(lambda after, size: self._records.cash_page(account_id, start, end, after, PAGE),
+                       scope("cash", account_id, start, end), self._cursors)
 
     def trade_cash_at(self, account_id: uuid.UUID, at: datetime) -> Decimal:
         """The cash every symbol's trades moved up to an instant."""
@@ -175,9 +181,7 @@ class CashService:
 
     def _movement_rows(self, key: uuid.UUID, begin: datetime | None,
                        finish: datetime | None) -> Iterator[tuple[Any, ...]]:
-        movements = Results(lambda after, size: self._records.cash_page(key, begin, finish, after, PAGE),
-                            scope("cash", key), self._cursors)
-        for m in movements:
+        for m in self._ledger.movements(key, begin, finish):
             yield m.at, 0, m.kind, m.amount, m.symbol, m.note, None
 
     def _trade_rows(self, key: uuid.UUID, begin: datetime | None,

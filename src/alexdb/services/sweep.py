@@ -173,69 +173,66 @@ class Sweep(NamedTuple):
     unpriced: list[list[str]]
 
 
-def _lookup(at: Ints, values: Ints, grid: Ints) -> tuple[Ints, Ints]:
-    """Each grid instant's last value at or before it (0 before the first), and whether there was one."""
-    index = np.searchsorted(at, grid, side="right") - 1
-    found = index >= 0
-    if not values.size:
-        return np.zeros(grid.size, dtype=values.dtype), found
-    picked = values[np.maximum(index, 0)]
-    picked[~found] = 0
-    return picked, found
-
-
 def sweep(grid: Sequence[datetime], holdings: Mapping[str, Holding], prices: Mapping[str, Line],
           cash: Ledger) -> Sweep:
     """Cash, holdings value, total, contributions and unpriced holdings at each instant of the grid."""
     at = np.array([epoch_micros(instant) for instant in grid], dtype=np.int64)
-    products: list[tuple[Ints, Ints, int, int]] = []  # quantities, prices, their bound, scale of the product
+    values: list[Scaled] = []  # each priced holding's quantity x price
     unpriced: list[tuple[str, list[bool]]] = []
-    cash_terms: list[tuple[Ints, int, int]] = [(_lookup(cash.at, cash.balance.values, at)[0], cash.balance.largest,
-                                                cash.balance.scale)]
+    cash_terms = [_looked_up(cash.balance, cash.at, at)]
     for symbol in sorted(holdings):
         held = holdings[symbol]
-        cash_terms.append((_lookup(held.at, held.cash.values, at)[0], held.cash.largest, held.cash.scale))
-        quantity = _lookup(held.at, held.quantity.values, at)[0]
+        cash_terms.append(_looked_up(held.cash, held.at, at))
+        quantity = _looked_up(held.quantity, held.at, at)
         price_line = prices.get(symbol)
-        if price_line is None:
-            price, priced = np.zeros(at.size, dtype=np.int64), np.zeros(at.size, dtype=bool)
-        else:
-            price, priced = _lookup(price_line.at, price_line.value.values, at)
-            products.append((quantity, price, held.quantity.largest * price_line.value.largest,
-                             held.quantity.scale + price_line.value.scale))
-        missing = (quantity != 0) & ~priced
+        priced = np.zeros(at.size, dtype=bool)
+        if price_line is not None and price_line.at.size:
+            priced = at >= price_line.at[0]  # a price exists from the line's first point on
+            values.append(_product(quantity, _looked_up(price_line.value, price_line.at, at)))
+        missing = (quantity.values != 0) & ~priced
         if missing.any():
             unpriced.append((symbol, missing.tolist()))
-    value_scale = max((scale for *_, scale in products), default=0)
-    value = _total([(q * p if q.dtype == p.dtype == np.int64 and bound < INT64_SAFE else
-                     q.astype(object) * p.astype(object), bound, scale) for q, p, bound, scale in products],
-                   value_scale, at.size)
-    cash_scale = max(scale for *_, scale in cash_terms)
-    cash_now = _total(cash_terms, cash_scale, at.size)
-    scale = max(value_scale, cash_scale)
-    total = _total([(value, _largest(value), value_scale), (cash_now, _largest(cash_now), cash_scale)], scale, at.size)
-    contributions = _lookup(cash.at, cash.contributions.values, at)[0]
+    value = _total(values, at.size)
+    cash_now = _total(cash_terms, at.size)
+    total = _total([value, cash_now], at.size)
+    contributions = _looked_up(cash.contributions, cash.at, at)
     missing_at = [[symbol for symbol, mask in unpriced if mask[i]] for i in range(at.size)]
-    return Sweep(_decimals(cash_now, cash_scale), _decimals(value, value_scale), _decimals(total, scale),
-                 _decimals(contributions, cash.contributions.scale), missing_at)
+    return Sweep(_decimals(cash_now), _decimals(value), _decimals(total), _decimals(contributions), missing_at)
 
 
-def _total(terms: Sequence[tuple[Ints, int, int]], scale: int, size: int) -> Ints:
-    """The sum of (values, largest magnitude, scale) terms at one scale: in int64 when a bound allows it."""
-    exact = sum(largest * 10 ** (scale - own) for _, largest, own in terms) >= INT64_SAFE
+def _looked_up(column: Scaled, at: Ints, grid: Ints) -> Scaled:
+    """Each grid instant's last value of a column at or before it (0 before the first)."""
+    index = np.searchsorted(at, grid, side="right") - 1
+    if not column.values.size:
+        return Scaled(np.zeros(grid.size, dtype=column.values.dtype), column.scale, 0)
+    picked = column.values[np.maximum(index, 0)]
+    picked[index < 0] = 0
+    return Scaled(picked, column.scale, column.largest)
+
+
+def _product(first: Scaled, second: Scaled) -> Scaled:
+    """Exact products, in int64 when the product of the largest magnitudes allows it."""
+    largest = first.largest * second.largest
+    if largest >= INT64_SAFE or first.values.dtype == object or second.values.dtype == object:
+        return Scaled(first.values.astype(object) * second.values.astype(object), first.scale + second.scale,
+                      largest)
+    return Scaled(first.values * second.values, first.scale + second.scale, largest)
+
+
+def _total(terms: Sequence[Scaled], size: int) -> Scaled:
+    """The sum of terms at the finest scale among them: in int64 when the sum of their bounds allows it."""
+    scale = max((term.scale for term in terms), default=0)
+    largest = sum(term.largest * 10 ** (scale - term.scale) for term in terms)
+    exact = largest >= INT64_SAFE
     total: Ints = np.zeros(size, dtype=object if exact else np.int64)
-    for values, _, own in terms:
-        term = values.astype(object) if exact and values.dtype != object else values
-        total = total + (term * 10 ** (scale - own) if own != scale else term)
-    return total
+    for term in terms:
+        part = term.at_scale(scale)
+        total = total + (part.astype(object) if exact and part.dtype != object else part)
+    return Scaled(total, scale, largest)
 
 
-def _largest(values: Ints) -> int:
-    return int(np.abs(values).max()) if values.size else 0
-
-
-def _decimals(values: Ints, scale: int) -> list[Decimal]:
-    return [Decimal(value).scaleb(-scale, EXACT) for value in values.tolist()]
+def _decimals(column: Scaled) -> list[Decimal]:
+    return [Decimal(value).scaleb(-column.scale, EXACT) for value in column.values.tolist()]
 
 
 def blocks(keys: Sequence[str]) -> dict[str, tuple[int, int]]:

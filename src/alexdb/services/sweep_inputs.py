@@ -26,13 +26,12 @@ from typing import Any, NamedTuple
 
 from alexdb.domain.instants import instant_text
 from alexdb.domain.ledger import CashMovement, Split
-from alexdb.domain.paging import Cursors, Results, scope
 from alexdb.domain.trading import HeldState
-from alexdb.ports import CashRecords, Columns, PositionStore, PriceMark, PriceMarks, PriceReader, SplitRecords
+from alexdb.ports import Columns, PositionStore, PriceMarks, PriceReader, SplitRecords
+from alexdb.services.cash import LedgerReader
 from alexdb.services.sweep import Holding, Ledger, Line, blocks, holding, joined, ledger, line
 
 CACHE_BYTES = 128 * 2**20
-LEDGER_PAGE = 1000
 MOVEMENT_BYTES = 800  # a CashMovement model with its Decimals, datetimes and UUID, roughly
 
 
@@ -101,10 +100,10 @@ class _Cash(NamedTuple):
 class SweepReader:
     """Reads sweep inputs through a per-process cache that the store's marks keep exact."""
 
-    def __init__(self, positions: PositionStore, cash: CashRecords, splits: SplitRecords, prices: PriceReader,
-                 marks: PriceMarks | None, cursors: Cursors, budget: int = CACHE_BYTES) -> None:
-        self._positions, self._cash, self._splits, self._prices = positions, cash, splits, prices
-        self._marks, self._cursors = marks, cursors
+    def __init__(self, positions: PositionStore, ledger: LedgerReader, splits: SplitRecords, prices: PriceReader,
+                 marks: PriceMarks | None, budget: int = CACHE_BYTES) -> None:
+        self._positions, self._ledger_reader, self._splits, self._prices = positions, ledger, splits, prices
+        self._marks = marks
         self._kept = KeptBytes(budget)
         self._get, self._put = self._kept.get, self._kept.put
 
@@ -145,60 +144,64 @@ class SweepReader:
             return _lines(self._prices.price_points_at(symbols, instants))
         marks = self._marks.price_marks(symbols)
         found: dict[str, Line] = {}
-        fresh: list[str] = []
+        whole: list[str] = []  # read from their first point
+        extended: dict[str, _Prices] = {}  # kept, and read on from the newest point kept
+        newest = {symbol: mark.newest for symbol, mark in marks.items() if mark.newest is not None}
         for symbol in symbols:
-            mark = marks.get(symbol, PriceMark(0, None))
-            cached = self._get(("prices", symbol))
-            if mark.newest is None:
-                continue
-            if cached is None or cached.revision != mark.revision or cached.newest > mark.newest:
-                fresh.append(symbol)
-            elif cached.newest == mark.newest:
+            if symbol not in newest:
+                continue  # no points at all
+            mark, cached = marks[symbol], self._get(("prices", symbol))
+            if cached is None or cached.revision != mark.revision or cached.newest > newest[symbol]:
+                whole.append(symbol)
+            elif cached.newest == newest[symbol]:
                 found[symbol] = cached.line
-            else:  # new points after the newest held: read only those
-                _, at, price = self._marks.price_columns([symbol], cached.newest, mark.newest)
-                found[symbol] = self._keep_prices(symbol, mark, joined(cached.line, line(at, price, "price")))
-        if fresh:
-            until = max(newest for newest in (marks[symbol].newest for symbol in fresh) if newest is not None)
-            names, at, price = self._marks.price_columns(fresh, None, until)
-            for symbol, (low, high) in blocks(names).items():
-                mark = marks[symbol]
-                assert mark.newest is not None
-                # Points past the symbol's own mark were written after it was read: the next call takes them.
-                high = bisect_right(at, instant_text(mark.newest), low, high)
-                found[symbol] = self._keep_prices(symbol, mark, line(at[low:high], price[low:high], "price"))
+            else:
+                extended[symbol] = cached
+        # One read for the symbols read whole, one for those read on (from the oldest point any needs).
+        for wanted, after in ((whole, None), (list(extended), min((c.newest for c in extended.values()),
+                                                                   default=None))):
+            if not wanted:
+                continue
+            names, at, price = self._marks.price_columns(wanted, after, max(newest[symbol] for symbol in wanted))
+            found_blocks = blocks(names)
+            for symbol in wanted:
+                held = extended.get(symbol)
+                low, high = found_blocks.get(symbol, (0, 0))
+                # Points past the symbol's own mark were written after it was read (the next call takes them);
+                # points up to what is kept of it are kept already.
+                high = bisect_right(at, instant_text(newest[symbol]), low, high)
+                if held is not None:
+                    low = bisect_right(at, instant_text(held.newest), low, high)
+                made = line(at[low:high], price[low:high], "price")
+                if held is not None:
+                    made = joined(held.line, made)
+                kept = _Prices(marks[symbol].revision, newest[symbol], made)
+                self._put(("prices", symbol), kept, _line_bytes(kept.line))
+                found[symbol] = kept.line
         return found
-
-    def _keep_prices(self, symbol: str, mark: PriceMark, made: Line) -> Line:
-        assert mark.newest is not None
-        self._put(("prices", symbol), _Prices(mark.revision, mark.newest, made), made.at.nbytes * 2)
-        return made
 
     def _ledger(self, key: uuid.UUID) -> _Cash:
         cached: _Cash | None = self._get(("cash", key))
-        if cached is None or not cached.movements:
-            movements = tuple(self._movements(key, None))
-        else:
-            last = cached.movements[-1]
-            held_at_last = set()
-            for movement in reversed(cached.movements):
-                if movement.at != last.at:
-                    break
-                held_at_last.add(movement.seq)
-            newer = [m for m in self._movements(key, last.at) if m.at > last.at or m.seq not in held_at_last]
-            if not newer:
-                return cached
-            movements = cached.movements + tuple(newer)
+        held = () if cached is None else cached.movements
+        # The ledger is appended in time order and each append takes the next seq: what comes after the
+        # last movement kept starts at its instant and has a greater seq.
+        last = held[-1] if held else None
+        newer = [m for m in self._ledger_reader.movements(key, None if last is None else last.at)
+                 if last is None or m.seq > last.seq]
+        if cached is not None and not newer:
+            return cached
+        movements = held + tuple(newer)
         made = _Cash(movements, ledger(movements))
         self._put(("cash", key), made, len(movements) * MOVEMENT_BYTES)
         return made
 
-    def _movements(self, key: uuid.UUID, start: datetime | None) -> Results[CashMovement]:
-        return Results(lambda after, size: self._cash.cash_page(key, start, None, after, LEDGER_PAGE),
-                       scope("cash", key, start), self._cursors)
 
 def _holding_bytes(made: Holding) -> int:
     return made.at.nbytes + made.quantity.values.nbytes + made.cash.values.nbytes
+
+
+def _line_bytes(made: Line) -> int:
+    return made.at.nbytes + made.value.values.nbytes
 
 
 def _lines(prices: Columns) -> dict[str, Line]:

@@ -10,7 +10,7 @@ fundamental alerts, few and stateful, are records.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -69,7 +69,6 @@ class AlertEngine:
         # Which index holds each price alert, by the id's integer: the columns keep no object per alert,
         # this map one int (the UUID's own) and an entry. A slot is found in its index by a scan in C.
         self._where: dict[int, ThresholdIndex] = {}
-        self._unarmed: dict[str, int] = {}  # symbol: how many of its alerts are unarmed
         self._symbols: dict[str, _Symbol] = {}
         self._cooldowns = cooldowns
         self._unsorted: dict[int, ThresholdIndex] | None = None  # during upsert_many: appended to, by id
@@ -78,10 +77,9 @@ class AlertEngine:
         self._user_codes: dict[str, int] = {}
         self._methods: list[str] = []
         self._method_codes: dict[str, int] = {}
-        self._count = 0
 
     def __len__(self) -> int:
-        return self._count
+        return len(self._live) + len(self._where)
 
     def upsert(self, alert: AlertSettings | AlertEntry, now_ms: int | None = None, fire: bool = True) -> list[Trigger]:
         """Add or replace an alert (disabled alerts are removed). A level condition that already holds
@@ -89,7 +87,7 @@ class AlertEngine:
         entry = alert if isinstance(alert, AlertEntry) else alert.entry()
         # Settings alone carry no last trigger: the store checks cooldowns then (an ingestor's engine has none).
         last = alert.last_triggered if isinstance(alert, Alert) else None
-        placed = self._place(entry, None if last is None else int(last.timestamp() * 1000), True, False)
+        placed = self._place(entry, None if last is None else int(last.timestamp() * 1000), False)
         if not placed or not fire:
             return []
         return self.arm(entry.alert_id, now_ms if now_ms is not None else current_ms())
@@ -101,17 +99,15 @@ class AlertEngine:
             table.append(intern(value))
         return code
 
-    def _place(self, alert: AlertEntry, last_fired_ms: int | None, replace: bool, unarmed: bool) -> bool:
-        """Hold the alert (replacing what was held of it, if replace); False if it is disabled (not held).
+    def _place(self, alert: AlertEntry, last_fired_ms: int | None, unarmed: bool) -> bool:
+        """Hold the alert (replacing what was held of it); False if it is disabled (then it is not held).
         unarmed: its settings wait for arm_many (unarmed() lists them)."""
-        if replace:
-            self.remove(alert.alert_id)
+        self.remove(alert.alert_id)  # one map lookup when it is not held
         if not alert.enabled:
             return False
         state = self._symbols.get(alert.symbol)
         if state is None:
             state = self._symbols[intern(alert.symbol)] = _Symbol()
-        self._count += 1
         condition = alert.condition
         if condition is not None:
             live = Stateful(alert.alert_id, intern(alert.user_id), intern(alert.symbol), alert.threshold,
@@ -119,7 +115,6 @@ class AlertEngine:
                          alert.cooldown_seconds, alert.cooldown_seconds * 1000 if self._cooldowns else 0,
                          alert.updated_at, condition, last_fired_ms, unarmed)
             self._live[alert.alert_id] = live
-            self._unarmed[live.symbol] = self._unarmed.get(live.symbol, 0) + unarmed
             if condition.indicator is not None:
                 live.start()
                 state.indicator_alerts.append(live)
@@ -138,8 +133,6 @@ class AlertEngine:
                   _OPERATOR_CODES[alert.operator], alert.cooldown_seconds, epoch_micros(alert.updated_at),
                   NEVER if last_fired_ms is None else last_fired_ms, unarmed)
         self._where[alert.alert_id.int] = index
-        if unarmed:
-            self._unarmed[alert.symbol] = self._unarmed.get(alert.symbol, 0) + 1
         if self._unsorted is None:
             index.add(row)
         else:
@@ -147,39 +140,34 @@ class AlertEngine:
             self._unsorted[id(index)] = index
         return True
 
-    def upsert_many(self, alerts: list[AlertEntry], replacing: Collection[uuid.UUID] | None = None,
-                    arming: bool = False) -> None:
+    def upsert_many(self, alerts: list[AlertEntry], arming: bool = False) -> None:
         """upsert(alert, fire=False) for many: each index is sorted once at the end (loading 200,000 alerts
-        of a symbol one sorted insert at a time would move the columns quadratically). replacing names the
-        alerts the engine may hold already (None: any of them); the others are added without a search.
-        arming: alerts whose settings no ingestor has checked at a bar yet (armed_at is not their
-        updated_at) are held unarmed, for arm_many."""
+        of a symbol one sorted insert at a time would move the columns quadratically). arming: alerts whose
+        settings no ingestor has checked at a bar yet (armed_at is not their updated_at) are held unarmed,
+        for arm_many."""
         unsorted = self._unsorted = {}
         try:
             for alert in alerts:
-                self._place(alert, None, replacing is None or alert.alert_id in replacing,
-                            arming and alert.armed_at != alert.updated_at)
+                self._place(alert, None, arming and alert.armed_at != alert.updated_at)
         finally:
             self._unsorted = None
             for index in unsorted.values():
                 index.sort()
 
-    def _find(self, alert_id: uuid.UUID) -> tuple[str, str, ThresholdIndex, int] | None:
-        """(symbol, price type, index, slot) of a price alert."""
+    def _find(self, alert_id: uuid.UUID) -> tuple[ThresholdIndex, int] | None:
+        """The index of a price alert and its slot there (a scan of that index's ids, in C)."""
         index = self._where.get(alert_id.int)
         if index is None:
             return None
         slot = index.find(alert_id.bytes)
         assert slot is not None, "an alert's index holds it"
-        return index.symbol, index.price_type, index, slot
+        return index, slot
 
     def arm(self, alert_id: uuid.UUID, timestamp: int) -> list[Trigger]:
         """The alert's trigger if it is a level condition that holds at its symbol's current bar (nothing
         was seen before it, so it has just become true for this alert); else none."""
         found = self._find(alert_id)
-        if found is None:
-            return []
-        return self._arm_slot(found[0], found[1], found[2], found[3], timestamp)
+        return [] if found is None else self._arm_slot(*found, timestamp)
 
     def arm_many(self, symbol: str, wanted: Mapping[uuid.UUID, int]) -> list[Trigger]:
         """arm(alert_id, timestamp) for many alerts of one symbol: a few looked up one by one, more matched
@@ -189,7 +177,7 @@ class AlertEngine:
             return []
         keys = {alert_id.bytes: timestamp for alert_id, timestamp in wanted.items()}
         triggers: list[Trigger] = []
-        for price_type, index in state.indexes.items():
+        for index in state.indexes.values():
             if len(keys) <= FEW:
                 slots = [(slot, timestamp) for key, timestamp in keys.items()
                          if (slot := index.find(key)) is not None]
@@ -198,18 +186,17 @@ class AlertEngine:
                 slots = [(slot, keys[ids[slot * ID_BYTES:(slot + 1) * ID_BYTES]]) for slot in range(len(index))
                          if ids[slot * ID_BYTES:(slot + 1) * ID_BYTES] in keys]
             for slot, timestamp in slots:
-                triggers += self._arm_slot(symbol, price_type, index, slot, timestamp)
+                triggers += self._arm_slot(index, slot, timestamp)
         return triggers
 
-    def _arm_slot(self, symbol: str, price_type: str, index: ThresholdIndex, slot: int,
-                  timestamp: int) -> list[Trigger]:
-        value = self._symbols[symbol].value(price_type)
+    def _arm_slot(self, index: ThresholdIndex, slot: int, timestamp: int) -> list[Trigger]:
+        value = self._symbols[index.symbol].value(index.price_type)
         operator = index.operators[slot]
         if value is None or operator not in _LEVEL_CODES:
             return []
         if not CODE_TESTS[operator](index.thresholds[slot], None, value):
             return []
-        return self._fire(symbol, price_type, index, range(slot, slot + 1), value, timestamp)
+        return self._fire(index, range(slot, slot + 1), value, timestamp)
 
     def warm(self, alert_id: uuid.UUID, closes: list[Decimal]) -> None:
         """Start an indicator alert's indicator over past bar closes (oldest first), as if it had seen them."""
@@ -222,14 +209,6 @@ class AlertEngine:
         state = self._symbols.get(symbol)
         return [] if state is None else [(live.alert_id, live.condition.indicator.period)  # type: ignore[union-attr]
                                          for live in state.indicator_alerts]
-
-    def cooldown_seconds(self, alert_id: uuid.UUID) -> int:
-        """The alert's cooldown (0 for an alert the engine does not hold)."""
-        live = self._live.get(alert_id)
-        if live is not None:
-            return live.cooldown_seconds
-        found = self._find(alert_id)
-        return 0 if found is None else found[2].cooldowns[found[3]]
 
     def bar(self, symbol: str) -> tuple[int, Decimal, Decimal, Decimal, Decimal] | None:
         """The symbol's current one-minute bar: (minute, open, high, low, close), or None before a tick."""
@@ -253,23 +232,19 @@ class AlertEngine:
         if live is not None:
             state = self._symbols[live.symbol]
             (state.indicator_alerts if live.indicator is not None else state.fundamental_alerts).remove(live)
-            self._unarmed[live.symbol] -= live.unarmed
-        else:
-            found = self._find(alert_id)
-            if found is None:
-                return False
-            symbol, _, index, slot = found
-            self._unarmed[symbol] = self._unarmed.get(symbol, 0) - index.unarmed[slot]
-            index.delete(slot)
-            del self._where[alert_id.int]
-        self._count -= 1
+            return True
+        found = self._find(alert_id)
+        if found is None:
+            return False
+        found[0].delete(found[1])
+        del self._where[alert_id.int]
         return True
 
     def unarmed(self, symbol: str) -> dict[uuid.UUID, datetime]:
         """The symbol's alerts whose settings wait to be checked at a bar: id to updated_at."""
-        if not self._unarmed.get(symbol):
+        state = self._symbols.get(symbol)
+        if state is None:
             return {}
-        state = self._symbols[symbol]
         found = {live.alert_id: live.version for live in (*state.indicator_alerts, *state.fundamental_alerts)
                  if live.unarmed}
         for index in state.indexes.values():
@@ -279,18 +254,14 @@ class AlertEngine:
                 slot = index.unarmed.find(1, slot + 1)
         return found
 
-    def armed(self, symbol: str, alert_ids: Iterable[uuid.UUID]) -> None:
+    def armed(self, alert_ids: Iterable[uuid.UUID]) -> None:
         """These alerts' settings were checked at a bar (and the check recorded): they are unarmed no more."""
         for alert_id in alert_ids:
             live = self._live.get(alert_id)
-            if live is not None and live.unarmed:
+            if live is not None:
                 live.unarmed = False
-                self._unarmed[symbol] -= 1
-                continue
-            found = self._find(alert_id)
-            if found is not None and found[2].unarmed[found[3]]:
-                found[2].unarmed[found[3]] = 0
-                self._unarmed[symbol] -= 1
+            elif (found := self._find(alert_id)) is not None:
+                found[0].unarmed[found[1]] = 0
 
     def versions(self, symbol: str) -> dict[bytes, int]:
         """The alerts of symbol the engine holds: id bytes to updated_at in microseconds (what a reload
@@ -329,7 +300,7 @@ class AlertEngine:
         """One tick: update the symbol's bar, evaluate the alerts whose thresholds the move crossed."""
         return self.process_many(((symbol, price, timestamp),))
 
-    def _new_bar(self, symbol: str, state: _Symbol, price: Decimal, timestamp: int, minute: int) -> list[Trigger]:
+    def _new_bar(self, state: _Symbol, price: Decimal, timestamp: int, minute: int) -> list[Trigger]:
         triggers: list[Trigger] = []
         if state.indicator_alerts and state.close is not None:
             close = state.close
@@ -339,59 +310,56 @@ class AlertEngine:
         state.open = state.high = state.low = state.close = price
         for kind, index in state.indexes.items():
             if before[kind] != price:
-                triggers += self._crossed(symbol, kind, index, before[kind], price, timestamp)
+                triggers += self._crossed(index, before[kind], price, timestamp)
         return triggers
 
-    def _crossed(self, symbol: str, price_type: str, index: ThresholdIndex, before: Decimal | None, price: Decimal,
-                 timestamp: int) -> list[Trigger]:
+    def _crossed(self, index: ThresholdIndex, before: Decimal | None, price: Decimal, timestamp: int) -> list[Trigger]:
         """Triggers of the alerts in index whose condition a move from before to price made true."""
         candidates = index.moved(before, price)
-        return self._fire(symbol, price_type, index, candidates, price, timestamp, before) if candidates else []
+        return self._fire(index, candidates, price, timestamp, before) if candidates else []
 
     def process_many(self, ticks: Iterable[tuple[str, Decimal, int]]) -> list[Trigger]:
         """Ticks in order: each updates its symbol's bar, and the alerts whose thresholds the move crossed
         are evaluated. The per-tick work is written out in this one loop, not called per tick: at 10^5-10^6
         ticks a second a Python call is a large share of a tick's cost."""
         triggers: list[Trigger] = []
-        symbols, fire, crossed = self._symbols, self._fire, self._crossed
+        symbols, crossed = self._symbols, self._crossed
         for symbol, price, timestamp in ticks:
             state = symbols.get(symbol)
             if state is None:
                 state = symbols[symbol] = _Symbol()
             minute = timestamp // MINUTE_MS
             if minute != state.minute:
-                triggers += self._new_bar(symbol, state, price, timestamp, minute)
+                triggers += self._new_bar(state, price, timestamp, minute)
                 continue
             before = state.close
             if before == price:
                 continue
             state.close = price
             index = state.close_index
-            # The band test inline: most ticks stop here.
+            # The band test inline: most ticks stop here, without a call.
             if index is not None and not index.band_low < price < index.band_high:
-                candidates = index.moved(before, price)
-                if candidates:
-                    triggers += fire(symbol, "close", index, candidates, price, timestamp, before)
+                triggers += crossed(index, before, price, timestamp)
             if price > state.high:  # type: ignore[operator]
                 moved, state.high = state.high, price
                 index = state.indexes.get("high")
                 if index is not None:
-                    triggers += crossed(symbol, "high", index, moved, price, timestamp)
+                    triggers += crossed(index, moved, price, timestamp)
             elif price < state.low:  # type: ignore[operator]
                 moved, state.low = state.low, price
                 index = state.indexes.get("low")
                 if index is not None:
-                    triggers += crossed(symbol, "low", index, moved, price, timestamp)
+                    triggers += crossed(index, moved, price, timestamp)
         return triggers
 
-    def _fire(self, symbol: str, price_type: str, index: ThresholdIndex, slots: range, price: Decimal,
-              timestamp: int, before: Any = _TESTED) -> list[Trigger]:
+    def _fire(self, index: ThresholdIndex, slots: range, price: Decimal, timestamp: int,
+              before: Any = _TESTED) -> list[Trigger]:
         """Triggers of the alerts at slots at price, but for those inside their cooldown; unless before is
         _TESTED, only of those whose test a move from before to price passes. One loop on the hot path,
         triggers built as plain tuples (the named tuple's own constructor is a Python function)."""
         out = []
         thresholds, operators, cooldowns, fired = index.thresholds, index.operators, index.cooldowns, index.fired
-        tested, with_cooldowns = before is _TESTED, self._cooldowns
+        tested, with_cooldowns, symbol, price_type = before is _TESTED, self._cooldowns, index.symbol, index.price_type
         for slot in slots:
             threshold = thresholds[slot]
             if not tested and not CODE_TESTS[operators[slot]](threshold, before, price):

@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -111,10 +111,10 @@ class Ingestor:
         with self._engine_lock:
             self.engine.remove(alert_id)
 
-    def _hold(self, alerts: list[AlertEntry], replacing: Collection[uuid.UUID] | None = None) -> None:
+    def _hold(self, alerts: list[AlertEntry]) -> None:
         # Settings no ingestor has checked yet are held unarmed: a level condition that holds at the bar
         # fires (once) when the next advance checks them.
-        self.engine.upsert_many(alerts, replacing, arming=True)
+        self.engine.upsert_many(alerts, arming=True)
         indicators: dict[str, list[tuple[uuid.UUID, int]]] = defaultdict(list)
         for a in alerts:
             if a.enabled and a.condition is not None and a.condition.indicator is not None:
@@ -131,17 +131,15 @@ class Ingestor:
             for symbol in symbols:
                 self._loaded[symbol] = time.monotonic()
                 held = self.engine.versions(symbol)
-                changed, replacing = [], set()
+                changed = []
                 for alert in self.db.alerts.settings_for_symbol(symbol):
                     known = held.pop(alert.alert_id.bytes, None)
                     if alert.enabled and known != epoch_micros(alert.updated_at):
                         changed.append(alert)
-                        if known is not None:
-                            replacing.add(alert.alert_id)
                     elif not alert.enabled and known is not None:
                         self.engine.remove(alert.alert_id)
                     loaded += alert.enabled
-                self._hold(changed, replacing)
+                self._hold(changed)
                 for gone in [uuid.UUID(bytes=key) for key in held]:
                     self.engine.remove(gone)
         return loaded
@@ -232,7 +230,7 @@ class Ingestor:
         recorded = self.db.alerts.advance(wanted, step)
         for symbol in wanted:
             if self.engine.bar(symbol) is not None:
-                self.engine.armed(symbol, arming[symbol])
+                self.engine.armed(arming[symbol])
         with self._lock:
             self.counts.late += sum(late.values())
             self.counts.fired += len(recorded)

@@ -8,6 +8,7 @@ instrument changes.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -40,7 +41,7 @@ class Stateful:
     indicator: Any = None
     previous: tuple[Decimal, Decimal] | None = None  # (close, indicator value) at the previous bar
 
-    def start(self, closes: list[Decimal] = []) -> None:  # noqa: B006 - read only
+    def start(self, closes: Iterable[Decimal] = ()) -> None:
         """(Re)start the indicator over past bar closes (oldest first), as if it had seen them."""
         indicator: Any = self.condition.indicator
         self.indicator, self.previous = make_indicator(indicator.kind, indicator.period), None

@@ -21,7 +21,6 @@ import json
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -34,7 +33,7 @@ from alexdb.adapters.dynamodb.checkpoint_items import (
     parts,
     write_row,
 )
-from alexdb.adapters.dynamodb.client import Dynamo
+from alexdb.adapters.dynamodb.client import READ_POOL, Dynamo
 from alexdb.domain.checkpoints import SEPARATOR as S
 from alexdb.domain.checkpoints import (
     BlobRow,
@@ -65,9 +64,6 @@ def _epoch(at: datetime) -> int:
     return int(at.timestamp())
 
 
-# The second request of a read made beside the first (see snapshot): one pool per process, whose tasks
-# never wait on it, so any number of callers share it without deadlock.
-_READS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="alexdb-checkpoint-reads")
 
 
 class DynamoCheckpoints:
@@ -274,11 +270,11 @@ class DynamoCheckpoints:
                  now: datetime) -> Snapshot | None:
         """A checkpoint, its values and its writes in two round trips, not four: the thread's GetItem beside
         the checkpoint's Query, then the values' BatchGetItem beside the writes' Query."""
-        live = _READS.submit(self._live, owner, thread_id, now)
+        live = READ_POOL.submit(self._live, owner, thread_id, now)
         found = self._checkpoint(owner, thread_id, ns, checkpoint_id)
         if live.result() is None or found is None:
             return None
-        writes = _READS.submit(self.writes, owner, thread_id, ns, found.checkpoint_id)
+        writes = READ_POOL.submit(self.writes, owner, thread_id, ns, found.checkpoint_id)
         blobs = self.blobs(owner, thread_id, ns, list(found.versions.items()))
         return Snapshot(found, blobs, writes.result())
 

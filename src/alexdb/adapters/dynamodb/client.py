@@ -8,6 +8,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,10 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserialize(value) for name, value in item.items()}
 
 
+# Reads made side by side (a Query per symbol, the second request of a checkpoint read) share one pool per
+# process: starting threads per call cost as much as the reads, and its tasks never wait on it, so any
+# number of callers share it without deadlock.
+READ_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="alexdb-dynamodb-reads")
 READS = frozenset({"GetItem", "Query", "BatchGetItem", "Scan", "TransactGetItems"})
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 from alexdb.adapters.dynamodb import keys
-from alexdb.adapters.dynamodb.client import ConditionFailedError, Dynamo
+from alexdb.adapters.dynamodb.client import READ_POOL, ConditionFailedError, Dynamo
 from alexdb.adapters.dynamodb.closes import DailyCloses, is_midnight, month_item
 from alexdb.adapters.dynamodb.codec import dump, load
 from alexdb.adapters.dynamodb.hot import CURRENT_PRICE, HotInstruments
@@ -23,10 +22,6 @@ from alexdb.ports import Columns, Rows
 # The current price lives in its own item (CURRENT_PRICE), which no index projects: a price tick then writes
 # the point and this small item only, instead of also rewriting the META copies held by both GSIs.
 FIRST_INSTANT, LAST_INSTANT = "0", "9"  # price sort keys are ISO instants: "0" < all of them < "9" < "META" < "PRICE"
-PARALLEL = 16
-# One pool for every series' per-symbol reads: starting a dozen threads per call cost as much as the reads
-# (each start waits for the new thread to take the GIL from threads parsing responses).
-_SYMBOL_READS = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="alexdb-price-reads")
 FEW_INSTANTS = 32  # up to this many instants that are not midnights: one Query each, not a range
 
 
@@ -183,7 +178,7 @@ class DynamoInstruments:
 
     def prices_at(self, symbols: Sequence[str], at: datetime) -> dict[str, PricePoint]:
         """Each symbol's last price at or before at: one Query per symbol, run concurrently."""
-        found = _SYMBOL_READS.map(lambda symbol: self.price_at(symbol, at), symbols)
+        found = READ_POOL.map(lambda symbol: self.price_at(symbol, at), symbols)
         return {point.symbol: point for point in found if point is not None}
 
     def price_points_at(self, symbols: Sequence[str], instants: Sequence[datetime]) -> Columns:
@@ -215,5 +210,5 @@ class DynamoInstruments:
                         ExpressionAttributeValues={":pk": symbol, ":low": instant_text(instants[0]) + "~",
                                                    ":high": instant_text(instants[-1])}))]
 
-        ordered = [row for rows in _SYMBOL_READS.map(points, sorted(symbols)) for row in rows]
+        ordered = [row for rows in READ_POOL.map(points, sorted(symbols)) for row in rows]
         return [s for _, s, _ in ordered], [at for at, _, _ in ordered], [p for _, _, p in ordered]

@@ -10,13 +10,12 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from alexdb.adapters.dynamodb import keys
-from alexdb.adapters.dynamodb.client import Dynamo, TransactionCanceledError
+from alexdb.adapters.dynamodb.client import READ_POOL, Dynamo, TransactionCanceledError
 from alexdb.adapters.dynamodb.hot import HotInstruments
 from alexdb.adapters.dynamodb.imports import MARK, Importer, committed, current_item, held_state, marked
 from alexdb.adapters.dynamodb.ledger import DynamoSplits
@@ -30,7 +29,6 @@ from alexdb.domain.trading import HeldState, Mutation, Plan, Planned, change_ins
 from alexdb.ports import ChangeColumns, Rows
 
 ZERO = Decimal(0)
-PARALLEL = 16
 
 
 def _change(item: dict[str, Any]) -> PositionChange:
@@ -206,9 +204,8 @@ class DynamoPositionStore:
         if not items:
             return {}
         at_text = instant_text(at)
-        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(items))) as pool:
-            states = pool.map(lambda item: self._state_at(account_id, item, at_text), items)
-            return {item["symbol"]: state for item, state in zip(items, states, strict=True) if state is not None}
+        states = READ_POOL.map(lambda item: self._state_at(account_id, item, at_text), items)
+        return {item["symbol"]: state for item, state in zip(items, states, strict=True) if state is not None}
 
     def transfers(self, account_id: uuid.UUID, start: datetime, end: datetime) -> list[PositionChange]:
         """Changes that moved no cash between start and end (LSI1 range, filtered; never with Limit)."""
@@ -224,21 +221,23 @@ class DynamoPositionStore:
         return [_change(item) for item in items if int(item["version"]) <= versions.get(item["symbol"], 0)]
 
     def changes_of(self, account_id: uuid.UUID, symbols: Sequence[str] | None) -> ChangeColumns:
-        """Every change (of these symbols) by symbol, then time: one Query of LSI1 (the account's changes in
-        time order), sorted by symbol and, within an instant, by the holding's version (the index orders
-        changes at one instant by their random suffix); an uncommitted import's are left out."""
+        """Every change (of these symbols) by symbol, then time: the account's HISTORY range, whose sort key
+        (HISTORY#<symbol>#<instant>#<version>) is that order; one Query of it, or one per symbol read side by
+        side. An uncommitted import's records are left out."""
         versions = self._committed_versions(account_id, None)
-        wanted = None if symbols is None else set(symbols)
-        items = sorted((item for item in self._dynamo.query(
-            self._table, IndexName="LSI1", KeyConditionExpression="#pk = :pk",
-            ExpressionAttributeNames={"#pk": "PK", "#sk": "LSI1SK", "#s": "symbol", "#q": "quantity_after",
-                                      "#v": "version", "#c": "cash_after"},
-            ProjectionExpression="#s, #sk, #q, #v, #c", ConsistentRead=True,
-            ExpressionAttributeValues={":pk": keys.account_pk(account_id)})
-            if int(item["version"]) <= versions.get(item["symbol"], 0)
-            and (wanted is None or item["symbol"] in wanted)),
-            key=lambda item: (item["symbol"], item["LSI1SK"][:27], int(item["version"])))
-        return ([i["symbol"] for i in items], [i["LSI1SK"][:27] for i in items], [i["quantity_after"] for i in items],
+        prefixes = ["HISTORY#"] if symbols is None else [keys.history_prefix(symbol) for symbol in sorted(symbols)]
+
+        def read(prefix: str) -> list[dict[str, Any]]:
+            return list(self._dynamo.query(
+                self._table, KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)", ConsistentRead=True,
+                ExpressionAttributeNames={"#pk": "PK", "#sk": "SK", "#s": "symbol", "#at": "at",
+                                          "#q": "quantity_after", "#v": "version", "#c": "cash_after"},
+                ProjectionExpression="#s, #at, #q, #v, #c",
+                ExpressionAttributeValues={":pk": keys.account_pk(account_id), ":prefix": prefix}))
+
+        items = [item for found in (READ_POOL.map(read, prefixes) if len(prefixes) > 1 else [read(prefixes[0])])
+                 for item in found if int(item["version"]) <= versions.get(item["symbol"], 0)]
+        return ([i["symbol"] for i in items], [i["at"] for i in items], [i["quantity_after"] for i in items],
                 [i.get("cash_after", ZERO) for i in items])
 
 
