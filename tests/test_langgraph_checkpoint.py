@@ -105,16 +105,22 @@ def test_keep_last_prunes_a_thread_as_it_grows_and_keeps_its_state(db: Database)
 
 
 def test_threads_expire_after_their_ttl(db: Database) -> None:
-    saver = AlexdbSaver(user_id="alice", db=db, ttl=timedelta(seconds=1))
+    saver = AlexdbSaver(user_id="alice", db=db, ttl=timedelta(seconds=3))
     graph = _graph(saver)
     _turns(graph, "brief", 2)
+    _turns(graph, "purged", 2)
     assert saver.get_tuple(_config("brief")) is not None
-    time.sleep(1.2)
-    saver.store.purge_expired()
+    time.sleep(3.2)
     assert saver.get_tuple(_config("brief")) is None and list(saver.list(None)) == []
-    _turns(graph, "brief", 1)  # a new thread of the same name starts empty
-    state = graph.get_state({"configurable": {"thread_id": "brief"}})
-    assert [m.content for m in state.values["messages"]] == ["question 0", "answer 1"]
+    _turns(graph, "brief", 1)  # expired but not purged: written again, it begins empty
+    saver.store.purge_expired()  # "purged" goes; brief's new life has not expired
+    assert saver.get_tuple(_config("purged")) is None and saver.get_tuple(_config("brief")) is not None
+    for thread in ("purged", "fresh"):
+        _turns(graph, thread, 1)
+    for thread in ("brief", "purged"):
+        state = graph.get_state({"configurable": {"thread_id": thread}})
+        assert [m.content for m in state.values["messages"]] == ["question 0", "answer 1"]
+        assert len(list(saver.list(_config(thread)))) == len(list(saver.list(_config("fresh"))))
 
 
 def test_values_past_any_item_size_round_trip(db: Database) -> None:

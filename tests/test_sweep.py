@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from alexdb.domain.errors import BackendError
 from alexdb.domain.instants import instant_text
 from alexdb.domain.ledger import Split
+from alexdb.services.kept import KeptBytes
 from alexdb.services.sweep import Holding, Ledger, Line, Sweep, holding, line, scaled, sweep
-from alexdb.services.sweep_inputs import KeptBytes
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 SYMBOLS = ("AAA", "BBB", "CCC")

@@ -7,14 +7,16 @@ deleted, threads copied. The LangGraph saver (integrations/langgraph.py) only (d
 
 from __future__ import annotations
 
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from alexdb.domain.checkpoints import (
     BlobRow,
     CheckpointRow,
     Snapshot,
+    Typed,
     WriteRow,
     assembled,
     check_keep,
@@ -28,8 +30,10 @@ from alexdb.domain.errors import ConflictError, ValidationError
 from alexdb.domain.instants import utcnow
 from alexdb.domain.models import user_key
 from alexdb.ports import CheckpointRecords
+from alexdb.services.kept import KeptBytes
 
 PIECE_CACHE_BYTES = 64 * 1024 * 1024
+VALUE_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def _owner(owner: str) -> str:
@@ -69,26 +73,24 @@ class CheckpointService:
     def __init__(self, records: CheckpointRecords, ttl: timedelta | None = None, keep_last: int | None = None) -> None:
         self._records, self.ttl = records, check_ttl(ttl)
         self.keep_last = None if keep_last is None else check_keep(keep_last)
-        # Pieces of chunked values by name, most recently used last. A name is the hash of its bytes, so a
-        # remembered piece can never be stale: reading a thread's latest state again fetches only its
-        # manifest and the pieces it has not seen.
-        self._pieces: OrderedDict[str, bytes] = OrderedDict()
-        self._piece_bytes = 0
+        # Pieces of chunked values by name, and chunked values whole by their list of piece names. Both are
+        # named by content (a piece by the hash of its bytes, a value by the names of its pieces), so what is
+        # kept can never be stale: reading a thread's latest state again fetches only its manifest, and a
+        # newer state only the pieces not seen yet.
+        self._pieces, self._values = KeptBytes(PIECE_CACHE_BYTES), KeptBytes(VALUE_CACHE_BYTES)
+        # How each channel's last value written from this process was cut (domain.checkpoints.chunked).
+        self._cuts = KeptBytes(VALUE_CACHE_BYTES)
 
     def _keep(self, pieces: Mapping[str, bytes]) -> None:
         for name, data in pieces.items():
-            if name in self._pieces:
-                self._pieces.move_to_end(name)
-                continue
-            self._pieces[name] = data
-            self._piece_bytes += len(data)
-        while self._piece_bytes > PIECE_CACHE_BYTES:
-            _, dropped = self._pieces.popitem(last=False)
-            self._piece_bytes -= len(dropped)
+            if name not in self._pieces:
+                self._pieces.put(name, data, len(data))
 
     def configured(self, ttl: timedelta | None = None, keep_last: int | None = None) -> CheckpointService:
-        """The same store with another expiry and pruning policy."""
-        return CheckpointService(self._records, ttl, keep_last)
+        """The same store (and what it keeps in this process) with another expiry and pruning policy."""
+        other = CheckpointService(self._records, ttl, keep_last)
+        other._pieces, other._values, other._cuts = self._pieces, self._values, self._cuts
+        return other
 
     def put(self, owner: str, row: CheckpointRow, blobs: Sequence[BlobRow]) -> None:
         """Store a checkpoint and the channel values new at it (an existing (channel, version) is kept)."""
@@ -96,12 +98,19 @@ class CheckpointService:
         for blob in blobs:
             _checked(blob)
         now, stored, pieces = utcnow(), [], {}
+        key, cuts = _owner(owner), {}
         for blob in blobs:
-            kept, parts = chunked(blob)
+            place = (key, blob.thread_id, blob.ns, blob.channel)
+            kept, parts, cut = chunked(blob, self._cuts.get(place))
             stored.append(kept)
             pieces.update(parts)
-        count = self._records.put(_owner(owner), row, stored, pieces, now, expiry(now, self.ttl))
+            if cut is not None:
+                cuts[place] = (kept.chunks, blob.value.data, cut)
+        count = self._records.put(key, row, stored, pieces, now, expiry(now, self.ttl))
         self._keep(pieces)
+        for place, (manifest, data, cut) in cuts.items():
+            self._values.put(manifest, data, len(data))
+            self._cuts.put(place, cut, len(data))
         if self.keep_last is not None and count > self.keep_last + max(1, self.keep_last // 4):
             self.prune(owner, [row.thread_id], keep=self.keep_last)
 
@@ -142,15 +151,32 @@ class CheckpointService:
                                self._records.blobs(key, row.thread_id, row.ns, list(row.versions.items())))
 
     def _assembled(self, key: str, thread_id: str, found: list[BlobRow]) -> list[BlobRow]:
+        whole: dict[tuple[str, ...], bytes] = {}
+        for blob in found:
+            data = self._values.get(blob.chunks) if blob.chunks else None
+            if data is not None:
+                whole[blob.chunks] = data
         pieces: dict[str, bytes] = {}
         for _ in range(3):  # a manifest, the list of names it points to, the pieces that list names
-            names = set().union(*(wanted(blob, pieces) for blob in found))
-            pieces |= {name: self._pieces[name] for name in names if name in self._pieces}
+            names = set().union(*(wanted(blob, pieces) for blob in found if blob.chunks not in whole))
+            for name in names:
+                piece = self._pieces.get(name)
+                if piece is not None:
+                    pieces[name] = piece
             missing = sorted(names - set(pieces))
             if missing:
                 pieces |= self._records.chunks(key, thread_id, missing)
         self._keep(pieces)
-        return [assembled(blob, pieces) for blob in found]
+        result = []
+        for blob in found:
+            if blob.chunks in whole:
+                result.append(replace(blob, value=Typed(blob.value.type, whole[blob.chunks]), chunks=()))
+                continue
+            made = assembled(blob, pieces)
+            if blob.chunks:
+                self._values.put(blob.chunks, made.value.data, len(made.value.data))
+            result.append(made)
+        return result
 
     def writes(self, owner: str, row: CheckpointRow) -> list[WriteRow]:
         """A checkpoint's pending writes, in the order a run applies them (task path, task id, index)."""

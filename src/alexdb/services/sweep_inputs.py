@@ -16,59 +16,22 @@ call read again, and nothing stale is ever used:
 
 from __future__ import annotations
 
-import threading
 import uuid
 from bisect import bisect_right
-from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from alexdb.domain.instants import instant_text
 from alexdb.domain.ledger import CashMovement, Split
 from alexdb.domain.trading import HeldState
 from alexdb.ports import Columns, PositionStore, PriceMarks, PriceReader, SplitRecords
 from alexdb.services.cash import LedgerReader
+from alexdb.services.kept import KeptBytes
 from alexdb.services.sweep import Holding, Ledger, Line, blocks, holding, joined, ledger, line
 
 CACHE_BYTES = 128 * 2**20
 MOVEMENT_BYTES = 800  # a CashMovement model with its Decimals, datetimes and UUID, roughly
-
-
-class KeptBytes:
-    """Values kept within a byte budget (as their keeper counts them), least recently used out first."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget, self.held = budget, 0
-        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, name: Hashable) -> Any:
-        """The value kept under name (now the most recently used), or None."""
-        with self._lock:
-            entry = self._entries.get(name)
-            if entry is None:
-                return None
-            self._entries.move_to_end(name)
-            return entry[0]
-
-    def put(self, name: Hashable, value: Any, size: int) -> None:
-        """Keep value under name, dropping the least recently used until the budget holds; a value larger
-        than the whole budget is not kept."""
-        if size > self.budget:
-            return
-        with self._lock:
-            previous = self._entries.pop(name, None)
-            if previous is not None:
-                self.held -= previous[1]
-            self._entries[name] = (value, size)
-            self.held += size
-            while self.held > self.budget:
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self.held -= dropped
 
 
 class SweepInputs(NamedTuple):

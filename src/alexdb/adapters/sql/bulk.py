@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+import psycopg
 from sqlalchemy import ColumnElement, Connection, Dialect, Select, String, func, type_coerce
 
 from alexdb.ports import Columns
@@ -94,11 +96,15 @@ class PreparedStatement:
     names: list[str]
     # (parameter key or None for a value fixed in the statement, that value, bind processor or None)
     keys: list[tuple[str | None, Any, Any]]
+    # Whether it gives rows (a SELECT, a RETURNING): known when compiled, as the cursor cannot say before
+    # a pipelined statement's reply is in (see pipelined).
+    returns_rows: bool
 
     @classmethod
     def compile(cls, dialect: Dialect, statement: Any) -> PreparedStatement:
         """statement compiled for dialect; its named bindparams become the run() parameters by key."""
-        compiled = statement.compile(dialect=dialect)
+        # A LIMIT is a literal-execute parameter: rendered into the text, as it is fixed in the statement.
+        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         # The names as rendered in the SQL: compiled.binds also holds anonymous binds under internal keys
         # that no statement text names (psycopg ignores extra keys; the Data API refuses them).
         rendered = {name: bind for bind, name in compiled.bind_names.items()}
@@ -109,7 +115,7 @@ class PreparedStatement:
             # Anonymous binds (the 1 of "last_seq + 1") carry their own value.
             keys.append((None if bind.unique else bind.key, bind.value,
                          bind.type.dialect_impl(dialect).bind_processor(dialect)))
-        return cls(str(compiled), compiled.positional, names, keys)
+        return cls(str(compiled), compiled.positional, names, keys, bool(getattr(statement, "exported_columns", ())))
 
     def _arguments(self, params: Mapping[str, Any]) -> Any:
         values = []
@@ -123,7 +129,7 @@ class PreparedStatement:
         cursor = conn.connection.cursor()
         try:
             cursor.execute(self.sql, self._arguments(params))
-            return list(cursor.fetchall()) if cursor.description else []
+            return list(cursor.fetchall()) if self.returns_rows else []
         finally:
             cursor.close()
 
@@ -161,3 +167,17 @@ def raw_rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, the block's statements go out without waiting for each reply (psycopg's pipeline
+    mode): a write of five statements costs the round trips of those whose rows it reads, not five. On
+    other drivers a plain block. Errors are raised by the statement that reads, or at the end of the block.
+    """
+    driver = conn.connection.driver_connection
+    if isinstance(driver, psycopg.Connection):
+        with driver.pipeline():
+            yield
+    else:
+        yield

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Dialect, Row, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy import Column, Connection, Dialect, bindparam, case, delete, or_, select, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from alexdb.adapters.sql.bulk import PreparedStatement
+from alexdb.adapters.sql.bulk import PreparedStatement, pipelined
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.schema import (
     checkpoint_blobs,
@@ -40,12 +40,22 @@ from alexdb.domain.checkpoints import (
 )
 
 PAGE = 100  # checkpoints read per query while a listing is iterated
+HELD_NAMES = 100  # piece names asked per query when a process first writes to a thread
+BLOB_KEYS = 16  # (channel, version) keys per blob read: at most this many statements compiled
 # One parameter for a list of names: built per element, an IN of 300 names costs more than the query.
 NAMES: Any = bindparam("names", expanding=True)
 t, c, b, w, k = checkpoint_threads, checkpoints, checkpoint_blobs, checkpoint_writes, checkpoint_chunks
 
 
-def _checkpoint(row: Row[Any]) -> CheckpointRow:
+def _columns(table: Any) -> Any:
+    """A named tuple of the table's columns in order, to read a prepared statement's rows by name."""
+    return namedtuple(f"{table.name}_row", [column.name for column in table.c])
+
+
+CheckpointColumns, BlobColumns, WriteColumns = _columns(c), _columns(b), _columns(w)
+
+
+def _checkpoint(row: Any) -> CheckpointRow:
     return CheckpointRow(row.thread_id, row.ns, row.checkpoint_id, row.parent_id,
                          Typed(row.type, bytes(row.checkpoint)), Typed(row.metadata_type, bytes(row.metadata)),
                          row.run_id, json.loads(row.versions))
@@ -64,7 +74,7 @@ def _blob_values(owner: str, row: BlobRow) -> dict[str, Any]:
             "chunks": ",".join(row.chunks) if row.chunks else None}
 
 
-def _blob(r: Row[Any]) -> BlobRow:
+def _blob(r: Any) -> BlobRow:
     return BlobRow(r.thread_id, r.ns, r.channel, r.version, Typed(r.type, bytes(r.data)),
                    tuple(r.chunks.split(",")) if r.chunks else ())
 
@@ -83,7 +93,7 @@ def _live(owner: str, now: datetime) -> Any:
 def _checkpoint_select(owner: str, thread_id: str, ns: str, checkpoint_id: str | None, now: datetime) -> Any:
     """One checkpoint of a live thread, or the namespace's newest."""
     statement = select(c).where(c.c.owner == owner, c.c.thread_id == thread_id, c.c.ns == ns,
-                                c.c.thread_id.in_(_live(owner, now)))
+                                c.c.thread_id.in_(_live(owner, now).where(t.c.thread_id == thread_id)))
     if checkpoint_id is None:
         return statement.order_by(c.c.checkpoint_id.desc()).limit(1)
     return statement.where(c.c.checkpoint_id == checkpoint_id)
@@ -94,15 +104,6 @@ def _writes_select(owner: str, thread_id: str, ns: str, checkpoint_id: str) -> A
                            w.c.checkpoint_id == checkpoint_id)
 
 
-def _blob_rows(conn: Connection, owner: str, thread_id: str, ns: str,
-               keys: Sequence[tuple[str, str]]) -> list[BlobRow]:
-    if not keys:
-        return []
-    return [_blob(r) for r in conn.execute(select(b).where(
-        b.c.owner == owner, b.c.thread_id == thread_id, b.c.ns == ns,
-        tuple_(b.c.channel, b.c.version).in_(list(keys))))]
-
-
 def _param(column: Column[Any], name: str | None = None) -> Any:
     return bindparam(name or column.name, type_=column.type)
 
@@ -111,14 +112,16 @@ def _prepared(dialect: Dialect) -> dict[str, PreparedStatement]:
     """The statements of every checkpoint put, compiled once (see bulk.PreparedStatement: for a write
     of a few rows, SQLAlchemy's per-call statement building costs more than the SQL)."""
     module: Any = postgresql if dialect.name == "postgresql" else sqlite
-    expired = delete(t).where(t.c.owner == _param(t.c.owner), t.c.thread_id == _param(t.c.thread_id),
-                              t.c.expires_at <= _param(t.c.expires_at, "now"))
     new_thread = module.insert(t).values(
         owner=_param(t.c.owner), thread_id=_param(t.c.thread_id), checkpoint_count=_param(t.c.checkpoint_count),
         updated_at=_param(t.c.updated_at), expires_at=_param(t.c.expires_at), generation=_param(t.c.generation))
+    # A thread that had expired begins again: a new generation and a count of what this write adds.
+    expired = t.c.expires_at <= _param(t.c.expires_at, "now")
     thread = new_thread.on_conflict_do_update(
         index_elements=[t.c.owner, t.c.thread_id],
-        set_={"checkpoint_count": t.c.checkpoint_count + _param(t.c.checkpoint_count),
+        set_={"checkpoint_count": case((expired, _param(t.c.checkpoint_count)),
+                                       else_=t.c.checkpoint_count + _param(t.c.checkpoint_count)),
+              "generation": case((expired, _param(t.c.generation)), else_=t.c.generation),
               "updated_at": _param(t.c.updated_at), "expires_at": _param(t.c.expires_at)},
     ).returning(t.c.checkpoint_count, t.c.generation)
     columns = [column for column in c.c]
@@ -133,9 +136,33 @@ def _prepared(dialect: Dialect) -> dict[str, PreparedStatement]:
     replace = write.on_conflict_do_update(
         index_elements=[w.c.owner, w.c.thread_id, w.c.ns, w.c.checkpoint_id, w.c.task_id, w.c.idx],
         set_={name: _param(w.c[name]) for name in ("channel", "type", "data", "task_path")})
+    blob = module.insert(b).values({column.name: _param(column) for column in b.c}).on_conflict_do_nothing()
+    chunk = module.insert(k).values({column.name: _param(column) for column in k.c}).on_conflict_do_nothing()
+    owner, thread_id, ns, now = _param(c.c.owner), _param(c.c.thread_id), _param(c.c.ns), _param(t.c.updated_at, "now")
+    newest = _checkpoint_select(owner, thread_id, ns, None, now)
+    named = _checkpoint_select(owner, thread_id, ns, _param(c.c.checkpoint_id), now)
+    writes = _writes_select(owner, thread_id, ns, _param(w.c.checkpoint_id))
+    # A fixed number of names (unused ones empty, which no piece is named) so it is compiled once.
+    held = select(k.c.name).where(k.c.owner == _param(k.c.owner), k.c.thread_id == _param(k.c.thread_id),
+                                  k.c.name.in_([bindparam(f"name{i}", type_=k.c.name.type) for i in range(HELD_NAMES)]))
+    clear = {f"clear {table.name}": delete(table).where(table.c.owner == _param(table.c.owner),
+                                                       table.c.thread_id == _param(table.c.thread_id))
+             for table in (c, b, w, k)}
     return {name: PreparedStatement.compile(dialect, statement)
-            for name, statement in (("expired", expired), ("thread", thread), ("checkpoint", checkpoint),
-                                    ("ensure thread", ensure), ("keep write", keep), ("replace write", replace))}
+            for name, statement in (*clear.items(), ("thread", thread), ("checkpoint", checkpoint),
+                                    ("ensure thread", ensure), ("keep write", keep), ("replace write", replace),
+                                    ("blob", blob), ("chunk", chunk), ("newest", newest),
+                                    ("named", named), ("writes", writes), ("held names", held))}
+
+
+def _blobs_statement(dialect: Dialect, count: int) -> PreparedStatement:
+    """The blobs of count (channel, version) keys of a namespace, compiled once per count: one primary-key
+    lookup per key (SQLite scans the namespace for an OR of keys, and an IN list would be expanded per call)."""
+    owner, thread_id, ns = _param(b.c.owner), _param(b.c.thread_id), _param(b.c.ns)
+    return PreparedStatement.compile(dialect, union_all(*(select(b).where(
+        b.c.owner == owner, b.c.thread_id == thread_id, b.c.ns == ns,
+        b.c.channel == bindparam(f"channel{i}", type_=b.c.channel.type),
+        b.c.version == bindparam(f"version{i}", type_=b.c.version.type)) for i in range(count))))
 
 
 class SqlCheckpoints:
@@ -157,26 +184,31 @@ class SqlCheckpoints:
         the thread's generation (which names this life of it: a thread deleted or expired and begun again
         has a new one). The upsert locks the thread's row until the transaction ends.
 
-        An expired thread that is written again starts afresh: its old rows go first.
+        An expired thread that is written again starts afresh: the upsert gives it the new generation, and
+        its old rows go (a thread given the new generation is new or begun again: one statement for the
+        common write, four more once in a thread's life).
         """
+        fresh = uuid.uuid4().hex
         params = {"owner": owner, "thread_id": thread_id, "now": now, "checkpoint_count": added, "updated_at": now,
-                  "expires_at": expires_at, "generation": uuid.uuid4().hex}
+                  "expires_at": expires_at, "generation": fresh}
         statements = self._prepared(conn)
-        statements["expired"].run(conn, params)
         count, generation = statements["thread"].run(conn, params)[0]
+        if generation == fresh:
+            for table in (c, b, w, k):
+                statements[f"clear {table.name}"].run(conn, params)
         return int(count), str(generation)
 
     def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], chunks: Mapping[str, bytes], now: datetime,
             expires_at: datetime | None) -> int:
         """The checkpoint (replacing one of the same id), its new blobs and pieces (ON CONFLICT DO NOTHING: a
         piece the thread holds is not written again) and the thread's activity: one transaction."""
-        with self._uow.begin(write=True) as conn:
+        with self._uow.begin(write=True) as conn, pipelined(conn):
             # The count is of puts: a checkpoint put twice counts twice, so keep_last may prune a little early.
             count, generation = self._touch(conn, owner, row.thread_id, now, expires_at, 1)
-            if blobs:
-                conn.execute(insert_for(conn, b).on_conflict_do_nothing(), [_blob_values(owner, x) for x in blobs])
+            statements = self._prepared(conn)
+            statements["blob"].run_many(conn, [_blob_values(owner, x) for x in blobs])
             self._insert_chunks(conn, owner, row.thread_id, generation, chunks)
-            self._prepared(conn)["checkpoint"].run(conn, _checkpoint_values(owner, row))
+            statements["checkpoint"].run(conn, _checkpoint_values(owner, row))
         return count
 
     def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,
@@ -184,7 +216,7 @@ class SqlCheckpoints:
         """Pending writes in one transaction (over existing ones when replace)."""
         if not rows:
             return
-        with self._uow.begin(write=True) as conn:
+        with self._uow.begin(write=True) as conn, pipelined(conn):
             statements = self._prepared(conn)
             # The thread exists (its checkpoint was put) and its activity is recorded there: this only makes
             # sure of the first, for writes that come before any checkpoint.
@@ -194,23 +226,48 @@ class SqlCheckpoints:
             statements["replace write" if replace else "keep write"].run_many(
                 conn, [_write_values(owner, row) for row in rows])
 
+    def _checkpoint_row(self, conn: Connection, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
+                        now: datetime) -> CheckpointRow | None:
+        statement = self._prepared(conn)["newest" if checkpoint_id is None else "named"]
+        rows = statement.run(conn, {"owner": owner, "thread_id": thread_id, "ns": ns,
+                                    "checkpoint_id": checkpoint_id, "now": now})
+        return _checkpoint(CheckpointColumns(*rows[0])) if rows else None
+
+    def _blob_rows(self, conn: Connection, owner: str, thread_id: str, ns: str,
+                   keys: Sequence[tuple[str, str]]) -> list[BlobRow]:
+        """The blobs of these keys, BLOB_KEYS at a time (one statement compiled per count of keys)."""
+        found: list[BlobRow] = []
+        for start in range(0, len(keys), BLOB_KEYS):
+            group = keys[start:start + BLOB_KEYS]
+            name = f"blobs {len(group)}"
+            statement = self._statements.get(name) or _blobs_statement(conn.dialect, len(group))
+            self._statements[name] = statement
+            params = {"owner": owner, "thread_id": thread_id, "ns": ns}
+            for i, (channel, version) in enumerate(group):
+                params[f"channel{i}"], params[f"version{i}"] = channel, version
+            found += [_blob(BlobColumns(*row)) for row in statement.run(conn, params)]
+        return found
+
+    def _write_rows(self, conn: Connection, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
+        rows = self._prepared(conn)["writes"].run(conn, {"owner": owner, "thread_id": thread_id, "ns": ns,
+                                                         "checkpoint_id": checkpoint_id})
+        return [_write(WriteColumns(*row)) for row in rows]
+
     def checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
                    now: datetime) -> CheckpointRow | None:
         """One checkpoint of a live thread, or the namespace's newest."""
         with self._uow.begin() as conn:
-            row = conn.execute(_checkpoint_select(owner, thread_id, ns, checkpoint_id, now)).first()
-        return None if row is None else _checkpoint(row)
+            return self._checkpoint_row(conn, owner, thread_id, ns, checkpoint_id, now)
 
     def snapshot(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
                  now: datetime) -> Snapshot | None:
-        """A checkpoint, its values and its writes: three statements in one transaction."""
+        """A checkpoint, its values and its writes: three prepared statements in one transaction."""
         with self._uow.begin() as conn:
-            row = conn.execute(_checkpoint_select(owner, thread_id, ns, checkpoint_id, now)).first()
-            if row is None:
+            found = self._checkpoint_row(conn, owner, thread_id, ns, checkpoint_id, now)
+            if found is None:
                 return None
-            found = _checkpoint(row)
-            blobs = _blob_rows(conn, owner, thread_id, ns, list(found.versions.items()))
-            writes = [_write(r) for r in conn.execute(_writes_select(owner, thread_id, ns, found.checkpoint_id))]
+            blobs = self._blob_rows(conn, owner, thread_id, ns, list(found.versions.items()))
+            writes = self._write_rows(conn, owner, thread_id, ns, found.checkpoint_id)
         return Snapshot(found, blobs, writes)
 
     def checkpoints(self, owner: str, thread_id: str | None, ns: str | None, before: str | None,
@@ -244,17 +301,17 @@ class SqlCheckpoints:
         """The pieces the thread does not hold yet (domain.checkpoints.unheld): a step sends its few new
         pieces, not every piece again."""
         def stored(names: list[str]) -> set[str]:
-            found: set[str] = set()
-            for start in range(0, len(names), 500):
-                found.update(conn.execute(select(k.c.name).where(
-                    k.c.owner == owner, k.c.thread_id == thread_id, k.c.name.in_(NAMES)),
-                    {"names": names[start:start + 500]}).scalars())
+            statement, found = self._prepared(conn)["held names"], set[str]()
+            for start in range(0, len(names), HELD_NAMES):
+                group = names[start:start + HELD_NAMES]
+                params = {"owner": owner, "thread_id": thread_id} | {
+                    f"name{i}": group[i] if i < len(group) else "" for i in range(HELD_NAMES)}
+                found.update(name for (name,) in statement.run(conn, params))
             return found
 
         new = [{"owner": owner, "thread_id": thread_id, "name": name, "data": data}
                for name, data in unheld(self._held, (owner, thread_id), generation, chunks, stored).items()]
-        if new:
-            conn.execute(insert_for(conn, k).on_conflict_do_nothing(), new)
+        self._prepared(conn)["chunk"].run_many(conn, new)
         remember(self._held, (owner, thread_id), generation, chunks)
 
     def chunks(self, owner: str, thread_id: str, names: Sequence[str]) -> dict[str, bytes]:
@@ -272,13 +329,12 @@ class SqlCheckpoints:
         if not keys:
             return []
         with self._uow.begin() as conn:
-            return _blob_rows(conn, owner, thread_id, ns, keys)
+            return self._blob_rows(conn, owner, thread_id, ns, keys)
 
     def writes(self, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         """A checkpoint's pending writes."""
         with self._uow.begin() as conn:
-            rows = conn.execute(_writes_select(owner, thread_id, ns, checkpoint_id)).all()
-        return [_write(r) for r in rows]
+            return self._write_rows(conn, owner, thread_id, ns, checkpoint_id)
 
     def thread(self, owner: str, thread_id: str, now: datetime) -> ThreadRows:
         """Everything a live thread holds."""
@@ -346,6 +402,6 @@ class SqlCheckpoints:
             return int(conn.execute(delete(t).where(t.c.expires_at <= now)).rowcount)
 
 
-def _write(r: Row[Any]) -> WriteRow:
+def _write(r: Any) -> WriteRow:
     return WriteRow(r.thread_id, r.ns, r.checkpoint_id, r.task_id, r.idx, r.channel, Typed(r.type, bytes(r.data)),
                     r.task_path)
