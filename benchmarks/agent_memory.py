@@ -4,11 +4,11 @@
 
 One agent loop of 200 steps (a step: the user asks, the agent calls a tool, reads its answer and replies,
 so the message list grows by four messages a step), run in the same process against alexdb's AlexdbSaver and
-the checkpointer a user would pick instead on the same engine: langgraph-checkpoint-sqlite's SqliteSaver
-(SQLite file, WAL, synchronous=NORMAL for both), langgraph-checkpoint-postgres's PostgresSaver
-(PostgreSQL, a database each), and langgraph-checkpoint-aws's DynamoDBSaver on DynamoDB Local. Figures: time
-per step (p50, p95), bytes stored after 50, 100, 150 and 200 steps, and the time to read the latest
-checkpoint of the thread (p50 of 50 reads).
+the checkpointer a user would pick instead on the same engine, the two taking turns step by step:
+langgraph-checkpoint-sqlite's SqliteSaver (SQLite file, WAL, synchronous=NORMAL for both),
+langgraph-checkpoint-postgres's PostgresSaver (PostgreSQL, a database each), and langgraph-checkpoint-aws's
+DynamoDBSaver on DynamoDB Local. Figures: time per step (p50, p95), bytes stored after 50, 100, 150 and 200
+steps, and the time to read the latest checkpoint of the thread (p50 of 50 reads).
 
 Bytes stored: SQLite, the pages of the checkpointer's own tables (dbstat); PostgreSQL, pg_total_relation_size
 of its tables (with indexes and TOAST); DynamoDB, the size of its items by DynamoDB's own rule (attribute
@@ -82,28 +82,37 @@ def agent_graph(saver: BaseCheckpointSaver[Any]) -> Any:
     return builder.compile(checkpointer=saver)
 
 
-def run(saver: BaseCheckpointSaver[Any], size: Callable[[], int]) -> dict[str, Any]:
-    """STEPS steps of the agent, then READS reads of the latest checkpoint."""
-    graph = agent_graph(saver)
+def run(savers: dict[str, tuple[BaseCheckpointSaver[Any], Callable[[], int]]]) -> dict[str, dict[str, Any]]:
+    """STEPS steps of the agent on each checkpointer, then READS reads of each one's latest checkpoint.
+
+    The checkpointers take turns, a step (and then a read) each, the first one alternating: a machine
+    that slows down or speeds up during the run does so for all of them alike.
+    """
+    graphs = {name: agent_graph(saver) for name, (saver, _) in savers.items()}
     config: RunnableConfig = {"configurable": {"thread_id": THREAD}}
-    steps: list[float] = []
-    sizes: dict[int, int] = {}
+    steps: dict[str, list[float]] = {name: [] for name in savers}
+    reads: dict[str, list[float]] = {name: [] for name in savers}
+    sizes: dict[str, dict[int, int]] = {name: {} for name in savers}
+    names = list(savers)
     for step in range(1, STEPS + 1):
-        began = time.perf_counter()
-        graph.invoke({"messages": [HumanMessage(f"Step {step}: how is my portfolio doing against its plan?")]},
-                     config)
-        steps.append((time.perf_counter() - began) * 1000)
+        for name in names if step % 2 else names[::-1]:
+            began = time.perf_counter()
+            graphs[name].invoke({"messages": [HumanMessage(f"Step {step}: how is my portfolio doing against "
+                                                           "its plan?")]}, config)
+            steps[name].append((time.perf_counter() - began) * 1000)
         if step in MARKS:
-            sizes[step] = size()
-    latest = saver.get_tuple(config)
-    assert latest is not None and len(latest.checkpoint["channel_values"]["messages"]) == 4 * STEPS
-    reads = []
-    for _ in range(READS):
-        began = time.perf_counter()
-        saver.get_tuple(config)
-        reads.append((time.perf_counter() - began) * 1000)
-    return {"step p50": median(steps), "step p95": percentile(steps, 95), "read p50": median(reads),
-            "sizes": sizes}
+            for name, (_, size) in savers.items():
+                sizes[name][step] = size()
+    for saver, _ in savers.values():
+        latest = saver.get_tuple(config)
+        assert latest is not None and len(latest.checkpoint["channel_values"]["messages"]) == 4 * STEPS
+    for read in range(READS):
+        for name in names if read % 2 else names[::-1]:
+            began = time.perf_counter()
+            savers[name][0].get_tuple(config)
+            reads[name].append((time.perf_counter() - began) * 1000)
+    return {name: {"step p50": median(steps[name]), "step p95": percentile(steps[name], 95),
+                   "read p50": median(reads[name]), "sizes": sizes[name]} for name in savers}
 
 
 def sqlite_pages(path: Path, tables: tuple[str, ...]) -> Callable[[], int]:
@@ -162,32 +171,30 @@ def sqlite_pair(workdir: Path) -> dict[str, dict[str, Any]]:
 
     ours = workdir / "ours.db"
     db = alexdb.connect(f"sqlite:///{ours}")
-    results = {"alexdb AlexdbSaver": run(AlexdbSaver(user_id="bench", db=db), sqlite_pages(ours, OURS_TABLES))}
     peer = workdir / "peer.db"
     conn = sqlite3.connect(peer, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     saver = SqliteSaver(conn)
     saver.setup()
-    results["langgraph-checkpoint-sqlite SqliteSaver"] = run(saver, sqlite_pages(peer, PEER_TABLES))
-    return results
+    return run({"alexdb AlexdbSaver": (AlexdbSaver(user_id="bench", db=db), sqlite_pages(ours, OURS_TABLES)),
+                "langgraph-checkpoint-sqlite SqliteSaver": (saver, sqlite_pages(peer, PEER_TABLES))})
 
 
 def postgres_pair() -> dict[str, dict[str, Any]]:
     """alexdb and PostgresSaver, each in its own database."""
     from langgraph.checkpoint.postgres import PostgresSaver
 
-    results = {}
-    with throwaway_database("agent") as ours:
+    with throwaway_database("agent") as ours, throwaway_database("agent") as peer, psycopg.connect(
+            peer, autocommit=True, prepare_threshold=0, row_factory=dict_row) as conn:
         db = alexdb.connect(ours, migrate=True)
-        results["alexdb AlexdbSaver"] = run(AlexdbSaver(user_id="bench", db=db), pg_bytes(ours, OURS_TABLES))
-        db.close()
-    with throwaway_database("agent") as peer, psycopg.connect(peer, autocommit=True, prepare_threshold=0,
-                                             row_factory=dict_row) as conn:
         saver = PostgresSaver(conn)
         saver.setup()
-        results["langgraph-checkpoint-postgres PostgresSaver"] = run(saver, pg_bytes(peer, PEER_TABLES))
-    return results
+        try:
+            return run({"alexdb AlexdbSaver": (AlexdbSaver(user_id="bench", db=db), pg_bytes(ours, OURS_TABLES)),
+                        "langgraph-checkpoint-postgres PostgresSaver": (saver, pg_bytes(peer, PEER_TABLES))})
+        finally:
+            db.close()
 
 
 def dynamodb_pair(endpoint: str) -> dict[str, dict[str, Any]]:
@@ -198,9 +205,6 @@ def dynamodb_pair(endpoint: str) -> dict[str, dict[str, Any]]:
     prefix = f"agent{uuid.uuid4().hex[:6]}-"
     db = alexdb.connect(f"dynamodb://{endpoint}?region=us-east-1&prefix={prefix}", migrate=True)
     engine: Any = db.engine
-    chat_table = engine.config.chat_table
-    results = {"alexdb AlexdbSaver": run(AlexdbSaver(user_id="bench", db=db),
-                                         dynamodb_item_bytes(client, chat_table, "CK"))}
     table = f"{prefix}peer-checkpoints"
     client.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
                         KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
@@ -209,8 +213,9 @@ def dynamodb_pair(endpoint: str) -> dict[str, dict[str, Any]]:
                                               {"AttributeName": "SK", "AttributeType": "S"}])
     client.get_waiter("table_exists").wait(TableName=table)
     saver = DynamoDBSaver(table_name=table, region_name="us-east-1", endpoint_url=f"http://{endpoint}")
-    results["langgraph-checkpoint-aws DynamoDBSaver"] = run(saver, dynamodb_item_bytes(client, table, None))
-    return results
+    return run({"alexdb AlexdbSaver": (AlexdbSaver(user_id="bench", db=db),
+                                       dynamodb_item_bytes(client, engine.config.chat_table, "CK")),
+                "langgraph-checkpoint-aws DynamoDBSaver": (saver, dynamodb_item_bytes(client, table, None))})
 
 
 def table(engine: str, results: dict[str, dict[str, Any]]) -> list[str]:
@@ -248,7 +253,8 @@ def main() -> None:
     rows = [line for line in lines if line.startswith("|")]
     notes = [line for line in lines if line.startswith("-")]
     body = "\n".join([f"{STEPS} agent steps (4 messages each: the message list reaches {4 * STEPS}); "
-                      "each checkpointer alone on its engine, same process, same graph.", "", *header, *rows, "",
+                      "each checkpointer on its own database of the engine, same process, same graph, the two "
+                      "taking turns step by step (then read by read).", "", *header, *rows, "",
                       *notes])
     write_section("agent_memory", "python -m benchmarks.agent_memory", body)
     print(body)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-import psycopg
 from sqlalchemy import ColumnElement, Connection, Dialect, Select, String, func, type_coerce
+from sqlalchemy.pool import PoolProxiedConnection
 
 from alexdb.ports import Columns
+
+Transaction = Connection | PoolProxiedConnection  # a SQLAlchemy Connection, or UnitOfWork.driver's connection
 
 
 def instant_text_column(conn: Connection, column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -96,9 +97,6 @@ class PreparedStatement:
     names: list[str]
     # (parameter key or None for a value fixed in the statement, that value, bind processor or None)
     keys: list[tuple[str | None, Any, Any]]
-    # Whether it gives rows (a SELECT, a RETURNING): known when compiled, as the cursor cannot say before
-    # a pipelined statement's reply is in (see pipelined).
-    returns_rows: bool
 
     @classmethod
     def compile(cls, dialect: Dialect, statement: Any) -> PreparedStatement:
@@ -115,7 +113,7 @@ class PreparedStatement:
             # Anonymous binds (the 1 of "last_seq + 1") carry their own value.
             keys.append((None if bind.unique else bind.key, bind.value,
                          bind.type.dialect_impl(dialect).bind_processor(dialect)))
-        return cls(str(compiled), compiled.positional, names, keys, bool(getattr(statement, "exported_columns", ())))
+        return cls(str(compiled), compiled.positional, names, keys)
 
     def _arguments(self, params: Mapping[str, Any]) -> Any:
         values = []
@@ -124,20 +122,20 @@ class PreparedStatement:
             values.append(processor(value) if processor else value)
         return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
 
-    def run(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def run(self, conn: Transaction, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Execute in conn's transaction; the rows it returns, as driver tuples."""
-        cursor = conn.connection.cursor()
+        cursor = _cursor(conn)
         try:
             cursor.execute(self.sql, self._arguments(params))
-            return list(cursor.fetchall()) if self.returns_rows else []
+            return list(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
 
-    def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    def run_many(self, conn: Transaction, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per parameter set, in one driver call (executemany), in conn's transaction."""
         if not rows:
             return
-        cursor = conn.connection.cursor()
+        cursor = _cursor(conn)
         try:
             cursor.executemany(self.sql, [self._arguments(params) for params in rows])
         finally:
@@ -169,15 +167,6 @@ def raw_rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-@contextmanager
-def pipelined(conn: Connection) -> Iterator[None]:
-    """On PostgreSQL, the block's statements go out without waiting for each reply (psycopg's pipeline
-    mode): a write of five statements costs the round trips of those whose rows it reads, not five. On
-    other drivers a plain block. Errors are raised by the statement that reads, or at the end of the block.
-    """
-    driver = conn.connection.driver_connection
-    if isinstance(driver, psycopg.Connection):
-        with driver.pipeline():
-            yield
-    else:
-        yield
+def _cursor(conn: Transaction) -> Any:
+    """A driver cursor in conn's transaction (a SQLAlchemy Connection, or UnitOfWork.driver's connection)."""
+    return conn.connection.cursor() if isinstance(conn, Connection) else conn.cursor()

@@ -11,13 +11,15 @@ import json
 import uuid
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Dialect, bindparam, case, delete, or_, select, tuple_, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, or_, select, tuple_, update
 
-from alexdb.adapters.sql.bulk import PreparedStatement, pipelined
+from alexdb.adapters.sql.bulk import PreparedStatement, Transaction
+from alexdb.adapters.sql.checkpoint_statements import HELD_NAMES, blobs_statement, live, prepared
+from alexdb.adapters.sql.checkpoints_pg import KEEP_WRITES, PUT_KNOWN_THREAD, REPLACE_WRITES, put_params, writes_params
 from alexdb.adapters.sql.engine import UnitOfWork
 from alexdb.adapters.sql.schema import (
     checkpoint_blobs,
@@ -40,7 +42,6 @@ from alexdb.domain.checkpoints import (
 )
 
 PAGE = 100  # checkpoints read per query while a listing is iterated
-HELD_NAMES = 100  # piece names asked per query when a process first writes to a thread
 BLOB_KEYS = 16  # (channel, version) keys per blob read: at most this many statements compiled
 # One parameter for a list of names: built per element, an IN of 300 names costs more than the query.
 NAMES: Any = bindparam("names", expanding=True)
@@ -85,86 +86,6 @@ def _write_values(owner: str, row: WriteRow) -> dict[str, Any]:
             "data": row.value.data, "task_path": row.task_path}
 
 
-def _live(owner: str, now: datetime) -> Any:
-    """The owner's threads that have not expired (a subquery to join on)."""
-    return select(t.c.thread_id).where(t.c.owner == owner, or_(t.c.expires_at.is_(None), t.c.expires_at > now))
-
-
-def _checkpoint_select(owner: str, thread_id: str, ns: str, checkpoint_id: str | None, now: datetime) -> Any:
-    """One checkpoint of a live thread, or the namespace's newest."""
-    statement = select(c).where(c.c.owner == owner, c.c.thread_id == thread_id, c.c.ns == ns,
-                                c.c.thread_id.in_(_live(owner, now).where(t.c.thread_id == thread_id)))
-    if checkpoint_id is None:
-        return statement.order_by(c.c.checkpoint_id.desc()).limit(1)
-    return statement.where(c.c.checkpoint_id == checkpoint_id)
-
-
-def _writes_select(owner: str, thread_id: str, ns: str, checkpoint_id: str) -> Any:
-    return select(w).where(w.c.owner == owner, w.c.thread_id == thread_id, w.c.ns == ns,
-                           w.c.checkpoint_id == checkpoint_id)
-
-
-def _param(column: Column[Any], name: str | None = None) -> Any:
-    return bindparam(name or column.name, type_=column.type)
-
-
-def _prepared(dialect: Dialect) -> dict[str, PreparedStatement]:
-    """The statements of every checkpoint put, compiled once (see bulk.PreparedStatement: for a write
-    of a few rows, SQLAlchemy's per-call statement building costs more than the SQL)."""
-    module: Any = postgresql if dialect.name == "postgresql" else sqlite
-    new_thread = module.insert(t).values(
-        owner=_param(t.c.owner), thread_id=_param(t.c.thread_id), checkpoint_count=_param(t.c.checkpoint_count),
-        updated_at=_param(t.c.updated_at), expires_at=_param(t.c.expires_at), generation=_param(t.c.generation))
-    # A thread that had expired begins again: a new generation and a count of what this write adds.
-    expired = t.c.expires_at <= _param(t.c.expires_at, "now")
-    thread = new_thread.on_conflict_do_update(
-        index_elements=[t.c.owner, t.c.thread_id],
-        set_={"checkpoint_count": case((expired, _param(t.c.checkpoint_count)),
-                                       else_=t.c.checkpoint_count + _param(t.c.checkpoint_count)),
-              "generation": case((expired, _param(t.c.generation)), else_=t.c.generation),
-              "updated_at": _param(t.c.updated_at), "expires_at": _param(t.c.expires_at)},
-    ).returning(t.c.checkpoint_count, t.c.generation)
-    columns = [column for column in c.c]
-    checkpoint = module.insert(c).values({column.name: _param(column) for column in columns})
-    checkpoint = checkpoint.on_conflict_do_update(
-        index_elements=[c.c.owner, c.c.thread_id, c.c.ns, c.c.checkpoint_id],
-        set_={column.name: _param(column) for column in columns
-              if column.name not in ("owner", "thread_id", "ns", "checkpoint_id")})
-    ensure = new_thread.on_conflict_do_nothing()
-    write = module.insert(w).values({column.name: _param(column) for column in w.c})
-    keep = write.on_conflict_do_nothing()
-    replace = write.on_conflict_do_update(
-        index_elements=[w.c.owner, w.c.thread_id, w.c.ns, w.c.checkpoint_id, w.c.task_id, w.c.idx],
-        set_={name: _param(w.c[name]) for name in ("channel", "type", "data", "task_path")})
-    blob = module.insert(b).values({column.name: _param(column) for column in b.c}).on_conflict_do_nothing()
-    chunk = module.insert(k).values({column.name: _param(column) for column in k.c}).on_conflict_do_nothing()
-    owner, thread_id, ns, now = _param(c.c.owner), _param(c.c.thread_id), _param(c.c.ns), _param(t.c.updated_at, "now")
-    newest = _checkpoint_select(owner, thread_id, ns, None, now)
-    named = _checkpoint_select(owner, thread_id, ns, _param(c.c.checkpoint_id), now)
-    writes = _writes_select(owner, thread_id, ns, _param(w.c.checkpoint_id))
-    # A fixed number of names (unused ones empty, which no piece is named) so it is compiled once.
-    held = select(k.c.name).where(k.c.owner == _param(k.c.owner), k.c.thread_id == _param(k.c.thread_id),
-                                  k.c.name.in_([bindparam(f"name{i}", type_=k.c.name.type) for i in range(HELD_NAMES)]))
-    clear = {f"clear {table.name}": delete(table).where(table.c.owner == _param(table.c.owner),
-                                                       table.c.thread_id == _param(table.c.thread_id))
-             for table in (c, b, w, k)}
-    return {name: PreparedStatement.compile(dialect, statement)
-            for name, statement in (*clear.items(), ("thread", thread), ("checkpoint", checkpoint),
-                                    ("ensure thread", ensure), ("keep write", keep), ("replace write", replace),
-                                    ("blob", blob), ("chunk", chunk), ("newest", newest),
-                                    ("named", named), ("writes", writes), ("held names", held))}
-
-
-def _blobs_statement(dialect: Dialect, count: int) -> PreparedStatement:
-    """The blobs of count (channel, version) keys of a namespace, compiled once per count: one primary-key
-    lookup per key (SQLite scans the namespace for an OR of keys, and an IN list would be expanded per call)."""
-    owner, thread_id, ns = _param(b.c.owner), _param(b.c.thread_id), _param(b.c.ns)
-    return PreparedStatement.compile(dialect, union_all(*(select(b).where(
-        b.c.owner == owner, b.c.thread_id == thread_id, b.c.ns == ns,
-        b.c.channel == bindparam(f"channel{i}", type_=b.c.channel.type),
-        b.c.version == bindparam(f"version{i}", type_=b.c.version.type)) for i in range(count))))
-
-
 class SqlCheckpoints:
     """CheckpointRecords on SQLite and PostgreSQL."""
 
@@ -173,12 +94,12 @@ class SqlCheckpoints:
         self._held: Held = OrderedDict()  # see _insert_chunks
         self._statements: dict[str, PreparedStatement] = {}
 
-    def _prepared(self, conn: Connection) -> dict[str, PreparedStatement]:
+    def _prepared(self, conn: Transaction) -> dict[str, PreparedStatement]:
         if not self._statements:
-            self._statements = _prepared(conn.dialect)
+            self._statements = prepared(self._uow.engine.dialect)
         return self._statements
 
-    def _touch(self, conn: Connection, owner: str, thread_id: str, now: datetime, expires_at: datetime | None,
+    def _touch(self, conn: Transaction, owner: str, thread_id: str, now: datetime, expires_at: datetime | None,
                added: int) -> tuple[int, str]:
         """Record activity on the thread (creating it), adding to its checkpoint count; the count after and
         the thread's generation (which names this life of it: a thread deleted or expired and begun again
@@ -198,11 +119,37 @@ class SqlCheckpoints:
                 statements[f"clear {table.name}"].run(conn, params)
         return int(count), str(generation)
 
+    def _one_statement(self) -> bool:
+        """Whether writes go as one statement (checkpoints_pg): on PostgreSQL, not through the Data API."""
+        return self._uow.dialect == "postgresql" and not self._uow.data_api
+
+    def _put_known_thread(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], chunks: Mapping[str, bytes],
+                          now: datetime, expires_at: datetime | None) -> int | None:
+        """put as one statement, to a thread whose generation this process knows; None (nothing written)
+        when it does not, or the thread has changed since (begun again, deleted, expired)."""
+        known = self._held.get((owner, row.thread_id))
+        if known is None:
+            return None
+        generation, held = known
+        new = {name: data for name, data in chunks.items() if name not in held}
+        params = put_params(owner, row, blobs, new, now, expires_at, generation, json.dumps(row.versions))
+        with self._uow.driver(write=True, one_statement=True) as conn, closing(conn.cursor()) as cursor:
+            cursor.execute(PUT_KNOWN_THREAD, params)
+            found = cursor.fetchall()
+        if not found:
+            return None
+        remember(self._held, (owner, row.thread_id), generation, chunks)
+        return int(found[0][0])
+
     def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], chunks: Mapping[str, bytes], now: datetime,
             expires_at: datetime | None) -> int:
         """The checkpoint (replacing one of the same id), its new blobs and pieces (ON CONFLICT DO NOTHING: a
         piece the thread holds is not written again) and the thread's activity: one transaction."""
-        with self._uow.begin(write=True) as conn, pipelined(conn):
+        if self._one_statement():
+            count = self._put_known_thread(owner, row, blobs, chunks, now, expires_at)
+            if count is not None:
+                return count
+        with self._uow.driver(write=True) as conn:
             # The count is of puts: a checkpoint put twice counts twice, so keep_last may prune a little early.
             count, generation = self._touch(conn, owner, row.thread_id, now, expires_at, 1)
             statements = self._prepared(conn)
@@ -216,7 +163,12 @@ class SqlCheckpoints:
         """Pending writes in one transaction (over existing ones when replace)."""
         if not rows:
             return
-        with self._uow.begin(write=True) as conn, pipelined(conn):
+        if self._one_statement():
+            with self._uow.driver(write=True, one_statement=True) as conn, closing(conn.cursor()) as cursor:
+                cursor.execute(REPLACE_WRITES if replace else KEEP_WRITES,
+                               writes_params(owner, rows, replace, now, expires_at, uuid.uuid4().hex))
+            return
+        with self._uow.driver(write=True) as conn:
             statements = self._prepared(conn)
             # The thread exists (its checkpoint was put) and its activity is recorded there: this only makes
             # sure of the first, for writes that come before any checkpoint.
@@ -226,21 +178,21 @@ class SqlCheckpoints:
             statements["replace write" if replace else "keep write"].run_many(
                 conn, [_write_values(owner, row) for row in rows])
 
-    def _checkpoint_row(self, conn: Connection, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
+    def _checkpoint_row(self, conn: Transaction, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
                         now: datetime) -> CheckpointRow | None:
         statement = self._prepared(conn)["newest" if checkpoint_id is None else "named"]
         rows = statement.run(conn, {"owner": owner, "thread_id": thread_id, "ns": ns,
                                     "checkpoint_id": checkpoint_id, "now": now})
         return _checkpoint(CheckpointColumns(*rows[0])) if rows else None
 
-    def _blob_rows(self, conn: Connection, owner: str, thread_id: str, ns: str,
+    def _blob_rows(self, conn: Transaction, owner: str, thread_id: str, ns: str,
                    keys: Sequence[tuple[str, str]]) -> list[BlobRow]:
         """The blobs of these keys, BLOB_KEYS at a time (one statement compiled per count of keys)."""
         found: list[BlobRow] = []
         for start in range(0, len(keys), BLOB_KEYS):
             group = keys[start:start + BLOB_KEYS]
             name = f"blobs {len(group)}"
-            statement = self._statements.get(name) or _blobs_statement(conn.dialect, len(group))
+            statement = self._statements.get(name) or blobs_statement(self._uow.engine.dialect, len(group))
             self._statements[name] = statement
             params = {"owner": owner, "thread_id": thread_id, "ns": ns}
             for i, (channel, version) in enumerate(group):
@@ -248,7 +200,7 @@ class SqlCheckpoints:
             found += [_blob(BlobColumns(*row)) for row in statement.run(conn, params)]
         return found
 
-    def _write_rows(self, conn: Connection, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
+    def _write_rows(self, conn: Transaction, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         rows = self._prepared(conn)["writes"].run(conn, {"owner": owner, "thread_id": thread_id, "ns": ns,
                                                          "checkpoint_id": checkpoint_id})
         return [_write(WriteColumns(*row)) for row in rows]
@@ -256,13 +208,13 @@ class SqlCheckpoints:
     def checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
                    now: datetime) -> CheckpointRow | None:
         """One checkpoint of a live thread, or the namespace's newest."""
-        with self._uow.begin() as conn:
+        with self._uow.driver() as conn:
             return self._checkpoint_row(conn, owner, thread_id, ns, checkpoint_id, now)
 
     def snapshot(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
                  now: datetime) -> Snapshot | None:
         """A checkpoint, its values and its writes: three prepared statements in one transaction."""
-        with self._uow.begin() as conn:
+        with self._uow.driver() as conn:
             found = self._checkpoint_row(conn, owner, thread_id, ns, checkpoint_id, now)
             if found is None:
                 return None
@@ -273,7 +225,7 @@ class SqlCheckpoints:
     def checkpoints(self, owner: str, thread_id: str | None, ns: str | None, before: str | None,
                     now: datetime) -> Iterator[CheckpointRow]:
         """Newest first within each thread and namespace, a page of PAGE at a time (keyset)."""
-        statement = select(c).where(c.c.owner == owner, c.c.thread_id.in_(_live(owner, now)))
+        statement = select(c).where(c.c.owner == owner, c.c.thread_id.in_(live(owner, now)))
         if thread_id is not None:
             statement = statement.where(c.c.thread_id == thread_id)
         if ns is not None:
@@ -296,7 +248,7 @@ class SqlCheckpoints:
             last = rows[-1]
             after = (last.thread_id, last.ns, last.checkpoint_id)
 
-    def _insert_chunks(self, conn: Connection, owner: str, thread_id: str, generation: str,
+    def _insert_chunks(self, conn: Transaction, owner: str, thread_id: str, generation: str,
                        chunks: Mapping[str, bytes]) -> None:
         """The pieces the thread does not hold yet (domain.checkpoints.unheld): a step sends its few new
         pieces, not every piece again."""
@@ -328,19 +280,19 @@ class SqlCheckpoints:
         """The blobs of these keys that exist."""
         if not keys:
             return []
-        with self._uow.begin() as conn:
+        with self._uow.driver() as conn:
             return self._blob_rows(conn, owner, thread_id, ns, keys)
 
     def writes(self, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
         """A checkpoint's pending writes."""
-        with self._uow.begin() as conn:
+        with self._uow.driver() as conn:
             return self._write_rows(conn, owner, thread_id, ns, checkpoint_id)
 
     def thread(self, owner: str, thread_id: str, now: datetime) -> ThreadRows:
         """Everything a live thread holds."""
         with self._uow.begin() as conn:
-            live = conn.execute(_live(owner, now).where(t.c.thread_id == thread_id)).first()
-            if live is None:
+            alive = conn.execute(live(owner, now).where(t.c.thread_id == thread_id)).first()
+            if alive is None:
                 return ThreadRows([], [], [])
             cps = conn.execute(select(c).where(c.c.owner == owner, c.c.thread_id == thread_id)).all()
             blobs = conn.execute(select(b).where(b.c.owner == owner, b.c.thread_id == thread_id)).all()

@@ -13,7 +13,7 @@ import psycopg
 import sqlalchemy.exc
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import PoolProxiedConnection, StaticPool
 
 from alexdb.adapters.sql.data_api import DRIVER, data_api_engine, is_data_api, sql_state
 from alexdb.adapters.sql.types import json_dumps, json_loads
@@ -158,6 +158,47 @@ class UnitOfWork:
                     yield connection
                 finally:
                     connection.exec_driver_sql("PRAGMA query_only = OFF")
+
+    @contextmanager
+    def driver(self, write: bool = False, one_statement: bool = False) -> Iterator[PoolProxiedConnection]:
+        """A transaction on the driver's own connection, for the hottest calls (an agent's checkpoints) whose
+        statements are prepared (bulk.PreparedStatement): SQLAlchemy's Connection and transaction cost
+        more than their few statements. Locks, isolation and error translation are those of begin(); it
+        commits when the block completes and rolls back on any error.
+
+        one_statement: the block runs a single statement, which PostgreSQL makes atomic by itself: it runs
+        in autocommit, without the BEGIN and COMMIT that cost as much as a small statement each. Elsewhere
+        it changes nothing.
+        """
+        if self.data_api:  # its driver keeps transactions through the Data API: leave them to SQLAlchemy
+            with self.begin(write) as connection:
+                yield connection.connection
+            return
+        with (
+            self._lock or nullcontext(),
+            (self._writers if write and self._writers is not None else nullcontext()),
+            translated_errors(),
+        ):
+            raw = self.engine.raw_connection()
+            try:
+                driver: Any = raw.driver_connection
+                # As begin(): a read on PostgreSQL runs in autocommit; SQLite's BEGIN as _on_begin emits it.
+                autocommit = isinstance(driver, psycopg.Connection) and (not write or one_statement)
+                if autocommit:
+                    driver.autocommit = True
+                elif not isinstance(driver, psycopg.Connection):
+                    driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield raw
+                    driver.commit()
+                except BaseException:
+                    driver.rollback()
+                    raise
+                finally:
+                    if autocommit:
+                        driver.autocommit = False
+            finally:
+                raw.close()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
