@@ -18,6 +18,7 @@ from langgraph.checkpoint.conformance.capabilities import ALL_CAPABILITIES
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
+import alexdb
 from alexdb import Database, ValidationError
 from alexdb.integrations.langgraph import AlexdbSaver
 
@@ -193,3 +194,37 @@ def test_checkpoints_larger_than_an_item_are_deleted_with_their_run(db: Database
     saver.put(config, empty_checkpoint(), big("run-3"), {})
     saver.delete_thread("big-meta")
     assert list(saver.list(_config("big-meta"))) == []
+
+
+def test_two_processes_on_one_thread_read_each_others_newest(shared_url: str) -> None:
+    """What one process keeps of a thread it wrote (its pieces, its last checkpoint) never hides what
+    another process wrote since: a newer checkpoint, a thread deleted and begun again."""
+    first, second = alexdb.connect(shared_url), alexdb.connect(shared_url)
+    try:
+        mine, theirs = AlexdbSaver(user_id="alice", db=first), AlexdbSaver(user_id="alice", db=second)
+        ours, others = _graph(mine), _graph(theirs)
+
+        def contents(graph: Any) -> list[str]:
+            return [m.content for m in graph.get_state({"configurable": {"thread_id": "shared"}}).values["messages"]]
+
+        _turns(ours, "shared", 2)
+        _turns(others, "shared", 1)  # builds on the first process's checkpoint
+        assert len(contents(ours)) == 6 and contents(ours) == contents(others)
+        theirs.delete_thread("shared")
+        _turns(others, "shared", 1)  # a new life of the thread
+        _turns(ours, "shared", 1)  # builds on that life, not on what this process wrote before
+        assert contents(ours) == ["question 0", "answer 1", "question 0", "answer 3"]
+        fresh = _graph(AlexdbSaver(user_id="alice", db=alexdb.connect(shared_url)))
+        assert contents(fresh) == contents(ours) == contents(others)
+        # A large value is stored as pieces, each once per life of the thread: pieces this process wrote
+        # before the thread was begun again are not in its new life, and are written again.
+        big = "".join(f"fact {n}; " for n in range(3000))
+        _turns(ours, "again", 1, context=big)
+        theirs.delete_thread("again")
+        _turns(others, "again", 1, context="small")
+        ours.invoke({"messages": [HumanMessage("question 1")], "context": big}, {"configurable": {"thread_id": "again"}})
+        state = fresh.get_state({"configurable": {"thread_id": "again"}})
+        assert state.values["context"] == big and len(state.values["messages"]) == 4
+    finally:
+        first.close()
+        second.close()

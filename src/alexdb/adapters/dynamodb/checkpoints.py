@@ -34,8 +34,8 @@ from alexdb.adapters.dynamodb.checkpoint_items import (
     write_row,
 )
 from alexdb.adapters.dynamodb.client import READ_POOL, Dynamo
-from alexdb.domain.checkpoints import SEPARATOR as S
 from alexdb.domain.checkpoints import (
+    HELD_THREADS,
     BlobRow,
     CheckpointRow,
     Held,
@@ -45,6 +45,7 @@ from alexdb.domain.checkpoints import (
     remember,
     unheld,
 )
+from alexdb.domain.checkpoints import SEPARATOR as S
 from alexdb.domain.instants import instant_text
 
 TRANSACTION_ITEMS, TRANSACTION_BYTES = 99, 3_500_000
@@ -73,6 +74,9 @@ class DynamoCheckpoints:
         self._dynamo, self._table = dynamo, table
         # (owner, thread) -> (generation, names of pieces it holds): the threads this process wrote lately.
         self._held: Held = OrderedDict()
+        # (owner, thread, namespace) -> the id and versions of the checkpoint this process put there last:
+        # what a snapshot reads beside finding the newest (see snapshot).
+        self._last: OrderedDict[tuple[str, str, str], tuple[str, dict[str, str]]] = OrderedDict()
 
     # Keys and items.
 
@@ -224,6 +228,11 @@ class DynamoCheckpoints:
         items += [i for blob in blobs for i in self._blob_items(owner, blob, ttl)] + self._run_item(owner, row, ttl)
         self._commit(items, self._checkpoint_items(owner, row, ttl), activity.update)
         remember(self._held, (owner, row.thread_id), activity.generation, chunks)
+        place = (owner, row.thread_id, row.ns)
+        self._last.pop(place, None)
+        self._last[place] = (row.checkpoint_id, dict(row.versions))
+        while len(self._last) > HELD_THREADS:
+            self._last.popitem(last=False)
         return activity.checkpoints
 
     def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,
@@ -269,11 +278,23 @@ class DynamoCheckpoints:
     def snapshot(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
                  now: datetime) -> Snapshot | None:
         """A checkpoint, its values and its writes in two round trips, not four: the thread's GetItem beside
-        the checkpoint's Query, then the values' BatchGetItem beside the writes' Query."""
+        the checkpoint's Query, then the values' BatchGetItem beside the writes' Query.
+
+        One round trip when this process put the checkpoint found (as an agent reading back its thread does):
+        the values and writes of the checkpoint it put last are read beside finding the newest, and used
+        only if that is the one found. Values are written once per (channel, version), so reading them
+        first reads what they are when the checkpoint is found."""
         live = READ_POOL.submit(self._live, owner, thread_id, now)
+        guess = self._last.get((owner, thread_id, ns))
+        early = None
+        if guess is not None and checkpoint_id in (None, guess[0]):
+            early = (READ_POOL.submit(self.blobs, owner, thread_id, ns, list(guess[1].items())),
+                     READ_POOL.submit(self.writes, owner, thread_id, ns, guess[0]))
         found = self._checkpoint(owner, thread_id, ns, checkpoint_id)
         if live.result() is None or found is None:
             return None
+        if early is not None and guess == (found.checkpoint_id, found.versions):
+            return Snapshot(found, early[0].result(), early[1].result())
         writes = READ_POOL.submit(self.writes, owner, thread_id, ns, found.checkpoint_id)
         blobs = self.blobs(owner, thread_id, ns, list(found.versions.items()))
         return Snapshot(found, blobs, writes.result())
