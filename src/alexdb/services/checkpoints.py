@@ -157,8 +157,9 @@ class CheckpointService:
             if data is not None:
                 whole[blob.chunks] = data
         pieces: dict[str, bytes] = {}
-        for _ in range(3):  # a manifest, the list of names it points to, the pieces that list names
-            names = set().union(*(wanted(blob, pieces) for blob in found if blob.chunks not in whole))
+        pending = [blob for blob in found if blob.chunks and blob.chunks not in whole]
+        for _ in range(3 if pending else 0):  # a manifest, the list of names it points to, the pieces it names
+            names = set().union(*(wanted(blob, pieces) for blob in pending))
             for name in names:
                 piece = self._pieces.get(name)
                 if piece is not None:
@@ -169,13 +170,14 @@ class CheckpointService:
         self._keep(pieces)
         result = []
         for blob in found:
-            if blob.chunks in whole:
+            if not blob.chunks:
+                result.append(blob)
+            elif blob.chunks in whole:
                 result.append(replace(blob, value=Typed(blob.value.type, whole[blob.chunks]), chunks=()))
-                continue
-            made = assembled(blob, pieces)
-            if blob.chunks:
+            else:
+                made = assembled(blob, pieces)
                 self._values.put(blob.chunks, made.value.data, len(made.value.data))
-            result.append(made)
+                result.append(made)
         return result
 
     def writes(self, owner: str, row: CheckpointRow) -> list[WriteRow]:
