@@ -49,6 +49,7 @@ from alexdb.domain.checkpoints import SEPARATOR as S
 from alexdb.domain.instants import instant_text
 
 TRANSACTION_ITEMS, TRANSACTION_BYTES = 99, 3_500_000
+RECOUNT = 8  # puts without reading the thread before one reads its count again
 
 
 class Activity(NamedTuple):
@@ -77,6 +78,8 @@ class DynamoCheckpoints:
         # (owner, thread, namespace) -> the id and versions of the checkpoint this process put there last:
         # what a snapshot reads beside finding the newest (see snapshot).
         self._last: OrderedDict[tuple[str, str, str], tuple[str, dict[str, str]]] = OrderedDict()
+        # (owner, thread) -> its checkpoint count as last read, and the puts since that went without reading.
+        self._counts: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
 
     # Keys and items.
 
@@ -215,11 +218,47 @@ class DynamoCheckpoints:
         self._dynamo.batch_write(self._table, puts=last)
         self._dynamo.transact([{"Update": update}])
 
+    def _put_known_thread(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], chunks: Mapping[str, bytes],
+                          now: datetime) -> int | None:
+        """put without reading the thread first: for a thread without expiry whose generation and count this
+        process knows. The thread's update in the transaction is conditioned on that generation and on no
+        expiry, so a thread begun again, deleted or given an expiry since makes it write nothing (None: put
+        the long way, which reads the thread). The count is the one last read plus this process's puts
+        since, read again every RECOUNT puts (another process's puts make it low until then: keep_last
+        prunes that much later)."""
+        thread = (owner, row.thread_id)
+        known, counted = self._held.get(thread), self._counts.get(thread)
+        if known is None or counted is None or counted[1] >= RECOUNT:
+            return None
+        generation, held = known
+        items = self._chunk_items(owner, row.thread_id, {n: d for n, d in chunks.items() if n not in held}, None)
+        items += [i for blob in blobs for i in self._blob_items(owner, blob, None)] + self._run_item(owner, row, None)
+        items += self._checkpoint_items(owner, row, None)
+        update = {"TableName": self._table, "Key": self._thread_key(owner, row.thread_id),
+                  "UpdateExpression": "SET updated_at = :now ADD checkpoint_count :n",
+                  "ConditionExpression": "generation = :gen AND attribute_not_exists(expires_at)",
+                  "ExpressionAttributeValues": {":now": instant_text(now), ":n": 1, ":gen": generation}}
+        if not self._fits(items) or not self._dynamo.transact_if(
+                [*({"Put": {"TableName": self._table, "Item": i}} for i in items), {"Update": update}]):
+            return None
+        remember(self._held, thread, generation, chunks)
+        self._noted(owner, row, (counted[0] + 1, counted[1] + 1))
+        return counted[0] + 1
+
+    def _noted(self, owner: str, row: CheckpointRow, count: tuple[int, int]) -> None:
+        """Note the checkpoint put last in its namespace (see snapshot) and the thread's count."""
+        _bounded(self._last, (owner, row.thread_id, row.ns), (row.checkpoint_id, dict(row.versions)))
+        _bounded(self._counts, (owner, row.thread_id), count)
+
     # CheckpointRecords.
 
     def put(self, owner: str, row: CheckpointRow, blobs: list[BlobRow], chunks: Mapping[str, bytes], now: datetime,
             expires_at: datetime | None) -> int:
         """New pieces, the blobs and the run's marker, then the checkpoint's parts, then the thread's activity."""
+        if expires_at is None:
+            count = self._put_known_thread(owner, row, blobs, chunks, now)
+            if count is not None:
+                return count
         # The count is of puts: a checkpoint put twice counts twice, so keep_last may prune a little early.
         activity = self._activity(owner, row.thread_id, now, expires_at, 1)
         ttl = activity.rows_ttl
@@ -228,11 +267,7 @@ class DynamoCheckpoints:
         items += [i for blob in blobs for i in self._blob_items(owner, blob, ttl)] + self._run_item(owner, row, ttl)
         self._commit(items, self._checkpoint_items(owner, row, ttl), activity.update)
         remember(self._held, (owner, row.thread_id), activity.generation, chunks)
-        place = (owner, row.thread_id, row.ns)
-        self._last.pop(place, None)
-        self._last[place] = (row.checkpoint_id, dict(row.versions))
-        while len(self._last) > HELD_THREADS:
-            self._last.popitem(last=False)
+        self._noted(owner, row, (activity.checkpoints, 0))
         return activity.checkpoints
 
     def put_writes(self, owner: str, rows: list[WriteRow], replace: bool, now: datetime,
@@ -448,3 +483,11 @@ class DynamoCheckpoints:
 def _first_checkpoint_part(item: dict[str, Any]) -> bool:
     """Whether an item is the first part of a checkpoint (every part carries the checkpoint's attributes)."""
     return bool(item["SK"].startswith("C" + S) and item["SK"].endswith(S + "000"))
+
+
+def _bounded(kept: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    """Keep value under key, newest last, forgetting the oldest past HELD_THREADS."""
+    kept.pop(key, None)
+    kept[key] = value
+    while len(kept) > HELD_THREADS:
+        kept.popitem(last=False)
