@@ -20,26 +20,24 @@ from __future__ import annotations
 import json
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from alexdb.adapters.dynamodb.checkpoint_items import (
     IDX,
-    blob_row,
     checkpoint_row,
     grouped,
     parts,
-    write_row,
 )
-from alexdb.adapters.dynamodb.client import READ_POOL, Dynamo
+from alexdb.adapters.dynamodb.checkpoint_reads import DynamoCheckpointReads
+from alexdb.adapters.dynamodb.client import Dynamo
 from alexdb.domain.checkpoints import (
     HELD_THREADS,
     BlobRow,
     CheckpointRow,
     Held,
-    Snapshot,
     ThreadRows,
     WriteRow,
     remember,
@@ -66,29 +64,17 @@ def _epoch(at: datetime) -> int:
     return int(at.timestamp())
 
 
-
-
-class DynamoCheckpoints:
+class DynamoCheckpoints(DynamoCheckpointReads):
     """CheckpointRecords on DynamoDB."""
 
     def __init__(self, dynamo: Dynamo, table: str) -> None:
-        self._dynamo, self._table = dynamo, table
+        super().__init__(dynamo, table)
         # (owner, thread) -> (generation, names of pieces it holds): the threads this process wrote lately.
         self._held: Held = OrderedDict()
-        # (owner, thread, namespace) -> the id and versions of the checkpoint this process put there last:
-        # what a snapshot reads beside finding the newest (see snapshot).
-        self._last: OrderedDict[tuple[str, str, str], tuple[str, dict[str, str]]] = OrderedDict()
         # (owner, thread) -> its checkpoint count as last read, and the puts since that went without reading.
         self._counts: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
 
     # Keys and items.
-
-    def _thread_key(self, owner: str, thread_id: str) -> dict[str, str]:
-        return {"PK": f"CKOWNER#{owner}", "SK": f"THREAD#{thread_id}"}
-
-    @staticmethod
-    def _pk(owner: str, thread_id: str) -> str:
-        return f"CKTHREAD#{owner}#{thread_id}"
 
     def _items(self, pk: str, stem: str, data: bytes, ttl: int | None, **attributes: Any) -> list[dict[str, Any]]:
         chunks = parts(data)
@@ -150,12 +136,6 @@ class DynamoCheckpoints:
         return {"PK": f"CKRUN#{owner}#{part['run_id']}", "SK": f"{thread_id}{S}{ns}{S}{checkpoint_id}"}
 
     # The thread item: liveness, activity, expiry.
-
-    def _live(self, owner: str, thread_id: str, now: datetime) -> dict[str, Any] | None:
-        item = self._dynamo.get(self._table, self._thread_key(owner, thread_id))
-        if item is None or ("expires_at" in item and item["expires_at"] <= instant_text(now)):
-            return None
-        return item
 
     def _activity(self, owner: str, thread_id: str, now: datetime, expires_at: datetime | None,
                   added: int) -> Activity:
@@ -292,128 +272,6 @@ class DynamoCheckpoints:
             rows = [w for w in rows if (w.task_id, w.idx) not in stored]
         self._commit([i for row in rows for i in self._write_items(owner, row, ttl)], [], update)
 
-    def _query(self, pk: str, prefix: str, newest_first: bool = False, upto: str | None = None,
-               **request: Any) -> Iterator[dict[str, Any]]:
-        condition, values = "PK = :pk AND begins_with(SK, :prefix)", {":pk": pk, ":prefix": prefix}
-        if not prefix:  # the whole partition (a key condition cannot name an empty prefix)
-            condition, values = "PK = :pk", {":pk": pk}
-        if upto is not None:
-            condition, values = "PK = :pk AND SK BETWEEN :prefix AND :upto", {":pk": pk, ":prefix": prefix,
-                                                                               ":upto": upto}
-        return self._dynamo.query(self._table, ConsistentRead=True, ScanIndexForward=not newest_first,
-                                  KeyConditionExpression=condition, ExpressionAttributeValues=values, **request)
-
-    def checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
-                   now: datetime) -> CheckpointRow | None:
-        """One checkpoint of a live thread, or the namespace's newest complete one."""
-        if self._live(owner, thread_id, now) is None:
-            return None
-        return self._checkpoint(owner, thread_id, ns, checkpoint_id)
-
-    def snapshot(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None,
-                 now: datetime) -> Snapshot | None:
-        """A checkpoint, its values and its writes in two round trips, not four: the thread's GetItem beside
-        the checkpoint's Query, then the values' BatchGetItem beside the writes' Query.
-
-        One round trip when this process put the checkpoint found (as an agent reading back its thread does):
-        the values and writes of the checkpoint it put last are read beside finding the newest, and used
-        only if that is the one found. Values are written once per (channel, version), so reading them
-        first reads what they are when the checkpoint is found."""
-        live = READ_POOL.submit(self._live, owner, thread_id, now)
-        guess = self._last.get((owner, thread_id, ns))
-        early = None
-        if guess is not None and checkpoint_id in (None, guess[0]):
-            early = (READ_POOL.submit(self.blobs, owner, thread_id, ns, list(guess[1].items())),
-                     READ_POOL.submit(self.writes, owner, thread_id, ns, guess[0]))
-        found = self._checkpoint(owner, thread_id, ns, checkpoint_id)
-        if live.result() is None or found is None:
-            return None
-        if early is not None and guess == (found.checkpoint_id, found.versions):
-            return Snapshot(found, early[0].result(), early[1].result())
-        writes = READ_POOL.submit(self.writes, owner, thread_id, ns, found.checkpoint_id)
-        blobs = self.blobs(owner, thread_id, ns, list(found.versions.items()))
-        return Snapshot(found, blobs, writes.result())
-
-    def _checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | None:
-        prefix = f"C{S}{ns}{S}" + ("" if checkpoint_id is None else f"{checkpoint_id}{S}")
-        for group in grouped(self._small_pages(self._pk(owner, thread_id), prefix)):
-            row = checkpoint_row(thread_id, group)
-            if row is not None:
-                return row
-        return None
-
-    def _small_pages(self, pk: str, prefix: str) -> Iterator[dict[str, Any]]:
-        """A prefix's items newest first, a few per Query: the newest checkpoint is a part or two, and a
-        full page would read up to 1 MB of older ones."""
-        start: dict[str, Any] | None = None
-        while True:
-            items, start = self._dynamo.query_page(
-                self._table, 4, start, ConsistentRead=True, ScanIndexForward=False,
-                KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-                ExpressionAttributeValues={":pk": pk, ":prefix": prefix})
-            yield from items
-            if start is None:
-                return
-
-    def checkpoints(self, owner: str, thread_id: str | None, ns: str | None, before: str | None,
-                    now: datetime) -> Iterator[CheckpointRow]:
-        """Newest first within each namespace of each live thread, as the queries page."""
-        threads = [thread_id] if thread_id is not None else [
-            item["SK"].removeprefix("THREAD#") for item in self._dynamo.query(
-                self._table, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={
-                    ":pk": f"CKOWNER#{owner}"})]
-        for thread in threads:
-            if self._live(owner, thread, now) is None:
-                continue
-            prefix = f"C{S}" + ("" if ns is None else f"{ns}{S}")
-            upto = None if before is None or ns is None else f"{prefix}{before}"
-            for group in grouped(self._query(self._pk(owner, thread), prefix, newest_first=True, upto=upto)):
-                row = checkpoint_row(thread, group)
-                if row is not None and (before is None or row.checkpoint_id < before):
-                    yield row
-
-    def blobs(self, owner: str, thread_id: str, ns: str, keys: Sequence[tuple[str, str]]) -> list[BlobRow]:
-        """One BatchGetItem for the first parts, a Query for any value of more."""
-        pk = self._pk(owner, thread_id)
-        firsts = self._dynamo.batch_get(self._table, [{"PK": pk, "SK": f"B{S}{ns}{S}{c}{S}{v}{S}000"}
-                                                      for c, v in keys])
-        found = []
-        for first in firsts:
-            group = [first] if int(first["parts"]) == 1 else list(
-                self._query(pk, first["SK"].rsplit(S, 1)[0] + S))
-            row = blob_row(thread_id, group)
-            if row is not None:
-                found.append(row)
-        return found
-
-    def chunks(self, owner: str, thread_id: str, names: Sequence[str]) -> dict[str, bytes]:
-        """Pieces by name (BatchGetItem, 100 keys a call)."""
-        pk = self._pk(owner, thread_id)
-        return {i["SK"].split(S, 1)[1]: bytes(i["data"])
-                for i in self._dynamo.batch_get(self._table, [{"PK": pk, "SK": f"K{S}{name}"} for name in names])}
-
-    def writes(self, owner: str, thread_id: str, ns: str, checkpoint_id: str) -> list[WriteRow]:
-        """A checkpoint's pending writes (one Query)."""
-        groups = grouped(self._query(self._pk(owner, thread_id), f"W{S}{ns}{S}{checkpoint_id}{S}"))
-        return [row for group in groups if (row := write_row(thread_id, group)) is not None]
-
-    def thread(self, owner: str, thread_id: str, now: datetime) -> ThreadRows:
-        """Everything a live thread holds (one Query of its partition)."""
-        if self._live(owner, thread_id, now) is None:
-            return ThreadRows([], [], [])
-        rows = ThreadRows([], [], [])
-        items = list(self._query(self._pk(owner, thread_id), ""))
-        rows.chunks.update((i["SK"].split(S, 1)[1], bytes(i["data"])) for i in items if i["SK"].startswith("K" + S))
-        for group in grouped(iter(i for i in items if not i["SK"].startswith("K" + S))):
-            kind = group[0]["SK"][0]
-            if kind == "C" and (cp := checkpoint_row(thread_id, group)) is not None:
-                rows.checkpoints.append(cp)
-            elif kind == "B" and (blob := blob_row(thread_id, group)) is not None:
-                rows.blobs.append(blob)
-            elif kind == "W" and (write := write_row(thread_id, group)) is not None:
-                rows.writes.append(write)
-        return rows
-
     def insert_thread(self, owner: str, thread_id: str, rows: ThreadRows, now: datetime,
                       expires_at: datetime | None) -> None:
         """The rows under thread_id, then the thread item, which makes them visible."""
@@ -455,25 +313,6 @@ class DynamoCheckpoints:
                                  + [m for m in markers if m is not None])
         self._dynamo.update_if(self._table, self._thread_key(owner, thread_id), "ADD checkpoint_count :n", {},
                                {":n": -len(checkpoint_ids)}, "attribute_exists(PK)")
-
-    def blob_keys(self, owner: str, thread_id: str, ns: str) -> list[tuple[str, str]]:
-        """Every (channel, version) of a namespace (keys only)."""
-        found = []
-        for item in self._query(self._pk(owner, thread_id), f"B{S}{ns}{S}", ProjectionExpression="SK"):
-            _, _, channel, version, part = item["SK"].split(S)
-            if part == "000":
-                found.append((channel, version))
-        return found
-
-    def run_checkpoints(self, owner: str, run_ids: Sequence[str]) -> list[tuple[str, str, str]]:
-        """One Query per run of its markers."""
-        found = []
-        for run_id in run_ids:
-            for item in self._dynamo.query(self._table, KeyConditionExpression="PK = :pk",
-                                           ExpressionAttributeValues={":pk": f"CKRUN#{owner}#{run_id}"}):
-                thread_id, ns, checkpoint_id = item["SK"].split(S)
-                found.append((thread_id, ns, checkpoint_id))
-        return found
 
     def purge_expired(self, now: datetime) -> int:
         """Nothing to do: DynamoDB's TTL deletes expired threads and their rows; reads already ignore them."""
