@@ -228,3 +228,25 @@ def test_two_processes_on_one_thread_read_each_others_newest(shared_url: str) ->
     finally:
         first.close()
         second.close()
+
+
+def test_a_checkpoint_read_again_is_a_fresh_copy_equal_to_the_first(db: Database) -> None:
+    """Reading a large state again (served from a kept copy from the third read on) gives values equal to
+    the first read, and never the same objects: changing what one read returned changes no later read."""
+    saver = AlexdbSaver(user_id="alice", db=db)
+    graph = _graph(saver)
+    for n in range(12):
+        graph.invoke({"messages": [HumanMessage(f"question {n}: " + "word " * 400)]},
+                     {"configurable": {"thread_id": "again"}})
+    reads = [saver.get_tuple(_config("again")) for _ in range(4)]
+    assert all(read is not None for read in reads)
+    values = [read.checkpoint["channel_values"]["messages"] for read in reads if read is not None]
+    expected = [(type(m), m.id, m.content) for m in values[0]]
+    assert len(expected) == 24 and all([(type(m), m.id, m.content) for m in v] == expected for v in values)
+    assert len({id(value[0]) for value in values}) == len(values)  # never the same objects twice
+    for value in values:
+        value[0].content = "changed"
+        value.append(AIMessage("added"))
+    later = saver.get_tuple(_config("again"))
+    assert later is not None
+    assert [(type(m), m.id, m.content) for m in later.checkpoint["channel_values"]["messages"]] == expected
