@@ -8,7 +8,8 @@ the checkpointer a user would pick instead on the same engine, the two taking tu
 langgraph-checkpoint-sqlite's SqliteSaver (SQLite file, WAL, synchronous=NORMAL for both),
 langgraph-checkpoint-postgres's PostgresSaver (PostgreSQL, a database each), and langgraph-checkpoint-aws's
 DynamoDBSaver on DynamoDB Local. Figures: time per step (p50, p95), bytes stored after 50, 100, 150 and 200
-steps, and the time to read the latest checkpoint of the thread (p50 of 50 reads).
+steps, and the time to read the latest checkpoint of the thread: its first read, then the p50 of 50 more
+(alexdb keeps a large value decoded twice as a copy that later reads unpickle: integrations/langgraph.py).
 
 Bytes stored: SQLite, the pages of the checkpointer's own tables (dbstat); PostgreSQL, pg_total_relation_size
 of its tables (with indexes and TOAST); DynamoDB, the size of its items by DynamoDB's own rule (attribute
@@ -103,8 +104,11 @@ def run(savers: dict[str, tuple[BaseCheckpointSaver[Any], Callable[[], int]]]) -
         if step in MARKS:
             for name, (_, size) in savers.items():
                 sizes[name][step] = size()
-    for saver, _ in savers.values():
-        latest = saver.get_tuple(config)
+    first: dict[str, float] = {}
+    for name in names:
+        began = time.perf_counter()
+        latest = savers[name][0].get_tuple(config)
+        first[name] = (time.perf_counter() - began) * 1000
         assert latest is not None and len(latest.checkpoint["channel_values"]["messages"]) == 4 * STEPS
     for read in range(READS):
         for name in names if read % 2 else names[::-1]:
@@ -112,7 +116,8 @@ def run(savers: dict[str, tuple[BaseCheckpointSaver[Any], Callable[[], int]]]) -
             savers[name][0].get_tuple(config)
             reads[name].append((time.perf_counter() - began) * 1000)
     return {name: {"step p50": median(steps[name]), "step p95": percentile(steps[name], 95),
-                   "read p50": median(reads[name]), "sizes": sizes[name]} for name in savers}
+                   "first read": first[name], "read p50": median(reads[name]), "sizes": sizes[name]}
+            for name in savers}
 
 
 def sqlite_pages(path: Path, tables: tuple[str, ...]) -> Callable[[], int]:
@@ -224,15 +229,17 @@ def table(engine: str, results: dict[str, dict[str, Any]]) -> list[str]:
     for name, r in results.items():
         sizes = " | ".join(f"{r['sizes'][mark] / 1e6:.2f}" for mark in MARKS)
         rows.append(f"| {engine} | {name} | {r['step p50']:.2f} | {r['step p95']:.2f} | {sizes} | "
-                    f"{r['read p50']:.2f} |")
+                    f"{r['first read']:.2f} | {r['read p50']:.2f} |")
     ours = results["alexdb AlexdbSaver"]
     peers = [r for name, r in results.items() if name != "alexdb AlexdbSaver"]
-    best = {key: min(p[key] for p in peers) for key in ("step p50", "read p50")}
+    best = {key: min(p[key] for p in peers) for key in ("step p50", "first read", "read p50")}
     best_size = min(p["sizes"][STEPS] for p in peers)
     growth = [ours["sizes"][b] - ours["sizes"][a] for a, b in itertools.pairwise(MARKS)]
     notes = [f"{engine}: step p50 alexdb / best peer = {ours['step p50'] / best['step p50']:.2f}, "
              f"bytes after {STEPS} steps = {ours['sizes'][STEPS] / best_size:.2f}, "
-             f"read-latest p50 = {ours['read p50'] / best['read p50']:.2f} (goal: each at most 1.00); "
+             f"read-latest p50 = {ours['read p50'] / best['read p50']:.2f} (goal: each at most 1.00; "
+             f"the first read of the latest, a decode where later reads get a kept copy: "
+             f"{ours['first read'] / best['first read']:.2f}); "
              f"alexdb's growth per 50 steps {', '.join(f'{g / 1e6:.2f}' for g in growth)} MB "
              "(linear: about equal)"]
     return rows + [""] + [f"- {n}" for n in notes] + [""]
@@ -243,7 +250,8 @@ def main() -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     header = ["| engine | checkpointer | step p50 ms | step p95 ms | " + " | ".join(
-        f"MB after {m}" for m in MARKS) + " | read latest p50 ms |", "|---" * (4 + len(MARKS) + 1) + "|"]
+        f"MB after {m}" for m in MARKS) + " | first read ms | read latest p50 ms |",
+              "|---" * (4 + len(MARKS) + 2) + "|"]
     lines: list[str] = []
     with tempfile.TemporaryDirectory() as workdir:
         lines += table("SQLite", sqlite_pair(Path(workdir)))
