@@ -8,8 +8,9 @@ the checkpointer a user would pick instead on the same engine, the two taking tu
 langgraph-checkpoint-sqlite's SqliteSaver (SQLite file, WAL, synchronous=NORMAL for both),
 langgraph-checkpoint-postgres's PostgresSaver (PostgreSQL, a database each), and langgraph-checkpoint-aws's
 DynamoDBSaver on DynamoDB Local. Figures: time per step (p50, p95), bytes stored after 50, 100, 150 and 200
-steps, and the time to read the latest checkpoint of the thread: its first read, then the p50 of 50 more
-(alexdb keeps a large value decoded twice as a copy that later reads unpickle: integrations/langgraph.py).
+steps, and the time to read the latest checkpoint of the thread: the first read of a new checkpoint (p50 of
+20, each after a step of its own), then the p50 of 50 reads of the same one (alexdb keeps a large value
+decoded twice as a copy that later reads unpickle: integrations/langgraph.py).
 
 Bytes stored: SQLite, the pages of the checkpointer's own tables (dbstat); PostgreSQL, pg_total_relation_size
 of its tables (with indexes and TOAST); DynamoDB, the size of its items by DynamoDB's own rule (attribute
@@ -45,7 +46,7 @@ from alexdb.integrations.langgraph import AlexdbSaver
 from benchmarks.postgres import throwaway_database
 from benchmarks.results import median, percentile, write_section
 
-STEPS, READS = 200, 50
+STEPS, READS, FIRST_READS = 200, 50, 20
 MARKS = (50, 100, 150, 200)
 THREAD = "agent-thread"
 OURS_TABLES = ("checkpoint_threads", "checkpoints", "checkpoint_blobs", "checkpoint_writes", "checkpoint_chunks")
@@ -104,19 +105,24 @@ def run(savers: dict[str, tuple[BaseCheckpointSaver[Any], Callable[[], int]]]) -
         if step in MARKS:
             for name, (_, size) in savers.items():
                 sizes[name][step] = size()
-    first: dict[str, float] = {}
-    for name in names:
-        began = time.perf_counter()
-        latest = savers[name][0].get_tuple(config)
-        first[name] = (time.perf_counter() - began) * 1000
-        assert latest is not None and len(latest.checkpoint["channel_values"]["messages"]) == 4 * STEPS
+    # First reads: FIRST_READS more steps each, each followed by a read of the checkpoint it just wrote
+    # (a decode for every checkpointer; alexdb keeps a copy only of a value read twice).
+    first: dict[str, list[float]] = {name: [] for name in savers}
+    for extra in range(1, FIRST_READS + 1):
+        for name in names if extra % 2 else names[::-1]:
+            graphs[name].invoke({"messages": [HumanMessage(f"Step {STEPS + extra}: and now?")]}, config)
+            began = time.perf_counter()
+            latest = savers[name][0].get_tuple(config)
+            first[name].append((time.perf_counter() - began) * 1000)
+            assert latest is not None
+            assert len(latest.checkpoint["channel_values"]["messages"]) == 4 * (STEPS + extra)
     for read in range(READS):
         for name in names if read % 2 else names[::-1]:
             began = time.perf_counter()
             savers[name][0].get_tuple(config)
             reads[name].append((time.perf_counter() - began) * 1000)
     return {name: {"step p50": median(steps[name]), "step p95": percentile(steps[name], 95),
-                   "first read": first[name], "read p50": median(reads[name]), "sizes": sizes[name]}
+                   "first read": median(first[name]), "read p50": median(reads[name]), "sizes": sizes[name]}
             for name in savers}
 
 
@@ -238,7 +244,7 @@ def table(engine: str, results: dict[str, dict[str, Any]]) -> list[str]:
     notes = [f"{engine}: step p50 alexdb / best peer = {ours['step p50'] / best['step p50']:.2f}, "
              f"bytes after {STEPS} steps = {ours['sizes'][STEPS] / best_size:.2f}, "
              f"read-latest p50 = {ours['read p50'] / best['read p50']:.2f} (goal: each at most 1.00; "
-             f"the first read of the latest, a decode where later reads get a kept copy: "
+             f"the first read of a new checkpoint, a decode for every checkpointer: "
              f"{ours['first read'] / best['first read']:.2f}); "
              f"alexdb's growth per 50 steps {', '.join(f'{g / 1e6:.2f}' for g in growth)} MB "
              "(linear: about equal)"]
@@ -250,7 +256,7 @@ def main() -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     header = ["| engine | checkpointer | step p50 ms | step p95 ms | " + " | ".join(
-        f"MB after {m}" for m in MARKS) + " | first read ms | read latest p50 ms |",
+        f"MB after {m}" for m in MARKS) + " | first read p50 ms | read latest p50 ms |",
               "|---" * (4 + len(MARKS) + 2) + "|"]
     lines: list[str] = []
     with tempfile.TemporaryDirectory() as workdir:
