@@ -169,8 +169,17 @@ def unheld(held: Held, thread: tuple[str, str], generation: str, pieces: Mapping
     if not pieces:
         return {}
     known = held.get(thread)
-    have = known[1] if known is not None and known[0] == generation else stored(list(pieces))
+    if known is not None and known[0] == generation:
+        return known_unheld(held, thread, pieces)[1]
+    have = stored(list(pieces))
     return {name: data for name, data in pieces.items() if name not in have}
+
+
+def known_unheld(held: Held, thread: tuple[str, str], pieces: Mapping[str, bytes]) -> tuple[str, dict[str, bytes]]:
+    """For a thread this process has written (KeyError otherwise): the generation it knows the thread by, and
+    the pieces the thread does not hold in it (a store that writes only if that generation still holds)."""
+    generation, have = held[thread]
+    return generation, {name: data for name, data in pieces.items() if name not in have}
 
 
 def wanted(blob: BlobRow, pieces: dict[str, bytes]) -> set[str]:

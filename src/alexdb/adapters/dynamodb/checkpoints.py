@@ -40,6 +40,7 @@ from alexdb.domain.checkpoints import (
     Held,
     ThreadRows,
     WriteRow,
+    known_unheld,
     remember,
     unheld,
 )
@@ -207,11 +208,11 @@ class DynamoCheckpoints(DynamoCheckpointReads):
         since, read again every RECOUNT puts (another process's puts make it low until then: keep_last
         prunes that much later)."""
         thread = (owner, row.thread_id)
-        known, counted = self._held.get(thread), self._counts.get(thread)
-        if known is None or counted is None or counted[1] >= RECOUNT:
+        counted = self._counts.get(thread)
+        if thread not in self._held or counted is None or counted[1] >= RECOUNT:
             return None
-        generation, held = known
-        items = self._chunk_items(owner, row.thread_id, {n: d for n, d in chunks.items() if n not in held}, None)
+        generation, new = known_unheld(self._held, thread, chunks)
+        items = self._chunk_items(owner, row.thread_id, new, None)
         items += [i for blob in blobs for i in self._blob_items(owner, blob, None)] + self._run_item(owner, row, None)
         items += self._checkpoint_items(owner, row, None)
         update = {"TableName": self._table, "Key": self._thread_key(owner, row.thread_id),

@@ -37,6 +37,7 @@ from alexdb.domain.checkpoints import (
     ThreadRows,
     Typed,
     WriteRow,
+    known_unheld,
     remember,
     unheld,
 )
@@ -127,11 +128,9 @@ class SqlCheckpoints:
                           now: datetime, expires_at: datetime | None) -> int | None:
         """put as one statement, to a thread whose generation this process knows; None (nothing written)
         when it does not, or the thread has changed since (begun again, deleted, expired)."""
-        known = self._held.get((owner, row.thread_id))
-        if known is None:
+        if (owner, row.thread_id) not in self._held:
             return None
-        generation, held = known
-        new = {name: data for name, data in chunks.items() if name not in held}
+        generation, new = known_unheld(self._held, (owner, row.thread_id), chunks)
         params = put_params(owner, row, blobs, new, now, expires_at, generation, json.dumps(row.versions))
         with self._uow.driver(write=True, one_statement=True) as conn, closing(conn.cursor()) as cursor:
             cursor.execute(PUT_KNOWN_THREAD, params)
@@ -192,8 +191,9 @@ class SqlCheckpoints:
         for start in range(0, len(keys), BLOB_KEYS):
             group = keys[start:start + BLOB_KEYS]
             name = f"blobs {len(group)}"
-            statement = self._statements.get(name) or blobs_statement(self._uow.engine.dialect, len(group))
-            self._statements[name] = statement
+            statement = self._statements.get(name)
+            if statement is None:
+                statement = self._statements[name] = blobs_statement(self._uow.engine.dialect, len(group))
             params = {"owner": owner, "thread_id": thread_id, "ns": ns}
             for i, (channel, version) in enumerate(group):
                 params[f"channel{i}"], params[f"version{i}"] = channel, version
