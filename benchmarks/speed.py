@@ -125,15 +125,18 @@ def naive_per_tick(alerts: list[Alert], ticks: list[tuple[str, Decimal, int]]) -
 
 def ingestion(count: int, rounds: int = 3) -> tuple[float, float]:
     """Ticks per second through db.ticks.record_ticks on a SQLite file, and through raw
-    sqlite3.executemany of the same rows into the same table shape, in batches of 10,000; the two
-    alternate for `rounds` rounds on fresh files and the best of each is kept."""
-    rng = random.Random(7)
+    sqlite3.executemany of the same rows into the same table (the store's own DDL: its key and its expiry
+    index), in batches of 10,000; the two alternate for `rounds` rounds on fresh files and the best of each
+    is kept."""
     now = time.time_ns() // 1_000_000
-    rows: list[dict[str, Any]] = [
-        {"symbol": SYMBOLS[n % len(SYMBOLS)], "price": str(Decimal(rng.randint(100, 99_999)) / 100),
-         "timestamp": now + n, "volume": "1", "source": "bench"} for n in range(count)]
     ours = baseline = 0.0
     for round_ in range(rounds):
+        # New prices each round: the store remembers number texts it has checked, and a round must not
+        # find the last round's all there.
+        rng = random.Random(7 + round_)
+        rows: list[dict[str, Any]] = [
+            {"symbol": SYMBOLS[n % len(SYMBOLS)], "price": str(Decimal(rng.randint(100, 99_999)) / 100),
+             "timestamp": now + n, "volume": "1", "source": "bench"} for n in range(count)]
         with tempfile.TemporaryDirectory() as workdir:
             db = alexdb.connect(f"sqlite:///{Path(workdir) / 'ticks.db'}")
             began = time.perf_counter()
@@ -141,11 +144,15 @@ def ingestion(count: int, rounds: int = 3) -> tuple[float, float]:
                 db.ticks.record_ticks(rows[i:i + 10_000])
             ours = max(ours, count / (time.perf_counter() - began))
             db.close()
+            store = sqlite3.connect(Path(workdir) / "ticks.db")  # the raw table is made as the store's is
+            shape = [sql for (sql,) in store.execute(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = 'realtime_ticks' AND sql IS NOT NULL")]
+            store.close()
             raw = sqlite3.connect(Path(workdir) / f"raw{round_}.db")
             raw.execute("PRAGMA journal_mode=WAL")
             raw.execute("PRAGMA synchronous=NORMAL")
-            raw.execute("CREATE TABLE realtime_ticks (symbol TEXT, timestamp INTEGER, price TEXT, volume TEXT, "
-                        "source TEXT, expires_at INTEGER, PRIMARY KEY (symbol, timestamp))")
+            for sql in shape:
+                raw.execute(sql)
             began = time.perf_counter()
             for i in range(0, count, 10_000):
                 with raw:
@@ -274,7 +281,7 @@ def main() -> None:
         f"{1 / naive:,.0f} ticks/s |",
         f"| engine vs naive | {throughput * naive:.0f}x faster |",
         f"| persisted ingestion, db.ticks.record_ticks on SQLite | {persisted:,.0f} ticks/s |",
-        f"| raw sqlite3.executemany of the same rows | {raw:,.0f} ticks/s |",
+        f"| raw sqlite3.executemany of the same rows into the same table | {raw:,.0f} ticks/s |",
         f"| persisted / raw (goal >= 50%) | {persisted / raw:.0%} |",
         f"| p99 tick-to-notification latency (whole pipeline on SQLite, batches of 100 ticks, to a WebSocket "
         f"subscriber's loop) | {percentile(delivered, 99) / 1000:.1f} ms "

@@ -212,3 +212,30 @@ def test_what_the_driver_refuses_on_the_raw_insert_path_is_an_alexdb_error(sql_u
         with contextlib.suppress(alexdb.AlexdbError):  # translated at the edge, like every other driver error
             store.write_ticks([row])
     assert db.counts()["realtime_ticks"] <= 1
+
+
+def test_the_bulk_insert_stores_exact_decimals_and_nulls_as_the_orm_would(sql_url: str) -> None:
+    import uuid
+
+    from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
+
+    from alexdb.adapters.sql.bulk import PreparedInsert
+    from alexdb.adapters.sql.types import ExactDecimal
+
+    table = Table(f"bulk_{uuid.uuid4().hex[:8]}", MetaData(), Column("n", Integer, primary_key=True),
+                  Column("amount", ExactDecimal(), nullable=True))
+    engine = create_engine(sql_url.replace("postgresql://", "postgresql+psycopg://"))
+    amounts = [Decimal("100.10"), None, Decimal("1E+3"), Decimal("-0.00000001")]
+    try:
+        with engine.begin() as conn:
+            table.create(conn)
+            PreparedInsert.compile(conn.dialect, insert(table), ["n", "amount"]).run(
+                conn, {"n": list(range(len(amounts))), "amount": amounts})
+            conn.execute(insert(table), [{"n": 10 + n, "amount": a} for n, a in enumerate(amounts)])
+            stored = conn.execute(select(table.c.amount).order_by(table.c.n)).scalars().all()
+        half = len(amounts)
+        assert stored[:half] == amounts and [str(a) for a in stored[:half]] == [str(a) for a in stored[half:]]
+    finally:
+        with engine.begin() as conn:
+            table.drop(conn)
+        engine.dispose()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from alexdb.domain.alerts import Tick
 from alexdb.domain.errors import ValidationError
-from alexdb.domain.ticks import TickRow, _fast, latest_tick_ms, parse_ticks, sort_ticks
+from alexdb.domain.ticks import TickRow, _fast, latest_tick_ms, merge_same_millisecond, parse_ticks, sort_ticks
 
 numbers = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True), st.integers(min_value=-10, max_value=10**30),
@@ -110,3 +110,50 @@ def test_how_far_ahead_a_tick_may_be_is_configured_by_the_environment(monkeypatc
     monkeypatch.setenv("ALEXDB_TICK_MAX_FUTURE_S", "3600")
     alexdb.connect("sqlite://").close()
     assert parse_ticks([ahead])[0].timestamp == ahead["timestamp"]
+
+
+def test_a_number_text_checked_once_is_the_same_value_the_next_time() -> None:
+    from alexdb.domain import ticks
+
+    first = parse_ticks([{"symbol": "SPY", "price": "100.10", "timestamp": T0, "volume": "250"}])[0]
+    again = parse_ticks([{"symbol": "SPY", "price": "100.10", "timestamp": T0 + 1, "volume": "250"}])[0]
+    assert (str(again.price), str(again.volume)) == (str(first.price), str(first.volume)) == ("100.10", "250")
+    assert ticks._KNOWN_PRICES["100.10"] is again.price  # the second came from what the first remembered
+    # A text remembered as a valid volume is not thereby a valid price (their limits differ).
+    huge = "5000000000000"  # 5 * 10^12: a volume, not a price
+    parse_ticks([{"symbol": "SPY", "price": "1", "timestamp": T0, "volume": huge}])
+    with pytest.raises(ValidationError) as raised:
+        parse_ticks([{"symbol": "SPY", "price": huge, "timestamp": T0}])
+    assert raised.value.field == "ticks[0].price"
+
+
+def test_what_is_remembered_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from alexdb.domain import ticks
+
+    monkeypatch.setattr(ticks, "_KNOWN_MAX", 10)
+    parse_ticks([{"symbol": f"S{n}", "price": f"{n + 1}.5", "timestamp": T0 + n} for n in range(50)])
+    assert len(ticks._KNOWN_SYMBOLS) <= 10 and len(ticks._KNOWN_PRICES) <= 10
+
+
+rows_to_merge = st.lists(st.builds(
+    TickRow, st.sampled_from(["SPY", "QQQ"]), st.decimals(min_value=1, max_value=100, places=2),
+    st.integers(min_value=T0, max_value=T0 + 5), st.decimals(min_value=0, max_value=10**3, places=0),
+    st.sampled_from(["a", "b"])), max_size=12)
+
+
+@given(rows_to_merge)
+def test_merging_a_batch_keeps_one_row_per_symbol_and_millisecond(rows: list[TickRow]) -> None:
+    expected: dict[tuple[str, int], TickRow] = {}
+    for row in rows:
+        earlier = expected.get((row.symbol, row.timestamp))
+        volume = row.volume + (earlier.volume if earlier else 0)
+        expected[row.symbol, row.timestamp] = row._replace(volume=volume)
+    assert merge_same_millisecond(rows) == list(expected.values())
+
+
+def test_keys_whose_hashes_collide_are_not_merged() -> None:
+    # hash("SPY") ^ a == hash("QQQ") ^ b for different keys: the quick check sees a duplicate that is not one.
+    a = T0
+    b = hash("SPY") ^ a ^ hash("QQQ")
+    rows = [TickRow("SPY", Decimal(1), a, Decimal(1), "x"), TickRow("QQQ", Decimal(2), b, Decimal(1), "x")]
+    assert merge_same_millisecond(rows) == rows

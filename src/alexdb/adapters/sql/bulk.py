@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Dialect, Select, String, func, type_coerce
 from sqlalchemy.pool import PoolProxiedConnection
@@ -44,6 +45,21 @@ def numeric_columns(conn: Connection, statement: Select[Any],
     return keys, instants, [list(map(Decimal, map(itemgetter(2 + n), rows))) for n in range(count)]
 
 
+def _column_converter(kind: Any, dialect: Dialect) -> Callable[[Sequence[Any]], Sequence[Any]] | None:
+    """What turns a column of values into what the driver takes: the type's own whole-column processor
+    (types.ExactDecimal's), else its bind processor mapped over the column, else nothing."""
+    whole = getattr(kind, "column_processor", None)
+    if whole is not None:
+        converter: Callable[[Sequence[Any]], Sequence[Any]] | None = whole(dialect)
+        return converter
+    processor = kind.dialect_impl(dialect).bind_processor(dialect)
+    return None if processor is None else partial(_mapped, processor)
+
+
+def _mapped(processor: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+    return list(map(processor, values))
+
+
 @dataclass(frozen=True)
 class PreparedInsert:
     """A Core INSERT compiled once for a dialect, run on the DBAPI cursor for many rows given by column.
@@ -56,29 +72,31 @@ class PreparedInsert:
     sql: str
     positional: bool
     names: list[str]
-    columns: list[tuple[str, Any]]  # (column key, bind processor or None), in parameter order
+    columns: list[tuple[str, Any]]  # (column key, column converter or None), in parameter order
 
     @classmethod
     def compile(cls, dialect: Dialect, statement: Any, keys: Sequence[str]) -> PreparedInsert:
         """statement compiled for dialect, with parameters for the column keys."""
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
-        columns = [(compiled.binds[name].key,
-                    compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
+        columns = [(compiled.binds[name].key, _column_converter(compiled.binds[name].type, dialect))
+                   for name in names]
         return cls(str(compiled), compiled.positional, names, columns)
 
     def run(self, conn: Connection, columns: Mapping[str, Sequence[Any]]) -> None:
         """Insert the rows (every column the same length) in conn's transaction."""
-        converted = [list(map(processor, columns[key])) if processor else columns[key]
-                     for key, processor in self.columns]
-        arguments: list[Any] = list(zip(*converted, strict=True))
-        if not arguments:
+        converted = [convert(columns[key]) if convert else columns[key] for key, convert in self.columns]
+        if not converted or not converted[0]:
             return
+        # Rows made as the driver takes them, not a list of them all: 10^4 live tuples at once would only
+        # feed the garbage collector, which then costs more than the insert.
+        arguments: Iterator[Any] = zip(*converted, strict=True)
         if not self.positional:
-            arguments = [dict(zip(self.names, row, strict=True)) for row in arguments]
+            arguments = (dict(zip(self.names, row, strict=True)) for row in arguments)
         cursor = conn.connection.cursor()
         try:
-            cursor.executemany(self.sql, arguments)
+            # PEP 249 types a sequence; sqlite3 and psycopg both take any iterable of rows.
+            cursor.executemany(self.sql, cast("Sequence[Any]", arguments))
         finally:
             cursor.close()
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect, Numeric, String
@@ -14,6 +16,14 @@ from alexdb.domain.instants import instant_text
 from alexdb.domain.payloads import json_dumps, json_loads
 
 __all__ = ["Document", "ExactDecimal", "UTCDateTime", "json_dumps", "json_loads"]
+
+
+def _decimal_texts(values: Sequence[Any]) -> list[Any]:
+    """ExactDecimal's text of each value (None stays None): map runs format in C, ten times a Python call."""
+    try:
+        return list(map(format, values, repeat("f")))
+    except TypeError:  # a None among them
+        return [None if value is None else format(value, "f") for value in values]
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -32,6 +42,10 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return value
         # Keep the value's own digits and scale ("100.10" stays "100.10", like NUMERIC).
         return format(value, "f")
+
+    def column_processor(self, dialect: Dialect) -> Callable[[Sequence[Any]], list[Any]] | None:
+        """process_bind_param for a whole column at a time (bulk.PreparedInsert), or None if it is a no-op."""
+        return None if dialect.name == "postgresql" else _decimal_texts
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None or isinstance(value, Decimal):
