@@ -247,3 +247,30 @@ def test_a_redelivered_part_of_a_minute_does_not_rewrite_its_bar(db: Database) -
     assert again.close().late == 1
     closes_at = datetime.fromtimestamp(((minute + 1) * 60_000 - 1) / 1000, UTC)
     assert db.instruments.get_price_at("QQQ", closes_at).price == Decimal("101")  # type: ignore[union-attr]
+
+
+def test_a_cursor_another_ingestor_creates_mid_step_is_read_again_and_stepped_after(pg_url: str) -> None:
+    # PostgreSQL only: SQLite's BEGIN IMMEDIATE lets no second writer in, and DynamoDB leases the cursor.
+    import uuid
+
+    from alexdb.domain.speed_state import Advance, SymbolCursor
+
+    symbol = f"R{uuid.uuid4().hex[:8].upper()}"
+
+    def moved(cursor: SymbolCursor | None, writer: str) -> Advance:
+        applied = (cursor.applied_ms if cursor else 0) + 1
+        bar = Decimal(applied)
+        return Advance(SymbolCursor(symbol, applied, 0, bar, bar, bar, bar, writer), [], [])
+
+    seen: list[SymbolCursor | None] = []
+    with alexdb.connect(pg_url) as ours, alexdb.connect(pg_url) as other:
+        def step(_: str, cursor: SymbolCursor | None) -> Advance:
+            seen.append(cursor)
+            if len(seen) == 1:  # found missing; meanwhile another ingestor creates it and commits first
+                other.engine.cursors.advance([symbol], lambda _, theirs: moved(theirs, "other"))
+            return moved(cursor, "ours")
+
+        ours.engine.cursors.advance([symbol], step)
+        stored = ours.engine.cursors.cursor(symbol)
+    assert seen[0] is None and seen[1] is not None and seen[1].writer == "other"
+    assert stored is not None and (stored.applied_ms, stored.writer) == (2, "ours")  # applied after theirs
