@@ -79,6 +79,22 @@ def test_a_graph_resumes_its_thread_and_unchanged_channels_are_stored_once(db: D
     assert sum(1 for channel, _ in stored if channel == "context") == 1  # written once, referenced by all
 
 
+def test_a_task_write_stored_again_keeps_the_first_and_a_special_write_the_last(db: Database) -> None:
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    saver = AlexdbSaver(user_id="alice", db=db)
+    config = saver.put(_config("writes"), empty_checkpoint(), {"source": "input", "step": -1, "parents": {}}, {})
+    for value in ("first", "second"):  # a retried task writes again: one write, then two
+        saver.put_writes(config, [("messages", value)], "task-1")
+        saver.put_writes(config, [("messages", value), ("route", value)], "task-2")
+        saver.put_writes(config, [("__error__", value)], "task-3")  # special: the latest replaces it
+    latest = saver.get_tuple(config)
+    assert latest is not None
+    assert sorted(latest.pending_writes or []) == [
+        ("task-1", "messages", "first"), ("task-2", "messages", "first"), ("task-2", "route", "first"),
+        ("task-3", "__error__", "second")]
+
+
 def test_threads_are_scoped_by_user(db: Database) -> None:
     alice, bob = AlexdbSaver(user_id="alice", db=db), AlexdbSaver(user_id="bob", db=db)
     _turns(_graph(alice), "shared-name", 2)

@@ -27,9 +27,7 @@ class DynamoCheckpointReads:
 
     def _live(self, owner: str, thread_id: str, now: datetime) -> dict[str, Any] | None:
         item = self._dynamo.get(self._table, self._thread_key(owner, thread_id))
-        if item is None or ("expires_at" in item and item["expires_at"] <= instant_text(now)):
-            return None
-        return item
+        return item if _alive(item, now) else None
 
     def _thread_key(self, owner: str, thread_id: str) -> dict[str, str]:
         return {"PK": f"CKOWNER#{owner}", "SK": f"THREAD#{thread_id}"}
@@ -63,24 +61,29 @@ class DynamoCheckpointReads:
         """A checkpoint, its values and its writes in two round trips, not four: the thread's GetItem beside
         the checkpoint's Query, then the values' BatchGetItem beside the writes' Query.
 
-        One round trip when this process put the checkpoint found (as an agent reading back its thread does):
-        the values and writes of the checkpoint it put last are read beside finding the newest, and used
-        only if that is the one found. Values are written once per (channel, version), so reading them
-        first reads what they are when the checkpoint is found."""
-        live = READ_POOL.submit(self._live, owner, thread_id, now)
+        One round trip of three requests when this process put the checkpoint found (as an agent reading back
+        its thread does): the values and writes of the checkpoint it put last are read beside finding the
+        newest, and used only if that is the one found; the thread item comes in the values' BatchGetItem.
+        Values are written once per (channel, version), so reading them first reads what they are when the
+        checkpoint is found."""
         guess = self._last.get((owner, thread_id, ns))
-        early = None
         if guess is not None and checkpoint_id in (None, guess[0]):
-            early = (READ_POOL.submit(self.blobs, owner, thread_id, ns, list(guess[1].items())),
-                     READ_POOL.submit(self.writes, owner, thread_id, ns, guess[0]))
-        found = self._checkpoint(owner, thread_id, ns, checkpoint_id)
-        if live.result() is None or found is None:
-            return None
-        if early is not None and guess == (found.checkpoint_id, found.versions):
-            return Snapshot(found, early[0].result(), early[1].result())
-        writes = READ_POOL.submit(self.writes, owner, thread_id, ns, found.checkpoint_id)
+            thread_and_blobs = READ_POOL.submit(self._thread_and_blobs, owner, thread_id, ns, list(guess[1].items()))
+            writes = READ_POOL.submit(self.writes, owner, thread_id, ns, guess[0])
+            found = self._checkpoint(owner, thread_id, ns, checkpoint_id)
+            thread, blobs = thread_and_blobs.result()
+            if not _alive(thread, now) or found is None:
+                return None
+            if guess == (found.checkpoint_id, found.versions):
+                return Snapshot(found, blobs, writes.result())
+        else:
+            live = READ_POOL.submit(self._live, owner, thread_id, now)
+            found = self._checkpoint(owner, thread_id, ns, checkpoint_id)
+            if live.result() is None or found is None:
+                return None
+        later_writes = READ_POOL.submit(self.writes, owner, thread_id, ns, found.checkpoint_id)
         blobs = self.blobs(owner, thread_id, ns, list(found.versions.items()))
-        return Snapshot(found, blobs, writes.result())
+        return Snapshot(found, blobs, later_writes.result())
 
     def _checkpoint(self, owner: str, thread_id: str, ns: str, checkpoint_id: str | None) -> CheckpointRow | None:
         prefix = f"C{S}{ns}{S}" + ("" if checkpoint_id is None else f"{checkpoint_id}{S}")
@@ -122,17 +125,25 @@ class DynamoCheckpointReads:
 
     def blobs(self, owner: str, thread_id: str, ns: str, keys: Sequence[tuple[str, str]]) -> list[BlobRow]:
         """One BatchGetItem for the first parts, a Query for any value of more."""
-        pk = self._pk(owner, thread_id)
-        firsts = self._dynamo.batch_get(self._table, [{"PK": pk, "SK": f"B{S}{ns}{S}{c}{S}{v}{S}000"}
-                                                      for c, v in keys])
+        return self._thread_and_blobs(owner, thread_id, ns, keys, with_thread=False)[1]
+
+    def _thread_and_blobs(self, owner: str, thread_id: str, ns: str, keys: Sequence[tuple[str, str]],
+                          with_thread: bool = True) -> tuple[dict[str, Any] | None, list[BlobRow]]:
+        """The thread item (None: absent, or not asked) and blobs, their keys in one BatchGetItem."""
+        pk, thread_key = self._pk(owner, thread_id), self._thread_key(owner, thread_id)
+        firsts = self._dynamo.batch_get(self._table, ([thread_key] if with_thread else []) + [
+            {"PK": pk, "SK": f"B{S}{ns}{S}{c}{S}{v}{S}000"} for c, v in keys])
+        thread = next((i for i in firsts if i["PK"] == thread_key["PK"]), None)
         found = []
         for first in firsts:
+            if first is thread:
+                continue
             group = [first] if int(first["parts"]) == 1 else list(
                 self._query(pk, first["SK"].rsplit(S, 1)[0] + S))
             row = blob_row(thread_id, group)
             if row is not None:
                 found.append(row)
-        return found
+        return thread, found
 
     def chunks(self, owner: str, thread_id: str, names: Sequence[str]) -> dict[str, bytes]:
         """Pieces by name (BatchGetItem, 100 keys a call)."""
@@ -180,3 +191,8 @@ class DynamoCheckpointReads:
                 thread_id, ns, checkpoint_id = item["SK"].split(S)
                 found.append((thread_id, ns, checkpoint_id))
         return found
+
+
+def _alive(thread: dict[str, Any] | None, now: datetime) -> bool:
+    """Whether a thread item is there and has not expired."""
+    return thread is not None and not ("expires_at" in thread and thread["expires_at"] <= instant_text(now))
