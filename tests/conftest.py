@@ -20,7 +20,7 @@ import pytest
 import alexdb
 from alexdb import Database
 from alexdb.adapters.dynamodb.backend import DynamoBackend
-from tests.dynamodb_local import data_api_local, dynamodb_local, kinesis_local
+from tests.dynamodb_local import TICKS_BUCKET, data_api_local, dynamodb_local, kinesis_local, s3_local
 
 OPENED = datetime(2020, 1, 1, tzinfo=UTC)
 """When the `account` fixture's cash was deposited: before every instant the tests value it at."""
@@ -103,9 +103,17 @@ def kinesis_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def dynamodb_url(dynamodb_endpoint: str) -> str:
-    """Tables for this session, created once under a unique prefix."""
-    url = f"dynamodb://{dynamodb_endpoint}?region=us-east-1&prefix=t{uuid.uuid4().hex[:8]}-"
+def s3_endpoint() -> Iterator[str]:
+    """s3rver, a local Amazon S3, for the whole session: the bucket of raw tick chunks (tick_archive.py)."""
+    yield from _local_service("s3", s3_local)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_url(dynamodb_endpoint: str, s3_endpoint: str) -> str:
+    """Tables for this session, created once under a unique prefix, raw ticks in S3 as deployed at scale
+    (a URL without ticks_bucket keeps them in DynamoDB: tests/test_tick_archive.py covers both)."""
+    url = (f"dynamodb://{dynamodb_endpoint}?region=us-east-1&prefix=t{uuid.uuid4().hex[:8]}-"
+           f"&ticks_bucket={TICKS_BUCKET}&s3_endpoint={s3_endpoint}")
     alexdb.connect(url, migrate=True).close()
     return url
 

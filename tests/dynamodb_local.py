@@ -82,6 +82,26 @@ def kinesis_local() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
+TICKS_BUCKET = "alexdb-test-ticks"
+
+
+@contextmanager
+def s3_local() -> Iterator[str]:
+    """Run s3rver (a local Amazon S3, npm, through scripts/s3-local.js) on a temporary directory, with the
+    bucket TICKS_BUCKET; yields its endpoint URL, or raises RuntimeError."""
+    import tempfile
+
+    script, node = ROOT / "scripts" / "s3-local.js", shutil.which("node")
+    if not (ROOT / "node_modules" / "s3rver").exists() or node is None:
+        raise RuntimeError("node_modules/s3rver or node is missing (run `npm install`)")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="alexdb-s3-") as directory:
+        process = subprocess.Popen([node, str(script), str(port), directory, TICKS_BUCKET],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with _serving(process, port, "s3rver", 30):
+            yield f"http://127.0.0.1:{port}"
+
+
 @contextmanager
 def data_api_local() -> Iterator[str]:
     """Run data-api-local (npm: the RDS Data API over the test PostgreSQL server, made to answer as the

@@ -131,9 +131,10 @@ def _fast(record: Any, latest: int) -> TickRow | None:
     volume = (type(volume) is str and _KNOWN_VOLUMES.get(volume)) or _number(volume, _VOLUME_LIMIT)
     if price is None or volume is None or not price:
         return None
+    if type(source) is not str:
+        return None
     if source not in _KNOWN_SOURCES:
-        # NUL, lone surrogates, control characters: the model words the refusal
-        if type(source) is not str or len(source) > 50 or not source.isprintable():
+        if len(source) > 50 or not source.isprintable():  # NUL, lone surrogates...: the model words it
             return None
         _remember(_KNOWN_SOURCES, source)
     return CheckedTick(symbol, price, timestamp, volume, source)

@@ -55,7 +55,7 @@ class DynamoBackend:
         tables = self.config.table_names()
         recorder = DynamoRecorder(self.dynamo, tables["alerts"], tables["notifications"])
         self.alerts = DynamoAlerts(self.dynamo, tables["alerts"], recorder)
-        self.ticks = DynamoTicks(self.dynamo, tables["ticks"])
+        self.ticks = DynamoTicks(self.dynamo, tables["ticks"], self.config.tick_archive(retry))
         self.notifications = DynamoNotifications(self.dynamo, tables["notifications"], recorder)
         self.cursors = DynamoCursors(self.dynamo, instruments, recorder)
 
