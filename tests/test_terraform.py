@@ -22,6 +22,7 @@ from alexdb.adapters.dynamodb.tables import (
     USERS,
     TableSpec,
 )
+from alexdb.domain.alerts import TICK_TTL_MS
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "infra" / "terraform"
@@ -88,6 +89,23 @@ def test_lambda_policy_grants_exactly_the_actions_used_on_exactly_these_resource
     assert set(indexes) == expected and statements["AlexdbIndexes"]["actions"] == ["dynamodb:Query"]
 
 
+def test_the_role_may_put_and_get_tick_chunks_and_nothing_else_in_s3() -> None:
+    from alexdb.adapters.dynamodb.tick_archive import ARCHIVE_ACTIONS
+
+    statements = {s["sid"]: s for s in _resources()["aws_iam_policy_document.tables"]["statement"]}
+    archive = statements["AlexdbTickArchive"]
+    assert set(archive["actions"]) == {f"s3:{action}" for action in ARCHIVE_ACTIONS}
+    assert archive["resources"] == ["${aws_s3_bucket.ticks.arn}/ticks/*"]
+    source = (ROOT / "src" / "alexdb" / "adapters" / "dynamodb" / "tick_archive.py").read_text()
+    called = {"".join(part.title() for part in name.split("_")) for name in re.findall(r"_client\.(\w+)\(", source)}
+    assert called == ARCHIVE_ACTIONS
+    bucket = _resources()
+    rule = bucket["aws_s3_bucket_lifecycle_configuration.ticks"]["rule"][0]
+    assert rule["expiration"][0]["days"] * 86_400_000 > TICK_TTL_MS  # a chunk outlives the item pointing to it
+    assert all(bucket["aws_s3_bucket_public_access_block.ticks"][flag] is True for flag in (
+        "block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+
+
 def test_the_package_calls_no_action_the_policy_lacks() -> None:
     source = "\n".join(p.read_text() for p in (ROOT / "src" / "alexdb" / "adapters" / "dynamodb").glob("*.py")
                        if p.name != "provisioning.py")  # provisioning is an administrator's tool
@@ -115,7 +133,7 @@ def test_outputs_print_env_lines() -> None:
         outputs = _plain(hcl2.load(handle))["output"]
     env = next(o["env"] for o in outputs if "env" in o)["value"]
     for line in ("DYNAMODB_USERS_TABLE=", "DYNAMODB_INSTRUMENTS_TABLE=", "DYNAMODB_CHAT_TABLE=", "AWS_REGION=",
-                 "ALEXDB_URL=dynamodb://"):
+                 "ALEXDB_URL=dynamodb://", "ALEXDB_TICKS_BUCKET="):
         assert line in env
 
 

@@ -1,5 +1,6 @@
 # The Lambda execution role: exactly the DynamoDB actions alexdb calls (see DATA_ACTIONS in
-# src/alexdb/adapters/dynamodb/tables.py), on exactly these two tables and their indexes.
+# src/alexdb/adapters/dynamodb/tables.py), on exactly its tables and their indexes, and the two S3 calls of
+# the tick archive (ARCHIVE_ACTIONS in tick_archive.py) on its chunks.
 
 resource "aws_iam_role" "lambda" {
   name = var.lambda_role_name
@@ -55,6 +56,12 @@ data "aws_iam_policy_document" "tables" {
       "${aws_dynamodb_table.alerts.arn}/index/UserIndex",
       "${aws_dynamodb_table.notifications.arn}/index/Outbox",
     ]
+  }
+
+  statement {
+    sid       = "AlexdbTickArchive"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.ticks.arn}/ticks/*"]
   }
 
   statement {

@@ -67,6 +67,7 @@ resource "aws_lambda_function" "ingest" {
   environment {
     variables = {
       ALEXDB_URL            = "dynamodb://?region=${var.region}"
+      ALEXDB_TICKS_BUCKET   = aws_s3_bucket.ticks.bucket
       ALEXDB_SNS_TOPIC_ARN  = var.alert_sns_topic_arn
       ALEXDB_WEBHOOK_URL    = var.alert_webhook_url
       ALEXDB_WEBHOOK_SECRET = var.alert_webhook_secret

@@ -26,6 +26,7 @@ output "env" {
     DYNAMODB_USERS_TABLE=${aws_dynamodb_table.users.name}
     DYNAMODB_INSTRUMENTS_TABLE=${aws_dynamodb_table.instruments.name}
     DYNAMODB_CHAT_TABLE=${aws_dynamodb_table.chat.name}
+    ALEXDB_TICKS_BUCKET=${aws_s3_bucket.ticks.bucket}
   EOT
 }
 

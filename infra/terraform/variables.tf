@@ -119,3 +119,9 @@ variable "alert_webhook_secret" {
   default     = ""
   sensitive   = true
 }
+
+variable "ticks_bucket_name" {
+  description = "Name of the S3 bucket of raw tick chunks (empty: a unique name beginning alexdb-ticks-)."
+  type        = string
+  default     = ""
+}

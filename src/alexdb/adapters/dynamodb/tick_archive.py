@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from alexdb.domain.errors import BackendError
 
 PREFIX = "ticks/"
+ARCHIVE_ACTIONS = frozenset({"GetObject", "PutObject"})  # all it calls: infra/terraform/iam.tf grants these
 
 
 class TickArchive:
