@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.dynamodb_local import dynamodb_local
+from tests.dynamodb_local import TICKS_BUCKET, dynamodb_local, s3_local
 
 import alexdb
 from alexdb.adapters.dynamodb.backend import DynamoBackend
@@ -102,12 +102,13 @@ def main() -> None:
     """Start DynamoDB Local, measure, write the results."""
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    with dynamodb_local() as endpoint:
-        db = alexdb.connect(f"dynamodb://{endpoint}?region=us-east-1&prefix=cost{uuid.uuid4().hex[:6]}-",
+    with dynamodb_local() as endpoint, s3_local() as s3:
+        archive = f"ticks_bucket={TICKS_BUCKET}&s3_endpoint={s3}"  # raw ticks in S3, as deployed at scale
+        db = alexdb.connect(f"dynamodb://{endpoint}?region=us-east-1&prefix=cost{uuid.uuid4().hex[:6]}-&{archive}",
                             migrate=True)
         rows = run(db)
         # The capacity model's figures, on tables of their own with the hot-item cache off.
-        profile = measured_profile(f"dynamodb://{endpoint}?region=us-east-1")
+        profile = measured_profile(f"dynamodb://{endpoint}?region=us-east-1&{archive}")
     print(f"wrote {save_profile(profile)}")
     body = ["Requests and capacity units DynamoDB Local reported for one call of each operation "
             "(strongly consistent reads; transactions cost 2 units per item).", "",

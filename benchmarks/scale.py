@@ -10,7 +10,8 @@ Phases, each on its own hot key:
    DynamoDB) as Kinesis would, with `alerts` alerts on SPY that its walk crosses (a burst), and the other
    `symbols` trading 10 times a second each. Per second of market time: Kinesis records on SPY, write
    units on SPY's ticks, outbox writes per trigger, AlertsBySymbol writes, and instrument writes per
-   ticking symbol (cursors, bars, closes: the model's largest cost).
+   ticking symbol (cursors, bars, closes: the model's largest cost). Raw ticks go to S3 (s3rver), as
+   deployed at scale (docs/dynamodb.md).
 2. Portfolio views: `processes` databases (each a process with its own hot-item cache) view accounts that
    hold SPY as fast as 4 threads each can for 30 s: SPY's instrument item reads a second against the
    model's min(views x units, processes x refresh units).
@@ -34,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
-from tests.dynamodb_local import dynamodb_local, kinesis_local
+from tests.dynamodb_local import TICKS_BUCKET, dynamodb_local, kinesis_local, s3_local
 
 import alexdb
 from alexdb.adapters.dynamodb.backend import DynamoBackend
@@ -276,8 +277,10 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    with dynamodb_local() as endpoint, kinesis_local() as kinesis:
-        url = f"dynamodb://{endpoint}?region=us-east-1&prefix=scale{uuid.uuid4().hex[:6]}-"
+    with dynamodb_local() as endpoint, kinesis_local() as kinesis, s3_local() as s3:
+        # Raw ticks in S3 (s3rver), as deployed at scale: DynamoDB keeps where each second's chunk is.
+        url = (f"dynamodb://{endpoint}?region=us-east-1&prefix=scale{uuid.uuid4().hex[:6]}-"
+               f"&ticks_bucket={TICKS_BUCKET}&s3_endpoint={s3}")
         db = alexdb.connect(url, migrate=True)
         began = time.perf_counter()
         accounts = load(db, args.users)

@@ -22,6 +22,8 @@ SHARDS = 16  # Directory and JobQueue shards (adapters/dynamodb/keys.py)
 OUTBOX_SHARDS = 128  # the delivery outbox's shards (adapters/dynamodb/deliveries.py): a burst's writes spread
 MEASURED_RECORD_TRADES = 500  # the trades of the record the "tick" operation is measured with (metering.py)
 TRADING_SECONDS = 6.5 * 3600  # a trading day: bars, cursors and ticks happen then
+S3_TICKS = "S3 tick chunks (PUT requests)"  # a line of the bill that is not a DynamoDB table
+S3_PUT_PRICE = Decimal(5)  # USD per million S3 Standard PUT requests
 
 Units = tuple[float, float]
 """Read and write units of one call on one resource."""
@@ -68,6 +70,7 @@ class Workload:
     ingest_batches_per_second: float = 1.0
     alert_reload_seconds: float = 30.0
     ticks_per_record: float = 500.0  # trades of the hot symbol per producer record (100 ms at 5,000 a second)
+    tick_shards: int = 4  # the tick stream's shards (on demand: at least 4); each batch of each is one S3 PUT
 
     def peak(self, per_day: float) -> float:
         """A daily total as a rate a second at the peak."""
@@ -97,8 +100,8 @@ class CapacityPlan:
     """The hot keys and the month's read and write units and cost per table."""
 
     keys: list[KeyLoad]
-    monthly: dict[str, Units]  # table -> (read units, write units) in a month
-    costs: dict[str, Decimal]  # table -> USD
+    monthly: dict[str, Units]  # table -> (read units, write units) in a month; S3_TICKS: (0, PUT requests)
+    costs: dict[str, Decimal]  # table (or S3_TICKS) -> USD
 
 
 def _units(profile: Profile, operation: str, resource: str) -> Units:
@@ -152,8 +155,9 @@ def hot_keys(w: Workload, profile: Profile) -> list[KeyLoad]:
                 w.ingestors * w.hot_alerts * u("alert_load", "alerts/AlertsBySymbol")[0] / w.alert_reload_seconds,
                 burst * u("trigger", "alerts/AlertsBySymbol")[1],
                 why="ingestors reload SPY's alerts; triggers write no copy here"),
-        KeyLoad("ticks", "SPY", 0.0, records * u("tick", "ticks")[1],
-                why="SPY's trades at its open, a compressed item per record (measured with 500 trades)"),
+        KeyLoad("ticks", "SPY", 0.0, min(records, 2 * w.ingest_batches_per_second) * u("tick", "ticks")[1],
+                why="SPY's trades at its open: per ingest batch an item for each second it covers (at most 2), "
+                    "the trades in S3 (measured with 500 trades)"),
         KeyLoad("kinesis", "SPY's shard (records)", 0.0, records, read_limit=0.0, write_limit=RECORD_LIMIT,
                 why="the producer's records: SPY's trades of each 100 ms as one"),
         KeyLoad("chat", "SESSION#<id>", 0.0, u("chat_append", "chat")[1] / w.seconds_between_messages,
@@ -218,6 +222,11 @@ def plan(w: Workload, profile: Profile, write_price: Decimal = Decimal("0.625"),
     units = {table: (read, write) for table, (read, write) in monthly.items()}
     costs = {table: (Decimal(round(read)) * read_price + Decimal(round(write)) * write_price) / 1_000_000
              for table, (read, write) in units.items()}
+    # The tick archive's objects: a PUT per ingest batch of each shard while the market trades (GETs are
+    # db.ticks.window's, not modelled; a day's chunks are stored a day or two, a few cents).
+    puts = w.tick_shards * w.ingestors * w.ingest_batches_per_second * TRADING_SECONDS / SECONDS_A_DAY
+    units[S3_TICKS] = (0.0, puts * SECONDS_A_MONTH)
+    costs[S3_TICKS] = Decimal(round(puts * SECONDS_A_MONTH)) * S3_PUT_PRICE / 1_000_000
     return CapacityPlan(hot_keys(w, profile), units, costs)
 
 
