@@ -54,7 +54,7 @@ def test_hot_keys_by_hand() -> None:
     # An ingestor reloading 1,000 alerts every 10 s at 0.04 RRU each.
     assert _key("alerts/AlertsBySymbol", "SPY").reads == pytest.approx(4.0)
     # Ticks: 2,000 trades a second, one record each: over Kinesis' 1,000 records a second. The ticks table
-    # takes an item per ingest batch and second it covers, 2 at most at a batch a second, whatever the records.
+    # takes an item per ingest batch and 10 s span it covers, 2 at most at a batch a second, whatever the records.
     ticks, kinesis = _key("ticks", "SPY"), _key("kinesis", "SPY")
     assert (ticks.writes, ticks.over, kinesis.writes, kinesis.over) == (2, False, 2_000, True)
     batched = plan(dataclasses.replace(SMALL, ticks_per_record=400), PROFILE).keys

@@ -114,3 +114,29 @@ def test_a_bad_bucket_or_endpoint_is_refused_naming_the_setting(query: str, fiel
     with pytest.raises(ValidationError) as raised:
         alexdb.connect(f"dynamodb://127.0.0.1:1?region=us-east-1&{query}")
     assert raised.value.field == field
+
+
+def test_a_batch_is_one_item_a_symbol_unless_it_crosses_a_ten_second_mark(
+        dynamo_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    mark = (now_ms() // 10_000 - 3) * 10_000
+    one_second = [{"symbol": "SPY", "timestamp": mark + 1_000 + n, "price": "100", "volume": 1}
+                  for n in range(0, 1_000, 10)]
+    across = [{"symbol": "SPY", "timestamp": mark + 9_500 + n, "price": "101", "volume": 1}
+              for n in range(0, 1_000, 10)]
+    dynamo_db.ticks.record_ticks(one_second)
+    assert len(stored_items(dynamo_db)) == 1
+    dynamo_db.ticks.record_ticks(across)  # half before the mark at mark + 10 s, half after
+    assert sorted(int(i["timestamp"]) - mark for i in stored_items(dynamo_db)) == [1_000, 9_500, 10_000]
+    archive = dynamo_engine(dynamo_db).ticks._archive
+    assert archive is not None
+    fetched: list[str] = []
+    original = archive.get
+
+    def counted(key: str, at: int, length: int) -> bytes:
+        fetched.append(key)
+        return original(key, at, length)
+
+    monkeypatch.setattr(archive, "get", counted)
+    got = [t.timestamp - mark for t in dynamo_db.ticks.window("SPY", mark + 9_600, mark + 10_200)]
+    assert got == list(range(9_600, 10_201, 10))
+    assert len(fetched) == 2  # the first second's item ends before 9.6 s: neither fetched nor decoded

@@ -156,7 +156,7 @@ def hot_keys(w: Workload, profile: Profile) -> list[KeyLoad]:
                 burst * u("trigger", "alerts/AlertsBySymbol")[1],
                 why="ingestors reload SPY's alerts; triggers write no copy here"),
         KeyLoad("ticks", "SPY", 0.0, min(records, 2 * w.ingest_batches_per_second) * u("tick", "ticks")[1],
-                why="SPY's trades at its open: per ingest batch an item for each second it covers (at most 2), "
+                why="SPY's trades at its open: per ingest batch an item for each 10 s span it covers (at most 2), "
                     "the trades in S3 (measured with 500 trades)"),
         KeyLoad("kinesis", "SPY's shard (records)", 0.0, records, read_limit=0.0, write_limit=RECORD_LIMIT,
                 why="the producer's records: SPY's trades of each 100 ms as one"),

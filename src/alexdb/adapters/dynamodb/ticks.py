@@ -1,16 +1,17 @@
-"""Ticks on DynamoDB (realtime_ticks): one compressed item per symbol, second and batch, not one per trade.
+"""Ticks on DynamoDB (realtime_ticks): one compressed item per symbol, span and batch, not one per trade.
 
 One item per trade puts SPY's 5,000 trades a second on one partition key whose sort key only rises, at
 5,000 WCU against a partition's 1,000; no split can spread it. Here a batch stores each symbol's trades of
-one second as one item: `timestamp` is its first trade's millisecond (the key), `last` its last, `b` the
-trades (milliseconds, prices, volumes and sources as text, zlib-compressed) and `w` when it was written.
-At SPY's open that is one item a second per ingest batch, of a few bytes per trade (5 or 6 WRU).
+one span of ten seconds (SPAN_MS, from a multiple of it) as one item: `timestamp` is its first trade's
+millisecond (the key), `last` its last, `b` the trades (milliseconds, prices, volumes and sources as text,
+zlib-compressed) and `w` when it was written. At SPY's open, with a batch a second, that is one item a
+second (two when a batch straddles a span's end), of a few bytes per trade: 5 or 6 WRU.
 
 With a ticks bucket (tick_archive.py) the compressed trades go to S3, one object per batch, and the item
 keeps where its chunk is instead of `b`: `o` the object, `at` and `len` the byte range (1 WRU).
 
 A millisecond is stored once: a batch whose item would start at a millisecond already taken merges into
-that item (the newer trade of a millisecond wins), and where two items of one second hold the same
+that item (the newer trade of a millisecond wins), and where two items of one span hold the same
 millisecond, reads take the one written last, as SQL's upsert does.
 """
 
@@ -36,6 +37,12 @@ from alexdb.domain.ticks import TickRow, column_records, tick_columns
 from alexdb.ports import Rows
 
 PARALLEL = 16
+# The time an item may cover. A batch's trades of a symbol are one item unless they cross a multiple of
+# it; a read starts at the multiple below its first millisecond. Ten seconds, not one: a batch a second is
+# then one item a second, not two whenever it straddles a second (an item is written per batch, so a
+# longer span makes no item larger at that rate), at the price of reading up to 9 s of items before a
+# window's start (their `last` says so: they are not decoded).
+SPAN_MS = 10_000
 
 
 def encode(ticks: Sequence[TickRow]) -> bytes:
@@ -60,10 +67,11 @@ def _stored_ticks(symbol: str, item: dict[str, Any], data: bytes | None) -> list
     return [TickRow(symbol, item["price"], int(item["timestamp"]), item["volume"], item["source"])]
 
 
-def _seconds(ticks: Sequence[TickRow]) -> dict[tuple[str, int], list[TickRow]]:
+def _spans(ticks: Sequence[TickRow]) -> dict[tuple[str, int], list[TickRow]]:
+    """A batch's ticks by symbol and span (SPAN_MS long, from a multiple of it)."""
     grouped: dict[tuple[str, int], dict[int, TickRow]] = defaultdict(dict)
     for tick in ticks:
-        grouped[tick.symbol, tick.timestamp // 1000][tick.timestamp] = tick  # the last of a millisecond wins
+        grouped[tick.symbol, tick.timestamp // SPAN_MS][tick.timestamp] = tick  # the last of a millisecond wins
     return {key: [by_ms[ms] for ms in sorted(by_ms)] for key, by_ms in grouped.items()}
 
 
@@ -74,9 +82,9 @@ class DynamoTicks:
         self._dynamo, self._table, self._archive = dynamo, table, archive
 
     def write_ticks(self, ticks: Sequence[TickRow]) -> None:
-        """One conditional PutItem per symbol and second, concurrently (after the batch's one S3 object,
+        """One conditional PutItem per symbol and span, concurrently (after the batch's one S3 object,
         with a ticks bucket: an item never points to a chunk not stored yet)."""
-        chunks = list(_seconds(ticks).values())
+        chunks = list(_spans(ticks).values())
         if not chunks:
             return
         bodies = self._bodies(chunks)
@@ -139,8 +147,8 @@ class DynamoTicks:
 
     def tick_page(self, symbol: str, start_ms: int, end_ms: int, newest_first: bool, after: Bookmark | None,
                   size: int) -> Rows:
-        """Live ticks with start_ms <= timestamp <= end_ms, a second's items read together (the key
-        condition starts at the first second that can hold one; expired ticks are left out)."""
+        """Live ticks with start_ms <= timestamp <= end_ms, a span's items read together (the key
+        condition starts at the first span that can hold one; expired ticks are left out)."""
         low, high = max(start_ms, now_ms() - TICK_TTL_MS + 1), end_ms
         if after is not None:
             if not (isinstance(after, dict) and set(after) == {"timestamp"} and isinstance(after["timestamp"], int)):
@@ -152,30 +160,33 @@ class DynamoTicks:
         if low > high:
             return [], None
         found: list[Tick] = []
-        for second in self._seconds_read(symbol, low, high, newest_first):
-            found += second
+        for span in self._spans_read(symbol, low, high, newest_first):
+            found += span
             if len(found) > size:
                 break
         page = found[:size]
         return page, {"timestamp": page[-1].timestamp} if len(found) > size else None
 
-    def _seconds_read(self, symbol: str, low: int, high: int, newest_first: bool) -> Iterator[list[Tick]]:
-        """The ticks of each second in the range, in the order asked, each second complete."""
+    def _spans_read(self, symbol: str, low: int, high: int, newest_first: bool) -> Iterator[list[Tick]]:
+        """The ticks of each span in the range, in the order asked, each span complete."""
         items = self._dynamo.query(
             self._table, KeyConditionExpression="symbol = :s AND #t BETWEEN :low AND :high",
             ExpressionAttributeNames={"#t": "timestamp"}, ScanIndexForward=not newest_first, ConsistentRead=True,
-            ExpressionAttributeValues={":s": symbol, ":low": low // 1000 * 1000, ":high": high})
+            ExpressionAttributeValues={":s": symbol, ":low": low // SPAN_MS * SPAN_MS, ":high": high})
         group: list[tuple[dict[str, Any], bytes | None]] = []
-        for item, data in self._with_chunks(items):
-            if group and int(item["timestamp"]) // 1000 != int(group[0][0]["timestamp"]) // 1000:
-                yield self._second(symbol, group, low, high, newest_first)
+        # An item wholly before low holds nothing asked: not fetched, not decoded (items of one tick, the
+        # design before chunks, have no `last`).
+        wanted = (item for item in items if int(item.get("last", item["timestamp"])) >= low)
+        for item, data in self._with_chunks(wanted):
+            if group and int(item["timestamp"]) // SPAN_MS != int(group[0][0]["timestamp"]) // SPAN_MS:
+                yield self._span_ticks(symbol, group, low, high, newest_first)
                 group = []
             group.append((item, data))
         if group:
-            yield self._second(symbol, group, low, high, newest_first)
+            yield self._span_ticks(symbol, group, low, high, newest_first)
 
     @staticmethod
-    def _second(symbol: str, items: list[tuple[dict[str, Any], bytes | None]], low: int, high: int,
+    def _span_ticks(symbol: str, items: list[tuple[dict[str, Any], bytes | None]], low: int, high: int,
                 newest_first: bool) -> list[Tick]:
         by_ms: dict[int, TickRow] = {}
         # The last written wins a millisecond.
