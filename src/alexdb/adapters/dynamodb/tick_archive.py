@@ -2,8 +2,8 @@
 
 SPY's lossless second of trades is some 5 KB compressed, so kept in DynamoDB it costs 5 or 6 WRU a second
 on one partition key whatever the layout. Here an ingest batch puts all its symbols' chunks in one S3 object
-(one PUT per batch, not per symbol), and DynamoDB keeps per symbol and second only where its chunk is:
-an item of about 150 bytes, 1 WRU. Reads fetch a chunk by byte range. Objects expire by the bucket's
+(one PUT per batch, not per symbol), and DynamoDB keeps per symbol and span (ticks.SPAN_MS) only where its
+chunk is: an item of about 150 bytes, 1 WRU. Reads fetch a chunk by byte range. Objects expire by the bucket's
 lifecycle rule (a day after the items' own TTL, see infra/terraform/ticks.tf), so an item never outlives
 its chunk.
 """

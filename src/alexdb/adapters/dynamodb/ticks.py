@@ -58,7 +58,7 @@ def decode(symbol: str, first: int, data: bytes) -> list[TickRow]:
 
 
 def _stored_ticks(symbol: str, item: dict[str, Any], data: bytes | None) -> list[TickRow]:
-    """An item's ticks; data: its chunk when the chunk is in S3 (fetched by DynamoTicks._chunks)."""
+    """An item's ticks; data: its chunk when the chunk is in S3 (fetched by DynamoTicks._chunk)."""
     if data is not None:
         return decode(symbol, int(item["timestamp"]), data)
     if "b" in item:
