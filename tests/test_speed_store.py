@@ -133,6 +133,29 @@ def test_ticks_latest_window_and_expiry(db: Database) -> None:
     assert present(db.ticks.latest("SPY")).price == Decimal("500.30")
 
 
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_a_window_read_in_pages_is_the_window_whole_with_the_later_batch_winning(
+        db: Database, newest_first: bool) -> None:
+    base = (NOW_MS() // 10_000 - 3) * 10_000
+    first = [{"symbol": "SPY", "price": "100", "timestamp": base + 2_000 + n, "volume": 1} for n in range(0, 1_500, 3)]
+    # A later batch over part of the same time (from another millisecond): where they share one, it wins.
+    later = [{"symbol": "SPY", "price": "101", "timestamp": base + 2_900 + n, "volume": 2} for n in range(0, 900, 2)]
+    quiet = [{"symbol": "SPY", "price": "99", "timestamp": base + 8_000 + n * 700, "volume": 1} for n in range(4)]
+    for batch in (first, later, quiet):
+        db.ticks.record_ticks(batch)
+    expected = {int(str(t["timestamp"])): Decimal(str(t["price"])) for t in first + later + quiet}
+    whole = [(t.timestamp, t.price) for t in db.ticks.window("SPY", base, base + 20_000, newest_first=newest_first)]
+    assert whole == sorted(expected.items(), reverse=newest_first)
+    paged, cursor = [], None
+    while True:
+        page = db.ticks.window("SPY", base, base + 20_000, limit=137, newest_first=newest_first, cursor=cursor)
+        paged += [(t.timestamp, t.price) for t in page]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert paged == whole
+
+
 def test_sql_purges_expired_ticks(sql_url: str) -> None:
     import alexdb
 

@@ -196,7 +196,9 @@ class TickService:
         def read(after: Bookmark | None, size: int) -> Rows:
             return self._records.tick_page(key, start_ms, end_ms, newest_first, after, size)
 
-        return Results(read, scope("ticks", key, start_ms, end_ms, newest_first), self._cursors, limit, cursor)
+        # A whole window is read MAX_LIMIT ticks at a time: a second of SPY is 1,000 of them.
+        return Results(read, scope("ticks", key, start_ms, end_ms, newest_first), self._cursors, limit, cursor,
+                       page_size=MAX_LIMIT)
 
     def purge_expired(self) -> int:
         """Delete expired ticks now (SQL; DynamoDB's TTL does it there); how many."""

@@ -18,9 +18,10 @@ millisecond, reads take the one written last, as SQL's upsert does.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import zlib
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -37,6 +38,7 @@ from alexdb.domain.ticks import TickRow, column_records, tick_columns
 from alexdb.ports import Rows
 
 PARALLEL = 16
+DECODED_ITEMS = 64  # items' decoded ticks kept per process (SPY's second: some 200 KB)
 # The time an item may cover. A batch's trades of a symbol are one item unless they cross a multiple of
 # it; a read starts at the multiple below its first millisecond. Ten seconds, not one: a batch a second is
 # then one item a second, not two whenever it straddles a second (an item is written per batch, so a
@@ -75,11 +77,38 @@ def _spans(ticks: Sequence[TickRow]) -> dict[tuple[str, int], list[TickRow]]:
     return {key: [by_ms[ms] for ms in sorted(by_ms)] for key, by_ms in grouped.items()}
 
 
+def _last(item: dict[str, Any]) -> int:
+    return int(item.get("last", item["timestamp"]))
+
+
+def _position(after: Bookmark) -> tuple[int, int]:
+    """A page's bookmark: (its last tick's millisecond, where the group holding it begins)."""
+    if isinstance(after, dict) and set(after) in ({"timestamp"}, {"timestamp", "from"}):
+        at, begins = after["timestamp"], after.get("from", 0)
+        if isinstance(at, int) and isinstance(begins, int) and not isinstance(at, bool) and (
+                begins == 0 or at // SPAN_MS * SPAN_MS <= begins <= at):
+            return at, begins
+    raise ValidationError("cursor", after, "not a position of this list")
+
+
+def _group_ticks(items: list[tuple[dict[str, Any], list[TickRow]]], low: int, high: int,
+                 newest_first: bool) -> tuple[int, list[Tick]]:
+    by_ms: dict[int, TickRow] = {}
+    for _, rows in sorted(items, key=lambda pair: int(pair[0].get("w", 0))):  # the last written wins
+        by_ms.update((t.timestamp, t) for t in rows)
+    chosen = sorted((ms for ms in by_ms if low <= ms <= high), reverse=newest_first)
+    # Checked when they were written: no validation again for each of thousands of ticks.
+    return (min(int(item["timestamp"]) for item, _ in items),
+            [Tick.model_construct(**by_ms[ms]._asdict()) for ms in chosen])
+
+
 class DynamoTicks:
     """db.ticks on DynamoDB: TTL deletes chunks 24 hours after their last trade; reads leave expired ones out."""
 
     def __init__(self, dynamo: Dynamo, table: str, archive: TickArchive | None = None) -> None:
         self._dynamo, self._table, self._archive = dynamo, table, archive
+        self._decoded: OrderedDict[tuple[str, int, int], list[TickRow]] = OrderedDict()
+        self._decoded_lock = threading.Lock()
 
     def write_ticks(self, ticks: Sequence[TickRow]) -> None:
         """One conditional PutItem per symbol and span, concurrently (after the batch's one S3 object,
@@ -137,64 +166,99 @@ class DynamoTicks:
                                "and this database names no ticks_bucket")
         return self._archive.get(str(item["o"]), int(item["at"]), int(item["len"]))
 
-    def _with_chunks(self, items: Iterator[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], bytes | None]]:
-        """Items in order, each with its S3 chunk, fetched PARALLEL at a time ahead of the reader."""
+    def _rows(self, item: dict[str, Any]) -> list[TickRow]:
+        """An item's ticks, decoded once: the pages of a window read one item again and again."""
+        key = (str(item["symbol"]), int(item["timestamp"]), int(item.get("w", 0)))
+        with self._decoded_lock:
+            rows = self._decoded.get(key)
+            if rows is not None:
+                self._decoded.move_to_end(key)
+                return rows
+        rows = _stored_ticks(key[0], item, self._chunk(item))
+        with self._decoded_lock:
+            self._decoded[key] = rows
+            while len(self._decoded) > DECODED_ITEMS:
+                self._decoded.popitem(last=False)
+        return rows
+
+    def _with_rows(self, items: Iterator[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], list[TickRow]]]:
+        """Items in order with their ticks. With a bucket the chunks are fetched side by side ahead of the
+        reader, 2 at first and twice as many each time up to PARALLEL: a page of SPY needs an item or two,
+        a window of a quiet symbol many small ones."""
         if self._archive is None:  # an item pointing to S3 all the same is an error (_chunk), not a gap
-            yield from ((item, self._chunk(item)) for item in items)
+            yield from ((item, self._rows(item)) for item in items)
             return
-        while batch := list(islice(items, PARALLEL)):
-            yield from zip(batch, READ_POOL.map(self._chunk, batch), strict=True)
+        ahead = 2
+        while batch := list(islice(items, ahead)):
+            yield from zip(batch, READ_POOL.map(self._rows, batch), strict=True)
+            ahead = min(PARALLEL, ahead * 2)
 
     def tick_page(self, symbol: str, start_ms: int, end_ms: int, newest_first: bool, after: Bookmark | None,
                   size: int) -> Rows:
-        """Live ticks with start_ms <= timestamp <= end_ms, a span's items read together (the key
-        condition starts at the first span that can hold one; expired ticks are left out)."""
+        """Live ticks with start_ms <= timestamp <= end_ms (expired ticks are left out). Items whose times
+        overlap are read together; the key condition starts where the last page's group did, else at the
+        first span that can hold a tick of the range."""
         low, high = max(start_ms, now_ms() - TICK_TTL_MS + 1), end_ms
+        start = low // SPAN_MS * SPAN_MS
         if after is not None:
-            if not (isinstance(after, dict) and set(after) == {"timestamp"} and isinstance(after["timestamp"], int)):
-                raise ValidationError("cursor", after, "not a position of this list")
+            position = _position(after)
             if newest_first:
-                high = min(high, after["timestamp"] - 1)
+                high = min(high, position[0] - 1)
             else:
-                low = max(low, after["timestamp"] + 1)
+                low = max(low, position[0] + 1)
+                start = max(start, position[1])
         if low > high:
             return [], None
         found: list[Tick] = []
-        for span in self._spans_read(symbol, low, high, newest_first):
-            found += span
+        begins = start  # where the group holding the page's last tick begins
+        for group_begins, ticks in self._groups_read(symbol, start, low, high, newest_first):
+            if len(found) < size <= len(found) + len(ticks):
+                begins = group_begins
+            found += ticks
             if len(found) > size:
                 break
         page = found[:size]
-        return page, {"timestamp": page[-1].timestamp} if len(found) > size else None
+        if len(found) <= size:
+            return page, None
+        last = page[-1].timestamp
+        # Ascending, the next page's query starts at that group's first item, not at its span's start.
+        return page, {"timestamp": last, "from": last if newest_first else begins}
 
-    def _spans_read(self, symbol: str, low: int, high: int, newest_first: bool) -> Iterator[list[Tick]]:
-        """The ticks of each span in the range, in the order asked, each span complete."""
-        items = self._dynamo.query(
-            self._table, KeyConditionExpression="symbol = :s AND #t BETWEEN :low AND :high",
-            ExpressionAttributeNames={"#t": "timestamp"}, ScanIndexForward=not newest_first, ConsistentRead=True,
-            ExpressionAttributeValues={":s": symbol, ":low": low // SPAN_MS * SPAN_MS, ":high": high})
-        group: list[tuple[dict[str, Any], bytes | None]] = []
+    def _items(self, symbol: str, start: int, high: int, newest_first: bool) -> Iterator[dict[str, Any]]:
+        """A symbol's items keyed from start to high, in Queries of 2 items, then twice as many each time up
+        to 128: DynamoDB bills a Query for all it reads (up to 1 MB), and a page of SPY needs an item or two
+        of some 5 KB. Limit is exact here: there is no filter."""
+        limit, after = 2, None
+        while True:
+            items, after = self._dynamo.query_page(
+                self._table, limit, after, KeyConditionExpression="symbol = :s AND #t BETWEEN :low AND :high",
+                ExpressionAttributeNames={"#t": "timestamp"}, ScanIndexForward=not newest_first,
+                ConsistentRead=True, ExpressionAttributeValues={":s": symbol, ":low": start, ":high": high})
+            yield from items
+            if after is None:
+                return
+            limit = min(128, limit * 2)
+
+    def _groups_read(self, symbol: str, start: int, low: int, high: int,
+                     newest_first: bool) -> Iterator[tuple[int, list[Tick]]]:
+        """(first millisecond of its first item, ticks) of each group of items whose times overlap, in the
+        order asked: a millisecond stored in two items is in one group, where the item written last wins."""
+        items = self._items(symbol, start, high, newest_first)
         # An item wholly before low holds nothing asked: not fetched, not decoded (items of one tick, the
         # design before chunks, have no `last`).
-        wanted = (item for item in items if int(item.get("last", item["timestamp"])) >= low)
-        for item, data in self._with_chunks(wanted):
-            if group and int(item["timestamp"]) // SPAN_MS != int(group[0][0]["timestamp"]) // SPAN_MS:
-                yield self._span_ticks(symbol, group, low, high, newest_first)
+        wanted = (item for item in items if _last(item) >= low)
+        group: list[tuple[dict[str, Any], list[TickRow]]] = []
+        edge = 0  # ascending: the group's latest last trade; descending: its earliest first
+        for item, rows in self._with_rows(wanted):
+            first, last = int(item["timestamp"]), _last(item)
+            if group and (last < edge if newest_first else first > edge):
+                yield _group_ticks(group, low, high, newest_first)
                 group = []
-            group.append((item, data))
+            edge = (min(edge, first) if newest_first else max(edge, last)) if group else (
+                first if newest_first else last)
+            group.append((item, rows))
         if group:
-            yield self._span_ticks(symbol, group, low, high, newest_first)
-
-    @staticmethod
-    def _span_ticks(symbol: str, items: list[tuple[dict[str, Any], bytes | None]], low: int, high: int,
-                newest_first: bool) -> list[Tick]:
-        by_ms: dict[int, TickRow] = {}
-        # The last written wins a millisecond.
-        for item, data in sorted(items, key=lambda pair: int(pair[0].get("w", 0))):
-            by_ms.update((t.timestamp, t) for t in _stored_ticks(symbol, item, data))
-        chosen = sorted((ms for ms in by_ms if low <= ms <= high), reverse=newest_first)
-        # Checked when they were written: no validation again for each of thousands of ticks.
-        return [Tick.model_construct(**by_ms[ms]._asdict()) for ms in chosen]
+            yield _group_ticks(group, low, high, newest_first)
 
     def purge_expired(self) -> int:
         """Nothing to do: DynamoDB's TTL deletes expired ticks, and reads already leave them out."""
