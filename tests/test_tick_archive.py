@@ -92,6 +92,15 @@ def test_a_batch_starting_at_a_stored_millisecond_merges_with_it_in_s3(dynamo_db
     assert all("o" in item for item in stored_items(dynamo_db))
 
 
+def test_an_item_replaced_by_a_merge_is_read_anew_not_from_what_the_process_decoded(dynamo_db: Database) -> None:
+    first = (now_ms() // 1000 - 5) * 1000
+    dynamo_db.ticks.record_ticks([{"symbol": "SPY", "timestamp": first + n, "price": "100"} for n in range(5)])
+    assert {t.price for t in dynamo_db.ticks.window("SPY", first, first + 999)} == {Decimal(100)}  # now decoded
+    dynamo_db.ticks.record_ticks([{"symbol": "SPY", "timestamp": first, "price": "101"}])  # merged: a new write
+    got = [(t.timestamp - first, t.price) for t in dynamo_db.ticks.window("SPY", first, first + 999)]
+    assert got == [(0, Decimal(101))] + [(n, Decimal(100)) for n in range(1, 5)]
+
+
 def test_a_chunk_that_cannot_be_read_is_an_error_not_a_gap(dynamo_db: Database, s3_endpoint: str) -> None:
     first = (now_ms() // 1000 - 5) * 1000
     dynamo_db.ticks.record_ticks(spy_second(first)[:50])

@@ -55,36 +55,34 @@ _FIELDS = frozenset(Tick.model_fields)
 _UNIT, _PRICE_LIMIT = Decimal("1e-8"), Decimal(10) ** 12
 _VOLUME_LIMIT = Decimal(10) ** 16
 _ZERO = Decimal(0)
-# Symbols that matched SYMBOL_PATTERN, and number texts _number accepted, by limit: a feed repeats both
+# Symbols that matched SYMBOL_PATTERN, sources, and number texts _number accepted as a price or a volume
+# (their limits differ): a feed repeats them all
 # (10,000 symbols, volumes of 100 shares, prices a cent apart), and a set or dict lookup is a tenth of a
 # regular expression or a Decimal parse and its three checks. Bounded: emptied when full.
 _KNOWN_SYMBOLS: set[str] = set()
 _KNOWN_SOURCES: set[str] = set()
 _KNOWN_PRICES: dict[str, Decimal] = {}
 _KNOWN_VOLUMES: dict[str, Decimal] = {}
-_KNOWN_NUMBERS = {_PRICE_LIMIT: _KNOWN_PRICES, _VOLUME_LIMIT: _KNOWN_VOLUMES}
 _KNOWN_MAX = 50_000
 _EARLIEST = alerts.EARLIEST_TICK_MS
 _SYMBOL, _TIME = itemgetter(0), itemgetter(2)  # a TickRow's key in the stores
 
 
-def _number(value: Any, limit: Decimal) -> Decimal | None:
-    """value as an exact Decimal, >= 0, with at most 8 places, below limit; or None to let Pydantic decide."""
+def _number(value: Any, limit: Decimal, known: dict[str, Decimal]) -> Decimal | None:
+    """value as an exact Decimal, >= 0, with at most 8 places, below limit; or None to let Pydantic decide.
+    A text accepted is remembered in known (the caller looks there first)."""
     kind = type(value)
     if kind is int:
         return Decimal(value) if 0 <= value < limit else None
     if kind is str:
-        known = _KNOWN_NUMBERS[limit]
-        number = known.get(value)
-        if number is None:
-            try:
-                number = _checked(Decimal(value), limit)
-            except InvalidOperation:
-                return None
-            if number is not None and len(value) <= 40:
-                if len(known) >= _KNOWN_MAX:
-                    known.clear()
-                known[value] = number
+        try:
+            number = _checked(Decimal(value), limit)
+        except InvalidOperation:
+            return None
+        if number is not None and len(value) <= 40:
+            if len(known) >= _KNOWN_MAX:
+                known.clear()
+            known[value] = number
         return number
     return _checked(value, limit) if kind is Decimal else None
 
@@ -127,8 +125,8 @@ def _fast(record: Any, latest: int) -> TickRow | None:
         if not SYMBOL_PATTERN.fullmatch(symbol):
             return None
         _remember(_KNOWN_SYMBOLS, symbol)
-    price = (type(price) is str and _KNOWN_PRICES.get(price)) or _number(price, _PRICE_LIMIT)
-    volume = (type(volume) is str and _KNOWN_VOLUMES.get(volume)) or _number(volume, _VOLUME_LIMIT)
+    price = (type(price) is str and _KNOWN_PRICES.get(price)) or _number(price, _PRICE_LIMIT, _KNOWN_PRICES)
+    volume = (type(volume) is str and _KNOWN_VOLUMES.get(volume)) or _number(volume, _VOLUME_LIMIT, _KNOWN_VOLUMES)
     if price is None or volume is None or not price:
         return None
     if type(source) is not str:
