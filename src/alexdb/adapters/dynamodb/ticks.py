@@ -221,8 +221,10 @@ class DynamoTicks:
         if len(found) <= size:
             return page, None
         last = page[-1].timestamp
-        # Ascending, the next page's query starts at that group's first item, not at its span's start.
-        return page, {"timestamp": last, "from": last if newest_first else begins}
+        if newest_first:  # the next page's Query starts just below this one's last tick anyway
+            return page, {"timestamp": last}
+        # Ascending, the next page's Query starts at that group's first item, not at its span's start.
+        return page, {"timestamp": last, "from": begins}
 
     def _items(self, symbol: str, start: int, high: int, newest_first: bool) -> Iterator[dict[str, Any]]:
         """A symbol's items keyed from start to high, in Queries of 2 items, then twice as many each time up
